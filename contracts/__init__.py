@@ -1,0 +1,5 @@
+"""Contracts: a marshmallow schema for every event and every RPC payload and
+reply, all registered in :data:`registry`. Importing this package imports
+every contract module, so the registry is complete."""
+from contracts.base import registry  # noqa: F401
+from contracts import envelope, duty_log  # noqa: F401,E402

@@ -1,0 +1,59 @@
+"""Duty log (客服岗位值班记录表) contracts: events and RPCs of ``duty_log``."""
+from marshmallow import fields, validate
+
+from contracts.base import ContractSchema, EventSchema, Personal, registry
+from contracts.common import AppendReply, CommandFields, Desk, Id, Moment
+
+SERVICE = "duty_log"
+
+
+@registry.event
+class ClerkSignedIn(EventSchema):
+    event_type = "ClerkSignedIn"
+    schema_version = 1
+    source = SERVICE
+    description = "A desk clerk signed in (签到) for a duty day, before the shift."
+
+    desk = Desk()
+    shift_date = fields.Date(required=True)
+    clerk_id = Id()
+    clerk_name = Personal(required=True, validate=validate.Length(min=1, max=40))
+    signed_in_at = Moment(required=True)
+
+
+class SignInRequest(CommandFields):
+    desk = Desk()
+    clerk_id = Id()
+    clerk_name = Personal(required=True, validate=validate.Length(min=1, max=40))
+    shift_date = fields.Date(load_default=None, metadata={"description": "defaults to today at the desk"})
+    at = Moment(load_default=None, metadata={"description": "when the clerk signed in; defaults to now"})
+
+
+class SignInReply(AppendReply):
+    signed_in_at = Moment(required=True)
+    shift_date = fields.Date(required=True)
+
+
+class SignInSheetRequest(ContractSchema):
+    desk = Desk()
+    shift_date = fields.Date(required=True)
+
+
+class SignInSheetRow(ContractSchema):
+    clerk_id = fields.String(required=True)
+    clerk_name = Personal(required=True)
+    signed_in_at = Moment(required=True)
+    position = fields.Integer(required=True, metadata={"description": "the event this row comes from"})
+
+
+class SignInSheet(ContractSchema):
+    desk = fields.String(required=True)
+    shift_date = fields.Date(required=True)
+    rows = fields.List(fields.Nested(SignInSheetRow), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+SIGN_IN = registry.rpc(SERVICE, "sign_in", SignInRequest, SignInReply,
+                       "A clerk signs in (签到) for the duty day at a desk.")
+SIGN_IN_SHEET = registry.rpc("forms", "sign_in_sheet", SignInSheetRequest, SignInSheet,
+                             "The sign-in sheet of one desk and duty day, rebuilt from the log.")

@@ -1,0 +1,48 @@
+"""Command handling shared by every write-side service: load the stream,
+decide, append with the expected version. No nameko here, so it is tested
+and reused without a container."""
+from __future__ import annotations
+
+import datetime as dt
+
+from services.chassis.codec import EventCodec
+from services.chassis.decider import Decider, fold
+from services.eventstore import AppendResult, ConcurrencyError, EventStore
+
+CONFLICT_RETRIES = 3
+
+
+def load_state(store: EventStore, codec: EventCodec, decider: Decider, stream_id: str):
+    """The stream's current state and version."""
+    records = store.read_stream(stream_id)
+    state = fold(decider, (codec.decode(record) for record in records))
+    return state, (records[-1].version if records else 0)
+
+
+def execute(store: EventStore, codec: EventCodec, decider: Decider, stream_id: str, command, *,
+            occurred_at: dt.datetime, metadata: dict, command_id: str | None = None) -> AppendResult:
+    """Decide ``command`` against the stream's state and append the events.
+
+    A command id seen before returns the first result without deciding again
+    (the state may have moved on since). When another writer appended to the
+    stream between our read and our append, decide again on the new state: a
+    rule such as "an item is claimed at most once" then rejects the loser
+    with a clear reason instead of a bare version conflict.
+    """
+    if command_id is not None:
+        earlier = store.command_result(command_id)
+        if earlier is not None:
+            return earlier
+    metadata = dict(metadata, command_id=command_id)
+    for attempt in range(CONFLICT_RETRIES):
+        state, version = load_state(store, codec, decider, stream_id)
+        events = decider.decide(command, state)
+        if not events:
+            return AppendResult(stream_id, (), version)
+        new_events = [codec.encode(event, occurred_at, metadata) for event in events]
+        try:
+            return store.append(stream_id, new_events, expected_version=version, command_id=command_id)
+        except ConcurrencyError:
+            if attempt == CONFLICT_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,207 @@
+"""The event store port: one append-only log of domain events.
+
+Every backend (``sqlite.py``, ``mongo.py``) implements :class:`EventStore` and
+passes the one contract suite in ``tests/contract/``. Nothing here imports a
+driver; backends translate driver errors into the errors below.
+
+Vocabulary
+- *stream*: the events of one thing (a found item, one desk's duty day), each
+  with a stream *version* counting from 1 without gaps.
+- *position*: the place of an event in the whole log, counting from 1 without
+  gaps, in the order appends committed. A reader that has seen position P never
+  later finds a new event at a position <= P.
+- Times are UTC ISO-8601 strings of fixed width (see :func:`format_time`), so
+  they compare as text and hash the same on every backend.
+"""
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Iterator, NamedTuple, Protocol, Sequence
+
+from services.eventstore.errors import InvalidEvent
+
+GENESIS_HASH = "0" * 64
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_time(moment: dt.datetime) -> str:
+    """A timezone-aware datetime as the store's fixed-width UTC text."""
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment.astimezone(dt.timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+
+
+def utc_now() -> str:
+    return format_time(dt.datetime.now(dt.timezone.utc))
+
+
+METADATA_KEYS = ("actor", "desk", "correlation_id", "causation_id", "command_id")
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to append. ``occurred_at`` is business time and comes with the
+    command; ``recorded_at`` is set by the store when the append commits."""
+
+    type: str
+    data: dict
+    occurred_at: str
+    schema_version: int = 1
+    metadata: dict = field(default_factory=dict)
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+class StoredEvent(NamedTuple):
+    """One record of the log, exactly as stored (old schema versions are not
+    upcast here: see ``contracts.registry``)."""
+
+    position: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict
+    metadata: dict
+    occurred_at: str
+    recorded_at: str
+    prev_hash: str
+    hash: str
+
+
+class AppendResult(NamedTuple):
+    """What an append made. ``duplicate`` is true when the command id had been
+    seen before: then ``events`` are the ones the first append stored."""
+
+    stream_id: str
+    events: tuple[StoredEvent, ...]
+    version: int
+    duplicate: bool = False
+
+    @property
+    def last_position(self) -> int:
+        return self.events[-1].position if self.events else 0
+
+
+class Head(NamedTuple):
+    position: int
+    hash: str
+    recorded_at: str | None
+
+
+class EventValidator(Protocol):
+    """Checks an event against its contract before anything is written.
+    ``contracts.registry`` is the one used in every service."""
+
+    def validate(self, event_type: str, schema_version: int, data: dict) -> None:
+        """Raise :class:`InvalidEvent` naming what is wrong."""
+
+
+class EventStore(abc.ABC):
+    """The port. Every method is safe to call from several threads and, for
+    the on-disk backends, several processes."""
+
+    def __init__(self, validator: EventValidator | None = None):
+        self._validator = validator
+
+    # -- writing -----------------------------------------------------------
+    @abc.abstractmethod
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        command_id: str | None = None,
+    ) -> AppendResult:
+        """Append ``events`` to ``stream_id`` atomically, all or nothing.
+
+        ``expected_version`` is the stream's version the caller decided on
+        (0 for a new stream); any other current version raises
+        :class:`ConcurrencyError` and appends nothing. A ``command_id`` seen
+        before returns the first append's result and appends nothing.
+        Events failing the validator raise :class:`InvalidEvent`.
+        """
+
+    # -- reading -----------------------------------------------------------
+    @abc.abstractmethod
+    def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        """The stream's events in version order."""
+
+    @abc.abstractmethod
+    def read_all(
+        self, after: int = 0, until: int | None = None, limit: int | None = None
+    ) -> Iterator[StoredEvent]:
+        """Events with ``after < position <= until`` in position order, at most
+        ``limit`` of them; streamed in pages, so a full replay is cheap."""
+
+    @abc.abstractmethod
+    def head(self) -> Head:
+        """The newest record's position and hash (0 and the genesis hash when
+        the log is empty)."""
+
+    @abc.abstractmethod
+    def stream_version(self, stream_id: str) -> int:
+        """The stream's current version, 0 when it has no events."""
+
+    @abc.abstractmethod
+    def command_result(self, command_id: str) -> AppendResult | None:
+        """The result of the append that carried ``command_id``, if any."""
+
+    @abc.abstractmethod
+    def position_at(self, recorded_at: str) -> int:
+        """The last position recorded at or before ``recorded_at`` (0 if
+        none): reading ``read_all(until=position_at(t))`` is the log as of t."""
+
+    # -- consumers' bookkeeping, kept in the store's own database ----------
+    @abc.abstractmethod
+    def get_checkpoint(self, name: str) -> int:
+        """The position a consumer (the relay, a projection) has handled."""
+
+    @abc.abstractmethod
+    def save_checkpoint(self, name: str, position: int) -> None:
+        """Record progress; a checkpoint never moves backwards."""
+
+    @abc.abstractmethod
+    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take or renew the lease ``name`` for ``owner`` until ttl from now.
+        False while someone else holds an unexpired lease."""
+
+    @abc.abstractmethod
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease up if ``owner`` holds it."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections. Closing and reopening keeps everything."""
+
+    # -- shared by backends --------------------------------------------------
+    def _check_new_events(self, stream_id: str, events: Sequence[NewEvent], expected_version: int) -> None:
+        if not isinstance(stream_id, str) or not stream_id or len(stream_id) > 200:
+            raise InvalidEvent("stream_id", "must be a non-empty string of at most 200 characters")
+        if not isinstance(expected_version, int) or expected_version < 0:
+            raise InvalidEvent("expected_version", "must be an integer >= 0")
+        if not events:
+            raise InvalidEvent("events", "an append needs at least one event")
+        for index, event in enumerate(events):
+            if not isinstance(event, NewEvent):
+                raise InvalidEvent(f"events[{index}]", "must be a NewEvent")
+            try:
+                parse_time(event.occurred_at)
+            except (TypeError, ValueError):
+                raise InvalidEvent(f"events[{index}].occurred_at", f"must be UTC time like 2026-05-01T08:30:00.000000Z, got {event.occurred_at!r}")
+            if self._validator is not None:
+                self._validator.validate(event.type, event.schema_version, event.data)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

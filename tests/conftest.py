@@ -1,0 +1,71 @@
+"""Root fixtures. eventlet must patch before anything else imports sockets."""
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def event_store_uri(tmp_path):
+    """A fresh SQLite event store file for one test."""
+    return f"sqlite:///{tmp_path}/events.db"
+
+
+@pytest.fixture
+def service_config(rabbit_config, event_store_uri):
+    """nameko config on the test's own RabbitMQ vhost and a fresh store."""
+    return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="WARNING", TIMEZONE="Asia/Shanghai")
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
+    """Poll ``predicate`` until it returns something truthy; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        eventlet.sleep(interval)
+
+
+@pytest.fixture
+def relay_process(service_config):
+    """Start the relay as a real separate process (pika, no eventlet) on the
+    test's vhost and store; yields a handle with ``start()``, ``kill()``."""
+    class RelayProcess:
+        def __init__(self):
+            self.proc = None
+
+        def start(self, extra_env=None):
+            env = dict(os.environ, AMQP_URI=service_config["AMQP_URI"],
+                       EVENT_STORE_URI=service_config["EVENT_STORE_URI"], LOG_LEVEL="INFO",
+                       RELAY_LEASE_TTL="2", PYTHONPATH=ROOT, **(extra_env or {}))
+            self.proc = subprocess.Popen([sys.executable, "-m", "services.eventstore.relay"], env=env,
+                                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            return self.proc
+
+        def kill(self):
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(10)
+
+        def stop(self):
+            if self.proc and self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+
+    handle = RelayProcess()
+    yield handle
+    handle.stop()
