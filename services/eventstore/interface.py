@@ -190,9 +190,15 @@ class EventStore(abc.ABC):
             raise InvalidEvent("expected_version", "must be an integer >= 0")
         if not events:
             raise InvalidEvent("events", "an append needs at least one event")
+        event_ids = set()
         for index, event in enumerate(events):
             if not isinstance(event, NewEvent):
                 raise InvalidEvent(f"events[{index}]", "must be a NewEvent")
+            if not isinstance(event.event_id, str) or not event.event_id:
+                raise InvalidEvent(f"events[{index}].event_id", "must be a non-empty string")
+            if event.event_id in event_ids:
+                raise InvalidEvent(f"events[{index}].event_id", "repeats an event id of this append")
+            event_ids.add(event.event_id)
             try:
                 parse_time(event.occurred_at)
             except (TypeError, ValueError):

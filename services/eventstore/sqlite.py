@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 import orjson
 
 from services.eventstore.chain import canonical, link, record_bytes
-from services.eventstore.errors import ConcurrencyError, StoreUnavailable
+from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
 from services.eventstore.interface import (
     GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
 )
@@ -39,7 +39,6 @@ CREATE TABLE IF NOT EXISTS events (
     hash           TEXT    NOT NULL,
     UNIQUE (stream_id, version)
 );
-CREATE INDEX IF NOT EXISTS events_recorded_at ON events (recorded_at);
 CREATE TABLE IF NOT EXISTS commands (
     command_id     TEXT PRIMARY KEY,
     stream_id      TEXT    NOT NULL,
@@ -61,11 +60,22 @@ _COLUMNS = ("position, stream_id, version, event_id, type, schema_version, data,
             "occurred_at, recorded_at, prev_hash, hash")
 _PAGE = 2000
 _loads = orjson.loads
+_HEAD_AND_VERSION = ("SELECT (SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1), "
+                     "position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1")
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
 def _row_to_event(row) -> StoredEvent:
     return StoredEvent(row[0], row[1], row[2], row[3], row[4], row[5], _loads(row[6]),
                        _loads(row[7]), row[8], row[9], row[10], row[11])
+
+
+def _rows_to_events(rows, _new=tuple.__new__, _cls=StoredEvent, _loads=_loads) -> list[StoredEvent]:
+    # The hot loop of a replay: unpacking in the comprehension and
+    # tuple.__new__ skip the per-row function call and NamedTuple.__new__
+    # (about 20% of the per-row cost).
+    return [_new(_cls, (p, s, v, e, t, sv, _loads(d), _loads(m), oa, ra, ph, h))
+            for p, s, v, e, t, sv, d, m, oa, ra, ph, h in rows]
 
 
 class SQLiteEventStore(EventStore):
@@ -87,8 +97,10 @@ class SQLiteEventStore(EventStore):
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open SQLite event store at {path!r}: {exc}") from exc
 
-    @contextlib.contextmanager
-    def _borrow(self) -> Iterator[sqlite3.Connection]:
+    def _take(self) -> sqlite3.Connection:
+        """Borrow a connection; hand it back with :meth:`_give` in a
+        ``finally``. (The hot paths use this pair directly: it costs about a
+        third of the ``contextlib`` generator in :meth:`_borrow`.)"""
         with self._lock:
             if self._closed:
                 raise StoreUnavailable("the event store is closed")
@@ -98,23 +110,34 @@ class SQLiteEventStore(EventStore):
                                          isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
+        return connection
+
+    def _give(self, connection: sqlite3.Connection) -> None:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        with self._lock:
+            if self._closed:
+                connection.close()
+            else:
+                self._idle.append(connection)
+
+    @contextlib.contextmanager
+    def _borrow(self) -> Iterator[sqlite3.Connection]:
+        connection = self._take()
         try:
             yield connection
         finally:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            with self._lock:
-                if self._closed:
-                    connection.close()
-                else:
-                    self._idle.append(connection)
+            self._give(connection)
 
     # -- writing -------------------------------------------------------------
     def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int,
                command_id: str | None = None) -> AppendResult:
         self._check_new_events(stream_id, events, expected_version)
-        with self._borrow() as connection:
+        connection = self._take()
+        try:
             return self._append(connection, stream_id, events, expected_version, command_id)
+        finally:
+            self._give(connection)
 
     def _append(self, connection, stream_id, events, expected_version, command_id) -> AppendResult:
         try:
@@ -127,12 +150,16 @@ class SQLiteEventStore(EventStore):
                 if earlier is not None:
                     connection.execute("ROLLBACK")
                     return earlier
-            current = self._version(connection, stream_id)
+            # One statement reads the stream's version (index-only, on the
+            # (stream_id, version) index) and the log's head (last rowid).
+            head = connection.execute(_HEAD_AND_VERSION, (stream_id,)).fetchone()
+            if head is None:
+                current, position, prev_hash, last_recorded = 0, 0, GENESIS_HASH, ""
+            else:
+                current, position, prev_hash, last_recorded = head
+                current = current or 0
             if current != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, current)
-            head = connection.execute(
-                "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1").fetchone()
-            position, prev_hash, last_recorded = head if head else (0, GENESIS_HASH, "")
             # recorded_at never goes backwards along the log, so "as of a time"
             # is a prefix of the log even when clocks of two processes differ.
             recorded_at = max(utc_now(), last_recorded)
@@ -152,7 +179,7 @@ class SQLiteEventStore(EventStore):
                                           event.schema_version, event.data, event.metadata,
                                           event.occurred_at, recorded_at, prev_hash, hash_))
                 prev_hash = hash_
-            connection.executemany(f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            connection.executemany(_INSERT, rows)
             if command_id is not None:
                 connection.execute("INSERT INTO commands VALUES (?,?,?,?)",
                                    (command_id, stream_id, stored[0].position, position))
@@ -161,7 +188,14 @@ class SQLiteEventStore(EventStore):
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             if isinstance(exc, sqlite3.IntegrityError):
-                # another process took this stream version between our read and write
+                # the write lock was held since the version check: an event id is taken
+                taken = {row[0] for row in connection.execute(
+                    f"SELECT event_id FROM events WHERE event_id IN ({','.join('?' * len(events))})",
+                    [event.event_id for event in events])}
+                for index, event in enumerate(events):
+                    if event.event_id in taken:
+                        raise InvalidEvent(f"events[{index}].event_id",
+                                           f"event id {event.event_id!r} is already stored") from exc
                 raise ConcurrencyError(stream_id, expected_version, self._version(connection, stream_id)) from exc
             if isinstance(exc, sqlite3.Error):
                 raise StoreUnavailable(f"append failed: {exc}") from exc
@@ -174,7 +208,7 @@ class SQLiteEventStore(EventStore):
             (command_id,)).fetchone()
         if row is None:
             return None
-        events = tuple(map(_row_to_event, connection.execute(
+        events = tuple(_rows_to_events(connection.execute(
             f"SELECT {_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position",
             (row[1], row[2]))))
         return AppendResult(row[0], events, events[-1].version, duplicate=True)
@@ -183,7 +217,7 @@ class SQLiteEventStore(EventStore):
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         rows = self._fetch(f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
                            "ORDER BY version", (stream_id, after_version))
-        return list(map(_row_to_event, rows))
+        return _rows_to_events(rows)
 
     def read_all(self, after: int = 0, until: int | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
         upper = until if until is not None else (1 << 62)
@@ -196,15 +230,18 @@ class SQLiteEventStore(EventStore):
                                "ORDER BY position LIMIT ?", (after, upper, page))
             if not rows:
                 return
-            yield from map(_row_to_event, rows)
+            yield from _rows_to_events(rows)
             after = rows[-1][0]
             remaining -= len(rows)
             if len(rows) < page:
                 return
 
     def _fetch(self, sql: str, args: tuple) -> list:
-        with self._borrow() as connection:
+        connection = self._take()
+        try:
             return connection.execute(sql, args).fetchall()
+        finally:
+            self._give(connection)
 
     @staticmethod
     def _version(connection, stream_id: str) -> int:
@@ -224,8 +261,28 @@ class SQLiteEventStore(EventStore):
             return self._command_result(connection, command_id)
 
     def position_at(self, recorded_at: str) -> int:
-        rows = self._fetch("SELECT max(position) FROM events WHERE recorded_at <= ?", (recorded_at,))
-        return rows[0][0] or 0
+        # recorded_at never goes backwards along the log (see _append), so the
+        # records at or before a time are a prefix of it: a binary search on
+        # the position (the rowid) finds its end in ~log2(n) point reads. No
+        # index on recorded_at: it would cost every append one more page to
+        # write and sync (about 7% of single-event append throughput).
+        connection = self._take()
+        try:
+            connection.execute("BEGIN")  # one snapshot for all the probes
+            low, high = 0, connection.execute("SELECT max(position) FROM events").fetchone()[0] or 0
+            # low is 0 or a record at or before the time; every record after high is later
+            while low < high:
+                middle = (low + high + 1) // 2
+                position, at = connection.execute(
+                    "SELECT position, recorded_at FROM events WHERE position >= ? ORDER BY position LIMIT 1",
+                    (middle,)).fetchone()
+                if at <= recorded_at:
+                    low = position
+                else:
+                    high = middle - 1
+            return low
+        finally:
+            self._give(connection)  # ends the read transaction
 
     # -- bookkeeping ---------------------------------------------------------
     def get_checkpoint(self, name: str) -> int:
