@@ -55,9 +55,9 @@ def personal_fields(schema: Schema, prefix: str = "") -> set[str]:
     found = set()
     for name, field in schema.fields.items():
         key = f"{prefix}{field.data_key or name}"
-        if field.metadata.get(PERSONAL):
+        inner = getattr(field, "inner", None)  # a List's item field
+        if field.metadata.get(PERSONAL) or (inner is not None and inner.metadata.get(PERSONAL)):
             found.add(key)
-        inner = getattr(field, "inner", None)
         nested = getattr(field, "schema", None) if isinstance(field, fields.Nested) else None
         if isinstance(inner, fields.Nested):
             nested = inner.schema

@@ -29,6 +29,21 @@ def substitute(text: str, environ=None) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
+def _fill(value, environ):
+    # placeholders in string values only (not in comments or keys); a value
+    # that is exactly one placeholder takes the YAML type of what fills it
+    if isinstance(value, str):
+        filled = substitute(value, environ)
+        if filled != value and _PLACEHOLDER.fullmatch(value):
+            return yaml.safe_load(filled) if filled else filled
+        return filled
+    if isinstance(value, dict):
+        return {key: _fill(item, environ) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, environ) for item in value]
+    return value
+
+
 def load_config(path: str | None = None, environ=None) -> dict:
     """The config file (env placeholders filled) over the defaults; with no
     file, the defaults with environment overrides."""
@@ -36,7 +51,7 @@ def load_config(path: str | None = None, environ=None) -> dict:
     config = {key: environ.get(key, value) for key, value in DEFAULTS.items()}
     if path:
         with open(path, encoding="utf-8") as handle:
-            config.update(yaml.safe_load(substitute(handle.read(), environ)) or {})
+            config.update(_fill(yaml.safe_load(handle) or {}, environ))
     return config
 
 
