@@ -12,12 +12,14 @@ from nameko.timer import timer
 
 import contracts
 from contracts.duty_log import SIGN_IN_SHEET
+from contracts import lost_and_found as lost_and_found_contracts
 from services.chassis.dependencies import store_from_config
 from services.chassis.projection import Projector
 from services.chassis.service import ServiceBase, contract_rpc
 from services.duty_log import forms as duty_log_forms
+from services.lost_and_found import forms as lost_and_found_forms
 
-FOLD_CLASSES = (*duty_log_forms.FOLDS,)
+FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS)
 
 
 class Projections(DependencyProvider):
@@ -46,6 +48,11 @@ class FormsService(ServiceBase):
         if envelope.get("position", 0) > self.projections.position:
             self.projections.catch_up()
 
+    @event_handler("lost_and_found", "#")
+    def on_lost_and_found_event(self, envelope):
+        if envelope.get("position", 0) > self.projections.position:
+            self.projections.catch_up()
+
     @timer(interval=5)
     def catch_up(self):
         self.projections.catch_up()
@@ -56,6 +63,43 @@ class FormsService(ServiceBase):
         sheet = self.projections.fold(duty_log_forms.SignInSheets)
         return {"desk": request["desk"], "shift_date": request["shift_date"],
                 "rows": sheet.sheet(request["desk"], request["shift_date"]), "as_of_position": position}
+
+    # lost and found (3.3-3.10, checklists): see services/lost_and_found/forms.py
+    @contract_rpc(lost_and_found_contracts.FOUND_ITEM_FORM)
+    def found_item_form(self, request):
+        return lost_and_found_forms.serve_found_item_form(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.LOST_ITEM_REPORT_FORM)
+    def lost_item_report_form(self, request):
+        return lost_and_found_forms.serve_lost_item_report_form(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.LOST_ITEM_SUMMARY)
+    def lost_item_summary(self, request):
+        return lost_and_found_forms.serve_lost_item_summary(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.GOOD_DEEDS_SUMMARY)
+    def good_deeds_summary(self, request):
+        return lost_and_found_forms.serve_good_deeds_summary(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.FOUND_ITEM_RECEIPT)
+    def found_item_receipt(self, request):
+        return lost_and_found_forms.serve_found_item_receipt(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.ITEM_INFORMATION_CARD)
+    def item_information_card(self, request):
+        return lost_and_found_forms.serve_item_information_card(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.VALUABLES_AWAITING_CUSTODY)
+    def valuables_awaiting_custody(self, request):
+        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.ON_SPOT_CLAIMS_NOT_FILED)
+    def on_spot_claims_not_filed(self, request):
+        return lost_and_found_forms.serve_on_spot_claims_not_filed(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.FINANCE_HANDOVER_LIST)
+    def finance_handover_list(self, request):
+        return lost_and_found_forms.serve_finance_handover_list(self.projections, request)
 
     @property
     def store(self):

@@ -1,0 +1,929 @@
+"""Lost and found (失物招领) contracts: events and RPCs of ``lost_and_found``,
+and the RPCs of the ``forms`` service that serve its forms (3.3-3.10).
+
+Hidden features (serial number, phone wallpaper, contents) are marked
+personal *and* hidden: they are never logged, and no claimant-facing reply,
+card, receipt or form has a field for them.
+"""
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from contracts.base import PERSONAL, ContractSchema, EventSchema, Personal, registry
+from contracts.common import AppendReply, CommandFields, Desk, Id, Moment
+
+SERVICE = "lost_and_found"
+
+CATEGORIES = ("cash", "phone", "camera", "wallet", "bag", "jewelry", "watch", "electronics", "document",
+              "card", "key", "glasses", "clothing", "umbrella", "toy", "other")
+DEFAULT_VALUABLE_CATEGORIES = ("cash", "phone", "camera", "wallet", "jewelry", "watch", "electronics")
+CHANNELS = ("desk_staff", "desk_visitor", "on_site")
+REGISTRAR_ROLES = ("clerk", "team_lead")
+VERIFIER_ROLES = ("clerk", "team_lead", "custodian")
+DECISIONS = ("owner", "not_owner", "needs_more_proof")
+CLAIM_KINDS = ("reported", "unreported", "on_spot")
+ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "other")
+CONTACT_OUTCOMES = ("reached", "no_answer", "wrong_number", "left_message")
+DESCRIPTION_MAX = 500
+HIDDEN = "hidden"
+
+
+def Text(max_length=DESCRIPTION_MAX, **kwargs):
+    return fields.String(validate=validate.Length(min=1, max=max_length), **{"required": True, **kwargs})
+
+
+def Short(**kwargs):
+    return Text(80, **kwargs)
+
+
+def Maybe(field_cls=fields.String, **kwargs):
+    """A field that may be null (and, unless required, absent)."""
+    kwargs = {"required": False, "allow_none": True, **kwargs}
+    if not kwargs["required"]:
+        kwargs.setdefault("load_default", None)
+    return field_cls(**kwargs)
+
+
+def Name(**kwargs):
+    return Personal(validate=validate.Length(min=1, max=40), **{"required": True, **kwargs})
+
+
+def Phone(**kwargs):
+    return Personal(validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="not a phone number"),
+                    **{"required": True, **kwargs})
+
+
+def Category(**kwargs):
+    return fields.String(validate=validate.OneOf(CATEGORIES), **{"required": True, **kwargs})
+
+
+def HiddenPairs(**kwargs):
+    """Stored hidden features: ``[[label, detail], ...]``."""
+    pair = fields.Tuple((fields.String(validate=validate.Length(min=1, max=40)),
+                         fields.String(validate=validate.Length(min=1, max=200))))
+    return fields.List(pair, metadata={PERSONAL: True, HIDDEN: True}, **kwargs)
+
+
+# -- events ----------------------------------------------------------------------
+class _Event(EventSchema):
+    schema_version = 1
+    source = SERVICE
+
+
+@registry.event
+class FoundItemTurnedIn(_Event):
+    event_type = "FoundItemTurnedIn"
+    description = ("A found item was checked together with its finder and registered (upper half of "
+                   "form 3.3, 3.4 or 3.5).")
+
+    item_id = Id()
+    short_code = Id()
+    desk = Desk()
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    item_name = Short()
+    category = Category()
+    description = Text()
+    found_place = Short()
+    found_at = Moment(required=True)
+    finder_kind = fields.String(required=True, validate=validate.OneOf(("staff", "visitor")))
+    finder_id = Maybe(required=True)
+    finder_name = Personal(required=True)
+    finder_phone = Personal(required=True, allow_none=True)
+    finder_department = Maybe(required=True)
+    registered_by = Id()
+    registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
+    witness_id = Maybe(required=True)
+    witness_name = Personal(required=True, allow_none=True)
+    owner_urgent = fields.Boolean(required=True)
+    storage_place = Short()
+    hidden_features = HiddenPairs(required=True)
+    valuable = fields.Boolean(required=True)
+    retain_until = fields.Date(required=True)
+    turned_in_at = Moment(required=True)
+    business_date = fields.Date(required=True)
+
+
+@registry.event
+class FoundItemReceiptIssued(_Event):
+    event_type = "FoundItemReceiptIssued"
+    description = "A staff found-item receipt (3.9 员工拾到物品回执) was issued: the finder's good deed."
+
+    item_id = Id()
+    receipt_no = Id()
+    finder_id = Id()
+    finder_name = Personal(required=True)
+    finder_department = Maybe(required=True)
+    good_deed = fields.String(required=True, validate=validate.OneOf(("desk", "on_site")))
+    issued_by = Id()
+    issued_at = Moment(required=True)
+    business_date = fields.Date(required=True)
+
+
+@registry.event
+class ItemInformationCardIssued(_Event):
+    event_type = "ItemInformationCardIssued"
+    description = "An item information card (3.10 物品信息卡) with short code and QR code was stuck on the item."
+
+    item_id = Id()
+    short_code = Id()
+    qr_payload = fields.String(required=True)
+    issued_at = Moment(required=True)
+
+
+@registry.event
+class ClaimVerificationRecorded(_Event):
+    event_type = "ClaimVerificationRecorded"
+    description = "A clerk compared a claimant's description with the item and decided."
+
+    item_id = Id()
+    verification_id = Id()
+    claimant_description = Text()
+    matched_features = fields.List(fields.String(), required=True,
+                                   metadata={"description": "labels of hidden features, never their details"})
+    description_matched = fields.Boolean(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    verified_by = Id()
+    verified_by_role = fields.String(required=True, validate=validate.OneOf(VERIFIER_ROLES))
+    verified_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemClaimed(_Event):
+    event_type = "FoundItemClaimed"
+    description = "The owner took the item and filled in the lower half (认领表) of its form."
+
+    item_id = Id()
+    claim_id = Id()
+    verification_id = Id()
+    claim_kind = fields.String(required=True, validate=validate.OneOf(CLAIM_KINDS))
+    report_id = Maybe(required=True)
+    claim_form = fields.String(required=True, validate=validate.OneOf(("3.3", "3.4", "3.5")))
+    claimant_name = Personal(required=True)
+    claimant_phone = Personal(required=True)
+    claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    claimant_id_number = Personal(required=True)
+    released_by = Id()
+    released_by_role = fields.String(required=True, validate=validate.OneOf(VERIFIER_ROLES))
+    custodian_id = Maybe(required=True)
+    on_spot_form_due = Moment(required=True, allow_none=True)
+    claimed_at = Moment(required=True)
+
+
+@registry.event
+class OnSpotClaimFormFiled(_Event):
+    event_type = "OnSpotClaimFormFiled"
+    description = "A team lead's on-spot claim form (3.5) reached the desk."
+
+    item_id = Id()
+    claim_id = Id()
+    received_by = Id()
+    filed_at = Moment(required=True)
+    late = fields.Boolean(required=True)
+
+
+@registry.event
+class ItemHandedToCustodian(_Event):
+    event_type = "ItemHandedToCustodian"
+    description = "The receiving clerk handed the item to the lost-and-found custodian (失物招领负责人)."
+
+    item_id = Id()
+    handed_by = Id()
+    custodian_id = Id()
+    storage_place = Short()
+    handed_at = Moment(required=True)
+
+
+@registry.event
+class ItemHandedToFinance(_Event):
+    event_type = "ItemHandedToFinance"
+    description = "An unclaimed item went to finance (财务部) in a monthly handover; no longer claimable at the desk."
+
+    item_id = Id()
+    handover_id = Id()
+    custodian_id = Id()
+    handed_at = Moment(required=True)
+
+
+@registry.event
+class LostItemReported(_Event):
+    event_type = "LostItemReported"
+    description = "A visitor reported a lost item (3.6 游客失物登记表)."
+
+    report_id = Id()
+    desk = Desk()
+    item_name = Short()
+    category = Category()
+    description = Text()
+    features = Text()
+    lost_place = Short()
+    lost_from = Moment(required=True)
+    lost_until = Moment(required=True)
+    visitor_name = Name()
+    visitor_phone = Phone()
+    received_by = Id()
+    reported_at = Moment(required=True)
+    business_date = fields.Date(required=True)
+
+
+@registry.event
+class LostReportMatched(_Event):
+    event_type = "LostReportMatched"
+    description = "A clerk confirmed that a found item matches a lost-item report."
+
+    report_id = Id()
+    item_id = Id()
+    short_code = Id()
+    confirmed_by = Id()
+    confirmed_at = Moment(required=True)
+
+
+@registry.event
+class VisitorContactTaskOpened(_Event):
+    event_type = "VisitorContactTaskOpened"
+    description = "The visitor who reported the loss is to be contacted to come and claim the item."
+
+    report_id = Id()
+    task_id = Id()
+    item_id = Id()
+    opened_at = Moment(required=True)
+
+
+@registry.event
+class VisitorContacted(_Event):
+    event_type = "VisitorContacted"
+    description = "A clerk tried to reach the visitor; the task closes when the visitor was reached."
+
+    report_id = Id()
+    task_id = Id()
+    contacted_by = Id()
+    outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
+    task_closed = fields.Boolean(required=True)
+    contacted_at = Moment(required=True)
+
+
+@registry.event
+class FinanceHandoverListDrawn(_Event):
+    event_type = "FinanceHandoverListDrawn"
+    description = "The custodian drew the month's list of items confirmed unclaimed for finance."
+
+    handover_id = Id()
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    custodian_id = Id()
+    item_ids = fields.List(fields.String(), required=True)
+    drawn_at = Moment(required=True)
+
+
+@registry.event
+class FinanceHandoverTransferred(_Event):
+    event_type = "FinanceHandoverTransferred"
+    description = "Every listed item was handed to finance or withdrawn (claimed meanwhile)."
+
+    handover_id = Id()
+    transferred_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    transferred_at = Moment(required=True)
+
+
+@registry.event
+class FinanceHandoverSignedOff(_Event):
+    event_type = "FinanceHandoverSignedOff"
+    description = "Finance signed the handover list off."
+
+    handover_id = Id()
+    signed_by = Id()
+    signer_name = Personal(required=True)
+    signed_at = Moment(required=True)
+
+
+# -- RPC requests and replies of lost_and_found -------------------------------------
+class HiddenFeature(ContractSchema):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                          metadata={"description": "what kind of feature, e.g. serial number, wallpaper"})
+    detail = Personal(required=True, validate=validate.Length(min=1, max=200), metadata={HIDDEN: True})
+
+
+class Suggestion(ContractSchema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "item or report"})
+    score = fields.Integer(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    place = fields.String(required=True)
+    short_code = fields.String(allow_none=True)
+
+
+class _TurnInFields(CommandFields):
+    desk = Desk()
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80),
+                            metadata={"description": "defaults to a new id"})
+    item_name = Short()
+    category = Category()
+    description = Text()
+    found_place = Short()
+    found_at = Moment(required=True)
+    finder_name = Name()
+    finder_phone = Maybe(Phone)
+    storage_place = Short()
+    hidden_features = fields.List(fields.Nested(HiddenFeature), load_default=list,
+                                  validate=validate.Length(max=10), metadata={PERSONAL: True, HIDDEN: True})
+    at = Moment(load_default=None, metadata={"description": "when the item was turned in; defaults to now"})
+
+
+class TurnInByStaffRequest(_TurnInFields):
+    """Staff bring an item to the desk (form 3.4, receipt 3.9)."""
+    finder_id = Id()
+    finder_department = Maybe(validate=validate.Length(max=40))
+    clerk_id = Id()
+
+
+class TurnInByVisitorRequest(_TurnInFields):
+    """A visitor brings an item to the desk (form 3.3 upper half, card 3.10)."""
+    clerk_id = Id()
+
+
+class TurnInOnSiteRequest(_TurnInFields):
+    """Staff found an item at work and could not bring it (form 3.5 upper half,
+    receipt 3.9, card 3.10); a team lead registers only with a witness."""
+    finder_id = Id()
+    finder_department = Maybe(validate=validate.Length(max=40))
+    registered_by = Id()
+    registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
+    witness_id = Maybe(validate=validate.Length(min=1, max=80))
+    witness_name = Maybe(Name)
+    owner_urgent = fields.Boolean(load_default=False,
+                                  metadata={"description": "no clerk can come and the owner urgently asks"})
+
+
+class TurnInReply(AppendReply):
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    form = fields.String(required=True)
+    valuable = fields.Boolean(required=True)
+    retain_until = fields.Date(required=True)
+    receipt_no = fields.String(allow_none=True)
+    qr_payload = fields.String(allow_none=True)
+    suggestions = fields.List(fields.Nested(Suggestion), required=True)
+
+
+class ReportLostItemRequest(CommandFields):
+    desk = Desk()
+    report_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    item_name = Short()
+    category = Category()
+    description = Text()
+    features = Text(metadata={"description": "distinguishing features the visitor gives"})
+    lost_place = Short()
+    lost_from = Moment(required=True)
+    lost_until = Moment(required=True)
+    visitor_name = Name()
+    visitor_phone = Phone()
+    clerk_id = Id()
+    at = Moment(load_default=None)
+
+
+class ReportLostItemReply(AppendReply):
+    report_id = fields.String(required=True)
+    suggestions = fields.List(fields.Nested(Suggestion), required=True)
+
+
+class SuggestMatchesRequest(ContractSchema):
+    item_id = fields.String(load_default=None)
+    report_id = fields.String(load_default=None)
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+    @validates_schema
+    def one_subject(self, data, **kwargs):
+        if bool(data.get("item_id")) == bool(data.get("report_id")):
+            raise ValidationError("give exactly one of item_id and report_id", "item_id")
+
+
+class SuggestMatchesReply(ContractSchema):
+    subject_id = fields.String(required=True)
+    subject_kind = fields.String(required=True)
+    suggestions = fields.List(fields.Nested(Suggestion), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class ConfirmMatchRequest(CommandFields):
+    desk = Desk()
+    report_id = Id()
+    item_id = Id()
+    clerk_id = Id()
+    at = Moment(load_default=None)
+
+
+class ConfirmMatchReply(AppendReply):
+    task_id = fields.String(required=True)
+
+
+class RecordVisitorContactRequest(CommandFields):
+    desk = Desk()
+    report_id = Id()
+    task_id = Id()
+    clerk_id = Id()
+    outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
+    at = Moment(load_default=None)
+
+
+class RecordVisitorContactReply(AppendReply):
+    task_closed = fields.Boolean(required=True)
+
+
+class RecordClaimVerificationRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    verification_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    claimant_description = Text()
+    matched_features = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
+    description_matched = fields.Boolean(load_default=False)
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    verified_by = Id()
+    verified_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
+    at = Moment(load_default=None)
+
+
+class RecordClaimVerificationReply(AppendReply):
+    verification_id = fields.String(required=True)
+    decision = fields.String(required=True)
+
+
+class ClaimItemRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    claim_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    verification_id = Id()
+    claim_kind = fields.String(required=True, validate=validate.OneOf(CLAIM_KINDS))
+    report_id = Maybe(validate=validate.Length(min=1, max=80))
+    claimant_name = Name()
+    claimant_phone = Phone()
+    claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    claimant_id_number = Personal(required=True, validate=validate.Length(min=4, max=30))
+    released_by = Id()
+    released_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
+    custodian_id = Maybe(validate=validate.Length(min=1, max=80))
+    at = Moment(load_default=None)
+
+
+class ClaimItemReply(AppendReply):
+    claim_id = fields.String(required=True)
+    claim_form = fields.String(required=True)
+    on_spot_form_due = Moment(allow_none=True)
+
+
+class FileOnSpotClaimFormRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    clerk_id = Id()
+    at = Moment(load_default=None)
+
+
+class FileOnSpotClaimFormReply(AppendReply):
+    late = fields.Boolean(required=True)
+
+
+class HandToCustodianRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    handed_by = Id()
+    custodian_id = Id()
+    storage_place = Short()
+    at = Moment(load_default=None)
+
+
+class HandOverToFinanceRequest(CommandFields):
+    handover_id = Id()
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                                   error="must be YYYY-MM"))
+    custodian_id = Id()
+    item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
+                           validate=validate.Length(min=1, max=500),
+                           metadata={"description": "defaults to every item whose retention is over"})
+    at = Moment(load_default=None)
+
+
+class HandoverStep(ContractSchema):
+    stream_id = fields.String(required=True)
+    positions = fields.List(fields.Integer(), required=True)
+    duplicate = fields.Boolean(required=True)
+    refused = fields.String(allow_none=True)
+
+
+class HandOverToFinanceReply(ContractSchema):
+    handover_id = fields.String(required=True)
+    item_ids = fields.List(fields.String(), required=True)
+    transferred_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    steps = fields.List(fields.Nested(HandoverStep), required=True)
+
+
+class SignOffFinanceHandoverRequest(CommandFields):
+    handover_id = Id()
+    signed_by = Id()
+    signer_name = Name()
+    at = Moment(load_default=None)
+
+
+class ItemRequest(ContractSchema):
+    item_id = Id()
+
+
+class VerificationView(ContractSchema):
+    verification_id = fields.String(required=True)
+    decision = fields.String(required=True)
+
+
+class ItemView(ContractSchema):
+    """The clerk's view of a found item, hidden features included."""
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    desk = fields.String(required=True)
+    channel = fields.String(required=True)
+    form = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    description = fields.String(required=True)
+    found_place = fields.String(required=True)
+    found_at = Moment(required=True)
+    storage_place = fields.String(required=True)
+    valuable = fields.Boolean(required=True)
+    retain_until = fields.Date(required=True)
+    status = fields.String(required=True)
+    custodian_id = fields.String(allow_none=True)
+    hidden_features = fields.List(fields.Nested(HiddenFeature), required=True,
+                                  metadata={PERSONAL: True, HIDDEN: True})
+    verifications = fields.List(fields.Nested(VerificationView), required=True)
+    claim_id = fields.String(allow_none=True)
+    handover_id = fields.String(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class ClaimantViewRequest(ContractSchema):
+    short_code = fields.String(required=True, validate=validate.Regexp(r"^LF-[A-Z2-7]{6}$",
+                                                                         error="not an item short code"))
+
+
+class ClaimantView(ContractSchema):
+    """What a claimant may see: no description, finder or hidden features."""
+    short_code = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    found_place = fields.String(required=True)
+    found_on = fields.Date(required=True)
+    desk = fields.String(required=True)
+    status = fields.String(required=True)
+    where = fields.String(required=True, metadata={"description": "where to ask for it"})
+
+
+TURN_IN_BY_STAFF = registry.rpc(SERVICE, "turn_in_by_staff", TurnInByStaffRequest, TurnInReply,
+                                "Staff turn an item in at the desk (3.4, receipt 3.9).")
+TURN_IN_BY_VISITOR = registry.rpc(SERVICE, "turn_in_by_visitor", TurnInByVisitorRequest, TurnInReply,
+                                  "A visitor turns an item in at the desk (3.3 upper half, card 3.10).")
+TURN_IN_ON_SITE = registry.rpc(SERVICE, "turn_in_on_site", TurnInOnSiteRequest, TurnInReply,
+                               "Staff's on-site turn-in (3.5 upper half, receipt 3.9, card 3.10).")
+REPORT_LOST_ITEM = registry.rpc(SERVICE, "report_lost_item", ReportLostItemRequest, ReportLostItemReply,
+                                "A visitor reports a lost item (3.6).")
+SUGGEST_MATCHES = registry.rpc(SERVICE, "suggest_matches", SuggestMatchesRequest, SuggestMatchesReply,
+                               "Ranked candidates for a found item or a lost-item report.")
+CONFIRM_MATCH = registry.rpc(SERVICE, "confirm_match", ConfirmMatchRequest, ConfirmMatchReply,
+                             "A clerk confirms an item matches a report; a contact task opens.")
+RECORD_VISITOR_CONTACT = registry.rpc(SERVICE, "record_visitor_contact", RecordVisitorContactRequest,
+                                      RecordVisitorContactReply, "A call to the visitor; reached closes the task.")
+RECORD_CLAIM_VERIFICATION = registry.rpc(SERVICE, "record_claim_verification", RecordClaimVerificationRequest,
+                                         RecordClaimVerificationReply,
+                                         "The clerk records which features matched and decides.")
+CLAIM_ITEM = registry.rpc(SERVICE, "claim_item", ClaimItemRequest, ClaimItemReply,
+                          "The verified owner takes the item and fills in the claim part.")
+FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileOnSpotClaimFormRequest,
+                                       FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.")
+HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
+                                 "The receiving clerk hands an item to the lost-and-found custodian.")
+HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
+                                    HandOverToFinanceReply,
+                                    "The custodian's monthly handover to finance; run again to resume.")
+SIGN_OFF_FINANCE_HANDOVER = registry.rpc(SERVICE, "sign_off_finance_handover", SignOffFinanceHandoverRequest,
+                                         AppendReply, "Finance signs the handover list off.")
+ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.")
+CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, ClaimantView,
+                             "A found item by its card's short code, as a claimant may see it.")
+
+
+# -- forms RPCs (served by ``forms``) ------------------------------------------------------
+class Traced(ContractSchema):
+    positions = fields.List(fields.Integer(), required=True,
+                            metadata={"description": "the events this row or part comes from"})
+    event_ids = fields.List(fields.String(), required=True)
+
+
+class FoundItemFormRequest(ContractSchema):
+    item_id = Id()
+
+
+class RegistrationPart(Traced):
+    """Upper half (登记): the item, its finder and who registered it."""
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    desk = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    description = fields.String(required=True)
+    found_place = fields.String(required=True)
+    found_at = Moment(required=True)
+    finder_id = fields.String(allow_none=True)
+    finder_name = Personal(required=True)
+    finder_phone = Personal(allow_none=True)
+    finder_department = fields.String(allow_none=True)
+    registered_by = fields.String(required=True)
+    registered_by_role = fields.String(required=True)
+    witness_id = fields.String(allow_none=True)
+    witness_name = Personal(allow_none=True)
+    owner_urgent = fields.Boolean(required=True)
+    storage_place = fields.String(required=True)
+    valuable = fields.Boolean(required=True)
+    hidden_features_recorded = fields.Integer(required=True, metadata={"description": "how many; never what"})
+    turned_in_at = Moment(required=True)
+    receipt_no = fields.String(allow_none=True)
+
+
+class CustodyPart(Traced):
+    """物品存放处、交接人."""
+    storage_place = fields.String(required=True)
+    handed_by = fields.String(required=True)
+    custodian_id = fields.String(required=True)
+    handed_at = Moment(required=True)
+
+
+class VerificationPart(Traced):
+    verification_id = fields.String(required=True)
+    claimant_description = fields.String(required=True)
+    matched_features = fields.List(fields.String(), required=True)
+    description_matched = fields.Boolean(required=True)
+    decision = fields.String(required=True)
+    verified_by = fields.String(required=True)
+    verified_by_role = fields.String(required=True)
+    verified_at = Moment(required=True)
+
+
+class ClaimPart(Traced):
+    """Lower half (认领表)."""
+    claim_id = fields.String(required=True)
+    claim_kind = fields.String(required=True)
+    report_id = fields.String(allow_none=True)
+    claimant_name = Personal(required=True)
+    claimant_phone = Personal(required=True)
+    claimant_id_type = fields.String(required=True)
+    claimant_id_number = Personal(required=True)
+    released_by = fields.String(required=True)
+    released_by_role = fields.String(required=True)
+    custodian_id = fields.String(allow_none=True)
+    claimed_at = Moment(required=True)
+    verification_id = fields.String(required=True)
+    on_spot_form_due = Moment(allow_none=True)
+    filed_at_desk = Moment(allow_none=True)
+    filed_late = fields.Boolean(allow_none=True)
+
+
+class FinancePart(Traced):
+    handover_id = fields.String(required=True)
+    custodian_id = fields.String(required=True)
+    handed_at = Moment(required=True)
+
+
+class FoundItemForm(ContractSchema):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    title_en = fields.String(required=True)
+    registration = fields.Nested(RegistrationPart, required=True)
+    custody = fields.Nested(CustodyPart, allow_none=True)
+    verifications = fields.List(fields.Nested(VerificationPart), required=True)
+    claim = fields.Nested(ClaimPart, allow_none=True)
+    finance = fields.Nested(FinancePart, allow_none=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class LostItemReportFormRequest(ContractSchema):
+    report_id = Id()
+
+
+class ContactRow(Traced):
+    task_id = fields.String(required=True)
+    contacted_by = fields.String(required=True)
+    outcome = fields.String(required=True)
+    contacted_at = Moment(required=True)
+
+
+class LostItemReportForm(Traced):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    report_id = fields.String(required=True)
+    desk = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    description = fields.String(required=True)
+    features = fields.String(required=True)
+    lost_place = fields.String(required=True)
+    lost_from = Moment(required=True)
+    lost_until = Moment(required=True)
+    visitor_name = Personal(required=True)
+    visitor_phone = Personal(required=True)
+    received_by = fields.String(required=True)
+    reported_at = Moment(required=True)
+    matched_item_id = fields.String(allow_none=True)
+    matched_short_code = fields.String(allow_none=True)
+    contact_task_id = fields.String(allow_none=True)
+    contact_task_open = fields.Boolean(required=True)
+    contacts = fields.List(fields.Nested(ContactRow), required=True)
+    returned_at = Moment(allow_none=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class SummaryRequest(ContractSchema):
+    """One day (``date``) or one month (``month``), optionally one staff member."""
+    date = fields.Date(load_default=None)
+    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                                       error="must be YYYY-MM"))
+    staff_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+
+    @validates_schema
+    def one_period(self, data, **kwargs):
+        if (data.get("date") is None) == (data.get("month") is None):
+            raise ValidationError("give exactly one of date and month", "date")
+
+
+class LostItemSummaryRow(Traced):
+    business_date = fields.Date(required=True)
+    report_id = fields.String(required=True)
+    desk = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    lost_place = fields.String(required=True)
+    visitor_name = Personal(required=True)
+    visitor_phone = Personal(required=True)
+    received_by = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "reported, matched, contacted or returned"})
+    matched_short_code = fields.String(allow_none=True)
+
+
+class LostItemSummary(ContractSchema):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    period = fields.String(required=True)
+    staff_id = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(LostItemSummaryRow), required=True)
+    totals = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class GoodDeedRow(Traced):
+    business_date = fields.Date(required=True)
+    staff_id = fields.String(required=True)
+    staff_name = Personal(required=True)
+    department = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "desk (客服好人好事) or on_site (现场好人好事)"})
+    receipt_no = fields.String(required=True)
+    item_id = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    found_place = fields.String(required=True)
+    returned_to_owner = fields.Boolean(required=True)
+
+
+class GoodDeedsSummary(ContractSchema):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    period = fields.String(required=True)
+    staff_id = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(GoodDeedRow), required=True)
+    per_staff = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class FoundItemReceipt(Traced):
+    """3.9 员工拾到物品回执: no hidden features, no claimant."""
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    receipt_no = fields.String(required=True)
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    desk = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    found_place = fields.String(required=True)
+    found_at = Moment(required=True)
+    finder_id = fields.String(required=True)
+    finder_name = Personal(required=True)
+    finder_department = fields.String(allow_none=True)
+    good_deed = fields.String(required=True)
+    issued_by = fields.String(required=True)
+    issued_at = Moment(required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class ItemCardRequest(ContractSchema):
+    item_id = fields.String(load_default=None)
+    short_code = fields.String(load_default=None)
+
+    @validates_schema
+    def one_key(self, data, **kwargs):
+        if bool(data.get("item_id")) == bool(data.get("short_code")):
+            raise ValidationError("give exactly one of item_id and short_code", "item_id")
+
+
+class ItemInformationCard(Traced):
+    """3.10 物品信息卡, stuck on the item: no personal data, no hidden features."""
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    qr_payload = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    found_place = fields.String(required=True)
+    found_on = fields.Date(required=True)
+    desk = fields.String(required=True)
+    storage_place = fields.String(required=True)
+    registered_by = fields.String(required=True)
+    issued_at = Moment(required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class AsOfRequest(ContractSchema):
+    as_of = Moment(required=True)
+    desk = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+
+
+class AwaitingCustodyRow(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    desk = fields.String(required=True)
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    registered_by = fields.String(required=True)
+    storage_place = fields.String(required=True)
+    turned_in_at = Moment(required=True)
+
+
+class AwaitingCustody(ContractSchema):
+    as_of = Moment(required=True)
+    rows = fields.List(fields.Nested(AwaitingCustodyRow), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class OnSpotClaimRow(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    claim_id = fields.String(required=True)
+    released_by = fields.String(required=True)
+    claimed_at = Moment(required=True)
+    due = Moment(required=True)
+    filed_at = Moment(allow_none=True)
+
+
+class OnSpotClaimsNotFiled(ContractSchema):
+    as_of = Moment(required=True)
+    rows = fields.List(fields.Nested(OnSpotClaimRow), required=True)
+    as_of_position = fields.Integer(required=True)
+
+
+class HandoverRequest(ContractSchema):
+    handover_id = Id()
+
+
+class HandoverLineRow(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(allow_none=True)
+    item_name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    turned_in_on = fields.Date(allow_none=True)
+    state = fields.String(required=True, metadata={"description": "listed, handed_over or withdrawn"})
+
+
+class FinanceHandoverList(Traced):
+    handover_id = fields.String(required=True)
+    month = fields.String(required=True)
+    custodian_id = fields.String(required=True)
+    drawn_at = Moment(required=True)
+    lines = fields.List(fields.Nested(HandoverLineRow), required=True)
+    transferred_at = Moment(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    signer_name = Personal(allow_none=True)
+    signed_at = Moment(allow_none=True)
+    as_of_position = fields.Integer(required=True)
+
+
+FOUND_ITEM_FORM = registry.rpc("forms", "found_item_form", FoundItemFormRequest, FoundItemForm,
+                               "Form 3.3, 3.4 or 3.5 of one found item (registration, custody, claim).")
+LOST_ITEM_REPORT_FORM = registry.rpc("forms", "lost_item_report_form", LostItemReportFormRequest,
+                                     LostItemReportForm, "Form 3.6 of one lost-item report.")
+LOST_ITEM_SUMMARY = registry.rpc("forms", "lost_item_summary", SummaryRequest, LostItemSummary,
+                                 "Form 3.7 for a day or month, optionally one clerk.")
+GOOD_DEEDS_SUMMARY = registry.rpc("forms", "good_deeds_summary", SummaryRequest, GoodDeedsSummary,
+                                  "Form 3.8 for a day or month, optionally one staff member.")
+FOUND_ITEM_RECEIPT = registry.rpc("forms", "found_item_receipt", FoundItemFormRequest, FoundItemReceipt,
+                                  "Form 3.9 of one item found by staff.")
+ITEM_INFORMATION_CARD = registry.rpc("forms", "item_information_card", ItemCardRequest, ItemInformationCard,
+                                     "Form 3.10 by item id or short code.")
+VALUABLES_AWAITING_CUSTODY = registry.rpc("forms", "valuables_awaiting_custody", AsOfRequest, AwaitingCustody,
+                                          "Shift-end checklist: valuables not yet with the custodian.")
+ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsOfRequest, OnSpotClaimsNotFiled,
+                                        "Team leads' on-spot claims whose form missed the end of that day.")
+FINANCE_HANDOVER_LIST = registry.rpc("forms", "finance_handover_list", HandoverRequest, FinanceHandoverList,
+                                     "A monthly handover list to finance with its sign-off.")

@@ -1,0 +1,890 @@
+"""Lost and found decider (失物招领, seed 004 section 2.2.5). Pure.
+
+Streams (appends are per stream; nothing spans two streams atomically):
+- ``found_item-<item_id>``: one found item from turn-in through verification,
+  claim, custody and the handover to finance;
+- ``lost_report-<report_id>``: one visitor's lost-item report, the match a
+  clerk confirmed and the contact task to call the visitor in;
+- ``finance_handover-<handover_id>``: one monthly handover list of unclaimed
+  items to finance (财务部). The list is drawn here, then each item's own
+  stream gets ``ItemHandedToFinance`` under a command id derived from the
+  handover and the item (:func:`finance_transfer_command_id`), then the
+  outcome is recorded here and finance signs off. A crashed run is simply
+  run again: the per-item appends it already made are recognised by their
+  command ids and not repeated.
+
+Everything the decider needs from outside (time, the business date in the
+area's time zone, which categories are valuables, retention periods, the
+state of an item a report is matched to) comes in with the command.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+
+from services.chassis.decider import NotFound, Rejected
+
+# -- vocabulary ----------------------------------------------------------------
+DESK_STAFF, DESK_VISITOR, ON_SITE = "desk_staff", "desk_visitor", "on_site"
+#: the registration & claim form of each way an item comes in
+FORM_OF_CHANNEL = {DESK_VISITOR: "3.3", DESK_STAFF: "3.4", ON_SITE: "3.5"}
+CLERK, TEAM_LEAD, CUSTODIAN = "clerk", "team_lead", "custodian"
+OWNER, NOT_OWNER, NEEDS_MORE_PROOF = "owner", "not_owner", "needs_more_proof"
+REPORTED, UNREPORTED, ON_SPOT = "reported", "unreported", "on_spot"
+HELD, IN_CUSTODY, CLAIMED, WITH_FINANCE = "held", "in_custody", "claimed", "with_finance"
+REACHED = "reached"
+
+
+def item_stream(item_id: str) -> str:
+    return f"found_item-{item_id}"
+
+
+def report_stream(report_id: str) -> str:
+    return f"lost_report-{report_id}"
+
+
+def handover_stream(handover_id: str) -> str:
+    return f"finance_handover-{handover_id}"
+
+
+def short_code(item_id: str) -> str:
+    """The code printed on the item information card: ``LF-`` and six
+    base32 characters of the item id's hash (about 10^9 codes)."""
+    digest = base64.b32encode(hashlib.sha256(item_id.encode()).digest()).decode()
+    return f"LF-{digest[:6]}"
+
+
+def qr_payload(item_id: str) -> str:
+    """What the card's QR code encodes: enough to find the item's record."""
+    return f"vsc:found-item:{item_id}"
+
+
+def receipt_no(item_id: str) -> str:
+    return "R-" + short_code(item_id)[3:]
+
+
+def finance_transfer_command_id(handover_id: str, item_id: str) -> str:
+    """Deterministic, so a retried handover run never hands an item twice."""
+    return f"finance-handover:{handover_id}:{item_id}"
+
+
+def finance_step_command_id(handover_id: str, step: str) -> str:
+    return f"finance-handover:{handover_id}:{step}"
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Days an unclaimed item is kept before it may go to finance: per
+    category, else the valuables' period for a valuable, else the default."""
+
+    default_days: int = 30
+    valuable_days: int | None = None
+    per_category: tuple = ()  # ((category, days), ...)
+
+    def days(self, category: str, valuable: bool) -> int:
+        for name, days in self.per_category:
+            if name == category:
+                return days
+        if valuable and self.valuable_days is not None:
+            return self.valuable_days
+        return self.default_days
+
+
+# -- commands ------------------------------------------------------------------
+@dataclass(frozen=True)
+class TurnInFoundItem:
+    item_id: str
+    desk: str
+    channel: str                    # DESK_STAFF, DESK_VISITOR or ON_SITE
+    item_name: str
+    category: str
+    description: str
+    found_place: str
+    found_at: dt.datetime
+    finder_kind: str                # "staff" or "visitor"
+    finder_id: str | None
+    finder_name: str
+    finder_phone: str | None
+    finder_department: str | None
+    registered_by: str
+    registered_by_role: str         # CLERK or TEAM_LEAD
+    storage_place: str
+    at: dt.datetime
+    business_date: dt.date
+    hidden_features: tuple = ()     # ((label, detail), ...): never shown to a claimant
+    witness_id: str | None = None
+    witness_name: str | None = None
+    owner_urgent: bool = False      # the owner is waiting and no clerk can come
+    valuable_categories: frozenset = frozenset()
+    retention: RetentionPolicy = RetentionPolicy()
+
+
+@dataclass(frozen=True)
+class RecordClaimVerification:
+    item_id: str
+    verification_id: str
+    claimant_description: str
+    matched_features: tuple         # labels of hidden features the claimant got right
+    description_matched: bool
+    decision: str                   # OWNER, NOT_OWNER or NEEDS_MORE_PROOF
+    verified_by: str
+    verified_by_role: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    item_id: str
+    claim_id: str
+    verification_id: str
+    claim_kind: str                 # REPORTED, UNREPORTED or ON_SPOT
+    claimant_name: str
+    claimant_phone: str
+    claimant_id_type: str
+    claimant_id_number: str
+    released_by: str
+    released_by_role: str
+    at: dt.datetime
+    report_id: str | None = None
+    custodian_id: str | None = None
+    on_spot_form_due: dt.datetime | None = None  # end of that day, for a team lead's claim
+
+
+@dataclass(frozen=True)
+class FileOnSpotClaimForm:
+    item_id: str
+    received_by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HandToCustodian:
+    item_id: str
+    handed_by: str
+    custodian_id: str
+    storage_place: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HandItemToFinance:
+    item_id: str
+    handover_id: str
+    custodian_id: str
+    at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class ReportLostItem:
+    report_id: str
+    desk: str
+    item_name: str
+    category: str
+    description: str
+    features: str
+    lost_place: str
+    lost_from: dt.datetime
+    lost_until: dt.datetime
+    visitor_name: str
+    visitor_phone: str
+    received_by: str
+    at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What a report's decider needs to know about the item it is matched to
+    (read by the service from the item's stream)."""
+
+    item_id: str
+    short_code: str
+    status: str
+
+
+@dataclass(frozen=True)
+class ConfirmMatch:
+    report_id: str
+    item: ItemFacts | None          # None: no such item
+    task_id: str
+    confirmed_by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RecordVisitorContact:
+    report_id: str
+    task_id: str
+    contacted_by: str
+    outcome: str                    # REACHED closes the task; anything else keeps it open
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class HandoverLine:
+    """An item proposed for the finance handover, as its stream stands."""
+
+    item_id: str
+    status: str | None              # None: no such item
+    retain_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class DrawFinanceHandoverList:
+    handover_id: str
+    month: str                      # "2026-06"
+    custodian_id: str
+    lines: tuple                    # HandoverLine, ...
+    at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class RecordFinanceTransfer:
+    handover_id: str
+    transferred: tuple
+    withdrawn: tuple
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SignOffFinanceHandover:
+    handover_id: str
+    signed_by: str
+    signer_name: str
+    at: dt.datetime
+
+
+# -- events --------------------------------------------------------------------
+@dataclass(frozen=True)
+class FoundItemTurnedIn:
+    item_id: str
+    short_code: str
+    desk: str
+    channel: str
+    item_name: str
+    category: str
+    description: str
+    found_place: str
+    found_at: dt.datetime
+    finder_kind: str
+    finder_id: str | None
+    finder_name: str
+    finder_phone: str | None
+    finder_department: str | None
+    registered_by: str
+    registered_by_role: str
+    witness_id: str | None
+    witness_name: str | None
+    owner_urgent: bool
+    storage_place: str
+    hidden_features: tuple
+    valuable: bool
+    retain_until: dt.date
+    turned_in_at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class FoundItemReceiptIssued:
+    """3.9 员工拾到物品回执: the staff finder's proof of a good deed."""
+
+    item_id: str
+    receipt_no: str
+    finder_id: str
+    finder_name: str
+    finder_department: str | None
+    good_deed: str                  # "desk" (客服好人好事) or "on_site" (现场好人好事)
+    issued_by: str
+    issued_at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class ItemInformationCardIssued:
+    item_id: str
+    short_code: str
+    qr_payload: str
+    issued_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClaimVerificationRecorded:
+    item_id: str
+    verification_id: str
+    claimant_description: str
+    matched_features: tuple
+    description_matched: bool
+    decision: str
+    verified_by: str
+    verified_by_role: str
+    verified_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FoundItemClaimed:
+    item_id: str
+    claim_id: str
+    verification_id: str
+    claim_kind: str
+    report_id: str | None
+    claim_form: str
+    claimant_name: str
+    claimant_phone: str
+    claimant_id_type: str
+    claimant_id_number: str
+    released_by: str
+    released_by_role: str
+    custodian_id: str | None
+    on_spot_form_due: dt.datetime | None
+    claimed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OnSpotClaimFormFiled:
+    item_id: str
+    claim_id: str
+    received_by: str
+    filed_at: dt.datetime
+    late: bool
+
+
+@dataclass(frozen=True)
+class ItemHandedToCustodian:
+    item_id: str
+    handed_by: str
+    custodian_id: str
+    storage_place: str
+    handed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ItemHandedToFinance:
+    item_id: str
+    handover_id: str
+    custodian_id: str
+    handed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class LostItemReported:
+    report_id: str
+    desk: str
+    item_name: str
+    category: str
+    description: str
+    features: str
+    lost_place: str
+    lost_from: dt.datetime
+    lost_until: dt.datetime
+    visitor_name: str
+    visitor_phone: str
+    received_by: str
+    reported_at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class LostReportMatched:
+    report_id: str
+    item_id: str
+    short_code: str
+    confirmed_by: str
+    confirmed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VisitorContactTaskOpened:
+    report_id: str
+    task_id: str
+    item_id: str
+    opened_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VisitorContacted:
+    report_id: str
+    task_id: str
+    contacted_by: str
+    outcome: str
+    task_closed: bool
+    contacted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FinanceHandoverListDrawn:
+    handover_id: str
+    month: str
+    custodian_id: str
+    item_ids: tuple
+    drawn_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FinanceHandoverTransferred:
+    handover_id: str
+    transferred_item_ids: tuple
+    withdrawn_item_ids: tuple       # claimed between drawing the list and handing over
+    transferred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FinanceHandoverSignedOff:
+    handover_id: str
+    signed_by: str
+    signer_name: str
+    signed_at: dt.datetime
+
+
+EVENTS = (FoundItemTurnedIn, FoundItemReceiptIssued, ItemInformationCardIssued, ClaimVerificationRecorded,
+          FoundItemClaimed, OnSpotClaimFormFiled, ItemHandedToCustodian, ItemHandedToFinance,
+          LostItemReported, LostReportMatched, VisitorContactTaskOpened, VisitorContacted,
+          FinanceHandoverListDrawn, FinanceHandoverTransferred, FinanceHandoverSignedOff)
+
+
+# -- state -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Nothing:
+    """A stream with no events yet."""
+
+
+@dataclass(frozen=True)
+class Verification:
+    verification_id: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class FoundItem:
+    item_id: str
+    short_code: str
+    desk: str
+    channel: str
+    item_name: str
+    category: str
+    description: str
+    found_place: str
+    found_at: dt.datetime
+    registered_by: str
+    registered_by_role: str
+    storage_place: str
+    valuable: bool
+    retain_until: dt.date
+    turned_in_at: dt.datetime
+    hidden_features: tuple
+    status: str = HELD
+    custodian_id: str | None = None
+    verifications: tuple = ()
+    claim_id: str | None = None
+    claimed_at: dt.datetime | None = None
+    claim_taken_by_team_lead: bool = False
+    on_spot_form_due: dt.datetime | None = None
+    on_spot_form_filed: bool = False
+    handover_id: str | None = None
+    handed_to_finance_at: dt.datetime | None = None
+
+    def verification(self, verification_id: str) -> Verification | None:
+        return next((v for v in self.verifications if v.verification_id == verification_id), None)
+
+
+@dataclass(frozen=True)
+class LostReport:
+    report_id: str
+    category: str
+    matched_item_id: str | None = None
+    open_task_id: str | None = None
+    closed_task_ids: tuple = ()
+
+
+@dataclass(frozen=True)
+class FinanceHandover:
+    handover_id: str
+    custodian_id: str
+    item_ids: tuple
+    transferred: bool = False
+    signed_off: bool = False
+
+
+initial_state = Nothing()
+
+
+# -- rules -----------------------------------------------------------------------
+def _item_not_available(item: FoundItem) -> Rejected | None:
+    if item.status == CLAIMED:
+        return Rejected("already_claimed", f"item {item.short_code} has already been claimed", field="item_id")
+    if item.status == WITH_FINANCE:
+        return Rejected("handed_to_finance",
+                        f"item {item.short_code} was handed to finance (财务部) on "
+                        f"{item.handed_to_finance_at.date().isoformat()} in handover {item.handover_id}; "
+                        f"it can no longer be claimed at the desk, ask finance", field="item_id")
+    return None
+
+
+def _turn_in(c: TurnInFoundItem) -> list:
+    if c.channel not in FORM_OF_CHANNEL:
+        raise Rejected("unknown_channel", f"unknown turn-in channel {c.channel!r}", field="channel")
+    if c.found_at > c.at:
+        raise Rejected("found_after_turn_in", "found_at is after the turn-in", field="found_at")
+    staff_found = c.channel in (DESK_STAFF, ON_SITE)
+    if staff_found and (c.finder_kind != "staff" or not c.finder_id):
+        raise Rejected("finder_required", "an item found by staff needs the finder's staff id", field="finder_id")
+    if c.channel == DESK_VISITOR and c.finder_kind != "visitor":
+        raise Rejected("finder_required", "a visitor turn-in needs the visitor who found it", field="finder_kind")
+    if c.registered_by_role == TEAM_LEAD:
+        if c.channel != ON_SITE:
+            raise Rejected("team_lead_only_on_site", "a team lead may register only on site",
+                           field="registered_by_role")
+        if not c.witness_id or not c.witness_name:
+            raise Rejected("witness_required", "a team lead registers only with a staff witness present",
+                           field="witness_id")
+        if c.witness_id in (c.finder_id, c.registered_by):
+            raise Rejected("witness_required", "the witness must be a third member of staff", field="witness_id")
+        if not c.owner_urgent:
+            raise Rejected("clerk_must_register", "a team lead registers only when no clerk can come and the "
+                                                  "owner urgently asks for the item", field="owner_urgent")
+    elif c.registered_by_role != CLERK:
+        raise Rejected("not_allowed", f"a {c.registered_by_role} cannot register a found item",
+                       field="registered_by_role")
+    labels = [label for label, _ in c.hidden_features]
+    if len(labels) != len(set(labels)):
+        raise Rejected("duplicate_feature", "hidden feature labels must differ", field="hidden_features")
+    valuable = c.category in c.valuable_categories
+    code = short_code(c.item_id)
+    events = [FoundItemTurnedIn(
+        c.item_id, code, c.desk, c.channel, c.item_name, c.category, c.description, c.found_place, c.found_at,
+        c.finder_kind, c.finder_id, c.finder_name, c.finder_phone, c.finder_department, c.registered_by,
+        c.registered_by_role, c.witness_id, c.witness_name, c.owner_urgent, c.storage_place,
+        tuple(tuple(pair) for pair in c.hidden_features), valuable,
+        c.business_date + dt.timedelta(days=c.retention.days(c.category, valuable)), c.at, c.business_date)]
+    if staff_found:
+        events.append(FoundItemReceiptIssued(
+            c.item_id, receipt_no(c.item_id), c.finder_id, c.finder_name, c.finder_department,
+            "on_site" if c.channel == ON_SITE else "desk", c.registered_by, c.at, c.business_date))
+    if c.channel in (DESK_VISITOR, ON_SITE):
+        events.append(ItemInformationCardIssued(c.item_id, code, qr_payload(c.item_id), c.at))
+    return events
+
+
+def _verify(c: RecordClaimVerification, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if item.verification(c.verification_id) is not None:
+        raise Rejected("verification_exists", f"verification {c.verification_id} is already recorded",
+                       field="verification_id")
+    if c.verified_by_role == TEAM_LEAD and item.channel != ON_SITE:
+        raise Rejected("team_lead_only_on_site", "a team lead verifies only items found on site",
+                       field="verified_by_role")
+    if c.verified_by_role not in (CLERK, TEAM_LEAD, CUSTODIAN):
+        raise Rejected("not_allowed", f"a {c.verified_by_role} cannot verify a claim", field="verified_by_role")
+    if c.decision not in (OWNER, NOT_OWNER, NEEDS_MORE_PROOF):
+        raise Rejected("unknown_decision", f"unknown decision {c.decision!r}", field="decision")
+    known = {label for label, _ in item.hidden_features}
+    if not set(c.matched_features) <= known:
+        raise Rejected("unknown_feature", "matched_features names a feature not recorded at turn-in",
+                       field="matched_features")
+    if c.decision == OWNER:
+        proven = bool(c.matched_features) if known else c.description_matched
+        if not proven:
+            raise Rejected("insufficient_proof", "an owner must describe at least one hidden feature"
+                           if known else "an owner must describe the item", field="decision")
+    return [ClaimVerificationRecorded(c.item_id, c.verification_id, c.claimant_description,
+                                      tuple(c.matched_features), c.description_matched, c.decision,
+                                      c.verified_by, c.verified_by_role, c.at)]
+
+
+def _claim(c: ClaimItem, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    verification = item.verification(c.verification_id)
+    if verification is None:
+        raise Rejected("verification_required", "no claim without a recorded verification",
+                       field="verification_id")
+    if verification.decision != OWNER:
+        raise Rejected("not_verified_owner", f"the verification decided {verification.decision}, not owner",
+                       field="verification_id")
+    if c.claim_kind not in (REPORTED, UNREPORTED, ON_SPOT):
+        raise Rejected("unknown_claim_kind", f"unknown claim kind {c.claim_kind!r}", field="claim_kind")
+    if c.claim_kind == REPORTED and not c.report_id:
+        raise Rejected("report_required", "a claim of a reported loss names its report", field="report_id")
+    if c.at < item.turned_in_at:
+        raise Rejected("claimed_before_turn_in", "the claim is before the item was turned in", field="at")
+    team_lead = c.released_by_role == TEAM_LEAD
+    if team_lead and (item.channel != ON_SITE or c.claim_kind != ON_SPOT):
+        raise Rejected("team_lead_only_on_site", "a team lead releases only on-site items, on the spot",
+                       field="released_by_role")
+    if team_lead and c.on_spot_form_due is None:
+        raise Rejected("due_time_required", "a team lead's claim needs the time its form is due at the desk",
+                       field="on_spot_form_due")
+    if item.status == IN_CUSTODY and c.custodian_id != item.custodian_id:
+        raise Rejected("custodian_required", f"item {item.short_code} is in the custodian's keeping; "
+                                             "it is released only with the custodian", field="custodian_id")
+    return [FoundItemClaimed(
+        c.item_id, c.claim_id, c.verification_id, c.claim_kind, c.report_id, FORM_OF_CHANNEL[item.channel],
+        c.claimant_name, c.claimant_phone, c.claimant_id_type, c.claimant_id_number, c.released_by,
+        c.released_by_role, c.custodian_id if item.status == IN_CUSTODY else None,
+        c.on_spot_form_due if team_lead else None, c.at)]
+
+
+def _file_on_spot_form(c: FileOnSpotClaimForm, item: FoundItem) -> list:
+    if not item.claim_taken_by_team_lead:
+        raise Rejected("no_on_spot_claim", f"item {item.short_code} has no on-spot claim taken by a team lead",
+                       field="item_id")
+    if item.on_spot_form_filed:
+        raise Rejected("already_filed", "the on-spot claim form is already at the desk", field="item_id")
+    return [OnSpotClaimFormFiled(c.item_id, item.claim_id, c.received_by, c.at, c.at > item.on_spot_form_due)]
+
+
+def _hand_to_custodian(c: HandToCustodian, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if item.status == IN_CUSTODY:
+        raise Rejected("already_in_custody", f"item {item.short_code} is already with the custodian",
+                       field="item_id")
+    if c.handed_by != item.registered_by:
+        raise Rejected("not_the_receiving_clerk", "the clerk who took the item in hands it over",
+                       field="handed_by")
+    return [ItemHandedToCustodian(c.item_id, c.handed_by, c.custodian_id, c.storage_place, c.at)]
+
+
+def _hand_to_finance(c: HandItemToFinance, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if c.business_date < item.retain_until:
+        raise Rejected("retention_not_over", f"item {item.short_code} is kept until "
+                                             f"{item.retain_until.isoformat()}", field="item_id")
+    return [ItemHandedToFinance(c.item_id, c.handover_id, c.custodian_id, c.at)]
+
+
+def _report(c: ReportLostItem) -> list:
+    if c.lost_from > c.lost_until:
+        raise Rejected("bad_time_window", "lost_from is after lost_until", field="lost_from")
+    if c.lost_from > c.at:
+        raise Rejected("lost_after_report", "the loss cannot start after the report", field="lost_from")
+    if c.lost_until > c.at:
+        raise Rejected("lost_after_report", "lost_until is after the report", field="lost_until")
+    return [LostItemReported(c.report_id, c.desk, c.item_name, c.category, c.description, c.features,
+                             c.lost_place, c.lost_from, c.lost_until, c.visitor_name,
+                             c.visitor_phone, c.received_by, c.at, c.business_date)]
+
+
+def _confirm_match(c: ConfirmMatch, report: LostReport) -> list:
+    if c.item is None:
+        raise NotFound("no such found item", field="item_id")
+    if report.matched_item_id is not None:
+        raise Rejected("already_matched", f"report {report.report_id} is already matched to an item",
+                       field="report_id")
+    if c.item.status in (CLAIMED, WITH_FINANCE):
+        raise Rejected("item_not_available", f"item {c.item.short_code} is {c.item.status.replace('_', ' ')}",
+                       field="item_id")
+    return [LostReportMatched(c.report_id, c.item.item_id, c.item.short_code, c.confirmed_by, c.at),
+            VisitorContactTaskOpened(c.report_id, c.task_id, c.item.item_id, c.at)]
+
+
+def _contact(c: RecordVisitorContact, report: LostReport) -> list:
+    if report.open_task_id != c.task_id:
+        raise Rejected("no_open_contact_task", f"contact task {c.task_id} is not open", field="task_id")
+    return [VisitorContacted(c.report_id, c.task_id, c.contacted_by, c.outcome, c.outcome == REACHED, c.at)]
+
+
+def _draw(c: DrawFinanceHandoverList) -> list:
+    if not c.lines:
+        raise Rejected("nothing_to_hand_over", "the handover list is empty", field="item_ids")
+    ids = [line.item_id for line in c.lines]
+    if len(ids) != len(set(ids)):
+        raise Rejected("duplicate_item", "an item is on the list twice", field="item_ids")
+    for line in c.lines:
+        if line.status is None:
+            raise NotFound(f"no found item {line.item_id}", field="item_ids")
+        if line.status not in (HELD, IN_CUSTODY):
+            raise Rejected("not_unclaimed", f"item {line.item_id} is {line.status.replace('_', ' ')}",
+                           field="item_ids")
+        if c.business_date < line.retain_until:
+            raise Rejected("retention_not_over", f"item {line.item_id} is kept until "
+                                                 f"{line.retain_until.isoformat()}", field="item_ids")
+    return [FinanceHandoverListDrawn(c.handover_id, c.month, c.custodian_id, tuple(ids), c.at)]
+
+
+def _record_transfer(c: RecordFinanceTransfer, handover: FinanceHandover) -> list:
+    if handover.transferred:
+        raise Rejected("already_transferred", "the handover's items are already handed over",
+                       field="handover_id")
+    if sorted((*c.transferred, *c.withdrawn)) != sorted(handover.item_ids):
+        raise Rejected("incomplete_transfer", "every listed item must be handed over or withdrawn",
+                       field="handover_id")
+    return [FinanceHandoverTransferred(c.handover_id, tuple(c.transferred), tuple(c.withdrawn), c.at)]
+
+
+def _sign_off(c: SignOffFinanceHandover, handover: FinanceHandover) -> list:
+    if not handover.transferred:
+        raise Rejected("not_transferred", "finance signs off only after the items are handed over",
+                       field="handover_id")
+    if handover.signed_off:
+        raise Rejected("already_signed_off", "finance has already signed this handover off", field="handover_id")
+    return [FinanceHandoverSignedOff(c.handover_id, c.signed_by, c.signer_name, c.at)]
+
+
+_ITEM_COMMANDS = (RecordClaimVerification, ClaimItem, FileOnSpotClaimForm, HandToCustodian, HandItemToFinance)
+
+
+def decide(command, state) -> list:
+    match command, state:
+        case TurnInFoundItem(), Nothing():
+            return _turn_in(command)
+        case TurnInFoundItem(), _:
+            raise Rejected("already_turned_in", f"item {command.item_id} is already registered", field="item_id")
+        case _, Nothing() if isinstance(command, _ITEM_COMMANDS):
+            raise NotFound(f"no found item {command.item_id}", field="item_id")
+        case RecordClaimVerification(), FoundItem():
+            return _verify(command, state)
+        case ClaimItem(), FoundItem():
+            return _claim(command, state)
+        case FileOnSpotClaimForm(), FoundItem():
+            return _file_on_spot_form(command, state)
+        case HandToCustodian(), FoundItem():
+            return _hand_to_custodian(command, state)
+        case HandItemToFinance(), FoundItem():
+            return _hand_to_finance(command, state)
+        case ReportLostItem(), Nothing():
+            return _report(command)
+        case ReportLostItem(), _:
+            raise Rejected("already_reported", f"report {command.report_id} already exists", field="report_id")
+        case ConfirmMatch() | RecordVisitorContact(), Nothing():
+            raise NotFound(f"no lost-item report {command.report_id}", field="report_id")
+        case ConfirmMatch(), LostReport():
+            return _confirm_match(command, state)
+        case RecordVisitorContact(), LostReport():
+            return _contact(command, state)
+        case DrawFinanceHandoverList(), Nothing():
+            return _draw(command)
+        case DrawFinanceHandoverList(), _:
+            raise Rejected("handover_exists", f"handover {command.handover_id} already exists",
+                           field="handover_id")
+        case RecordFinanceTransfer() | SignOffFinanceHandover(), Nothing():
+            raise NotFound(f"no finance handover {command.handover_id}", field="handover_id")
+        case RecordFinanceTransfer(), FinanceHandover():
+            return _record_transfer(command, state)
+        case SignOffFinanceHandover(), FinanceHandover():
+            return _sign_off(command, state)
+    raise TypeError(f"lost_and_found cannot decide {type(command).__name__} on {type(state).__name__}")
+
+
+def evolve(state, event):
+    match event:
+        case FoundItemTurnedIn():
+            return FoundItem(event.item_id, event.short_code, event.desk, event.channel, event.item_name,
+                             event.category, event.description, event.found_place, event.found_at,
+                             event.registered_by, event.registered_by_role, event.storage_place, event.valuable,
+                             event.retain_until, event.turned_in_at, event.hidden_features)
+        case ClaimVerificationRecorded():
+            return replace(state, verifications=(*state.verifications,
+                                                 Verification(event.verification_id, event.decision)))
+        case FoundItemClaimed():
+            return replace(state, status=CLAIMED, claim_id=event.claim_id, claimed_at=event.claimed_at,
+                           claim_taken_by_team_lead=event.released_by_role == TEAM_LEAD,
+                           on_spot_form_due=event.on_spot_form_due)
+        case OnSpotClaimFormFiled():
+            return replace(state, on_spot_form_filed=True)
+        case ItemHandedToCustodian():
+            return replace(state, status=IN_CUSTODY, custodian_id=event.custodian_id,
+                           storage_place=event.storage_place)
+        case ItemHandedToFinance():
+            return replace(state, status=WITH_FINANCE, handover_id=event.handover_id,
+                           handed_to_finance_at=event.handed_at)
+        case LostItemReported():
+            return LostReport(event.report_id, event.category)
+        case LostReportMatched():
+            return replace(state, matched_item_id=event.item_id)
+        case VisitorContactTaskOpened():
+            return replace(state, open_task_id=event.task_id)
+        case VisitorContacted(task_closed=True):
+            return replace(state, open_task_id=None, closed_task_ids=(*state.closed_task_ids, event.task_id))
+        case FinanceHandoverListDrawn():
+            return FinanceHandover(event.handover_id, event.custodian_id, event.item_ids)
+        case FinanceHandoverTransferred():
+            return replace(state, transferred=True)
+        case FinanceHandoverSignedOff():
+            return replace(state, signed_off=True)
+    return state
+
+
+# -- matching --------------------------------------------------------------------
+@dataclass(frozen=True)
+class MatchSubject:
+    """A found item (found_from == found_until == found_at) or a lost report
+    (its loss window), as the ranking sees it."""
+
+    id: str
+    kind: str                       # "item" or "report"
+    category: str
+    place: str
+    when_from: dt.datetime
+    when_until: dt.datetime
+    text: str                       # name, description and visible features
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    id: str
+    score: int
+    reasons: tuple = field(default_factory=tuple)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> frozenset:
+    """Words of Latin text and character pairs of Chinese text."""
+    text = text.lower()
+    found = set(_WORD.findall(text))
+    for run in _CJK.findall(text):
+        found |= {run[i:i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
+    return frozenset(found)
+
+
+def similarity(a: str, b: str) -> float:
+    ta, tb = tokens(a), tokens(b)
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+
+def _place_similarity(a: str, b: str) -> float:
+    a, b = a.strip().lower(), b.strip().lower()
+    if a and a == b:
+        return 1.0
+    if a and b and (a in b or b in a):
+        return 0.7
+    return similarity(a, b)
+
+
+def rank_matches(subject: MatchSubject, candidates, *, window: dt.timedelta = dt.timedelta(days=3),
+                 slack: dt.timedelta = dt.timedelta(hours=1), limit: int = 10) -> list[Suggestion]:
+    """Candidates for ``subject`` (reports for an item, items for a report),
+    best first. An item found before the loss began (less ``slack``) or more
+    than ``window`` after it ended is never suggested; the rest score up to
+    100 by category (40), place (25), time (15) and description (20), and
+    are kept when the category agrees or the descriptions are alike."""
+    ranked = []
+    for candidate in candidates:
+        item, report = (subject, candidate) if subject.kind == "item" else (candidate, subject)
+        found_at = item.when_from
+        if found_at < report.when_from - slack or found_at > report.when_until + window:
+            continue
+        same_category = subject.category == candidate.category
+        place = _place_similarity(subject.place, candidate.place)
+        text = similarity(subject.text, candidate.text)
+        if not same_category and text < 0.3:
+            continue
+        late = max(found_at - report.when_until, dt.timedelta(0))
+        timely = 1.0 - late / window
+        score = round(40 * same_category + 25 * place + 15 * timely + 20 * text)
+        reasons = tuple(reason for reason, holds in (
+            ("same category", same_category), ("same place" if place == 1.0 else "nearby place", place >= 0.5),
+            ("found within the loss window", late == dt.timedelta(0)), ("similar description", text >= 0.2),
+        ) if holds)
+        ranked.append(Suggestion(candidate.id, score, reasons))
+    ranked.sort(key=lambda s: (-s.score, s.id))
+    return ranked[:limit]

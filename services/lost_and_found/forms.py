@@ -1,0 +1,587 @@
+"""Folds that build the lost-and-found forms (3.3-3.10) from events. Pure.
+
+Each fold has ``name``, ``handles`` and ``apply(record, values)`` (see
+``services/duty_log/forms.py``). Every row, and every part of a form, keeps
+the ``positions`` and ``event_ids`` of the events that made it, so it can be
+traced back to the log. Hidden features never reach a form: only how many
+were recorded, and the labels a verification matched.
+
+The ``serve_*`` functions at the end answer the forms service's RPCs from a
+projector holding these folds.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from services.chassis.decider import NotFound
+from services.lost_and_found import domain
+
+ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHandedToCustodian",
+                         "ClaimVerificationRecorded", "FoundItemClaimed", "OnSpotClaimFormFiled",
+                         "ItemHandedToFinance"})
+
+
+def _trace(*records) -> dict:
+    return {"positions": [r.position for r in records], "event_ids": [r.event_id for r in records]}
+
+
+def _joined(trace: dict, *records) -> dict:
+    """An earlier event's trace (kept, not its record: records hold hidden
+    features) followed by later records."""
+    later = _trace(*records)
+    return {"positions": trace["positions"] + later["positions"],
+            "event_ids": trace["event_ids"] + later["event_ids"]}
+
+
+def _also(part: dict, record) -> None:
+    part["positions"].append(record.position)
+    part["event_ids"].append(record.event_id)
+
+
+def _in_period(day: dt.date, date: dt.date | None, month: str | None) -> bool:
+    return day == date if date is not None else day.strftime("%Y-%m") == month
+
+
+class _RegistrationClaimForm:
+    """One form per found item: registration (upper half), custody,
+    verifications, claim (lower half, 认领表) and the handover to finance."""
+
+    form = title = title_en = channel = ""
+    handles = ITEM_EVENTS
+
+    def __init__(self):
+        self.forms: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "FoundItemTurnedIn":
+            if values["channel"] == self.channel:
+                self.forms[values["item_id"]] = self._new(record, values)
+            return
+        form = self.forms.get(values["item_id"])
+        if form is None:
+            return
+        match record.type:
+            case "FoundItemReceiptIssued":
+                form["registration"]["receipt_no"] = values["receipt_no"]
+                _also(form["registration"], record)
+            case "ItemHandedToCustodian":
+                form["custody"] = {"storage_place": values["storage_place"], "handed_by": values["handed_by"],
+                                   "custodian_id": values["custodian_id"], "handed_at": values["handed_at"],
+                                   **_trace(record)}
+            case "ClaimVerificationRecorded":
+                form["verifications"].append({
+                    key: values[key] for key in ("verification_id", "claimant_description", "matched_features",
+                                                 "description_matched", "decision", "verified_by",
+                                                 "verified_by_role", "verified_at")} | _trace(record))
+            case "FoundItemClaimed":
+                form["claim"] = {key: values[key] for key in (
+                    "claim_id", "claim_kind", "report_id", "claimant_name", "claimant_phone", "claimant_id_type",
+                    "claimant_id_number", "released_by", "released_by_role", "custodian_id", "claimed_at",
+                    "verification_id", "on_spot_form_due")} | {"filed_at_desk": None, "filed_late": None}
+                form["claim"] |= _trace(record)
+            case "OnSpotClaimFormFiled":
+                form["claim"]["filed_at_desk"] = values["filed_at"]
+                form["claim"]["filed_late"] = values["late"]
+                _also(form["claim"], record)
+            case "ItemHandedToFinance":
+                form["finance"] = {"handover_id": values["handover_id"], "custodian_id": values["custodian_id"],
+                                   "handed_at": values["handed_at"], **_trace(record)}
+
+    def _new(self, record, values: dict) -> dict:
+        registration = {key: values[key] for key in (
+            "item_id", "short_code", "desk", "item_name", "category", "description", "found_place", "found_at",
+            "finder_id", "finder_name", "finder_phone", "finder_department", "registered_by",
+            "registered_by_role", "witness_id", "witness_name", "owner_urgent", "storage_place", "valuable",
+            "turned_in_at")}
+        registration |= {"hidden_features_recorded": len(values["hidden_features"]), "receipt_no": None,
+                         **_trace(record)}
+        return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
+                "custody": None, "verifications": [], "claim": None, "finance": None}
+
+    def form_of(self, item_id: str) -> dict | None:
+        form = self.forms.get(item_id)
+        return copy.deepcopy(form) if form is not None else None
+
+
+class VisitorFoundItemForms(_RegistrationClaimForm):
+    """3.3 《游客拾物登记、认领表》: found-by-visitor registration & claim form."""
+    name = "visitor_found_item_forms"
+    form, title, title_en, channel = "3.3", "游客拾物登记、认领表", "found-by-visitor registration & claim form", \
+        domain.DESK_VISITOR
+
+
+class StaffFoundItemForms(_RegistrationClaimForm):
+    """3.4 《员工拾物登记、认领表》: found-by-staff registration & claim form."""
+    name = "staff_found_item_forms"
+    form, title, title_en, channel = "3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form", \
+        domain.DESK_STAFF
+
+
+class OnSiteFoundItemForms(_RegistrationClaimForm):
+    """3.5 《员工现场拾物登记表、认领表》: found-by-staff-on-site registration & claim form."""
+    name = "on_site_found_item_forms"
+    form, title, title_en, channel = "3.5", "员工现场拾物登记表、认领表", \
+        "found-by-staff-on-site registration & claim form", domain.ON_SITE
+
+
+class LostItemReportForms:
+    """3.6 《游客失物登记表》: visitor lost-item report, with the match and the
+    calls to the visitor."""
+
+    name = "lost_item_report_forms"
+    form, title = "3.6", "游客失物登记表"
+    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
+                         "FoundItemClaimed"})
+
+    def __init__(self):
+        self.reports: dict[str, dict] = {}
+        self._report_of_item: dict[str, str] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "LostItemReported":
+            self.reports[values["report_id"]] = {
+                "form": self.form, "title": self.title,
+                **{key: values[key] for key in ("report_id", "desk", "item_name", "category", "description",
+                                                "features", "lost_place", "lost_from", "lost_until", "visitor_name",
+                                                "visitor_phone", "received_by", "reported_at")},
+                "matched_item_id": None, "matched_short_code": None, "contact_task_id": None,
+                "contact_task_open": False, "contacts": [], "returned_at": None, **_trace(record)}
+            return
+        if record.type == "FoundItemClaimed":
+            report = self.reports.get(values["report_id"] or self._report_of_item.get(values["item_id"], ""))
+            if report is not None:
+                report["returned_at"] = values["claimed_at"]
+                _also(report, record)
+            return
+        report = self.reports.get(values["report_id"])
+        if report is None:
+            return
+        _also(report, record)
+        match record.type:
+            case "LostReportMatched":
+                report["matched_item_id"], report["matched_short_code"] = values["item_id"], values["short_code"]
+                self._report_of_item[values["item_id"]] = values["report_id"]
+            case "VisitorContactTaskOpened":
+                report["contact_task_id"], report["contact_task_open"] = values["task_id"], True
+            case "VisitorContacted":
+                report["contacts"].append({key: values[key] for key in (
+                    "task_id", "contacted_by", "outcome", "contacted_at")} | _trace(record))
+                report["contact_task_open"] = not values["task_closed"]
+
+    def form_of(self, report_id: str) -> dict | None:
+        report = self.reports.get(report_id)
+        return copy.deepcopy(report) if report is not None else None
+
+
+class LostItemSummary:
+    """3.7 《游客失物登记汇总表》: lost-item summary per day, month and clerk."""
+
+    name = "lost_item_summary"
+    form, title = "3.7", "游客失物登记汇总表"
+    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "FoundItemClaimed"})
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+        self._report_of_item: dict[str, str] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "LostItemReported":
+            self.rows[values["report_id"]] = {
+                **{key: values[key] for key in ("business_date", "report_id", "desk", "item_name", "category",
+                                                "lost_place", "visitor_name", "visitor_phone", "received_by")},
+                "status": "reported", "matched_short_code": None, **_trace(record)}
+            return
+        report_id = values.get("report_id")
+        if record.type == "FoundItemClaimed":
+            report_id = report_id or self._report_of_item.get(values["item_id"])
+        row = self.rows.get(report_id or "")
+        if row is None:
+            return
+        _also(row, record)
+        match record.type:
+            case "LostReportMatched":
+                row["status"], row["matched_short_code"] = "matched", values["short_code"]
+                self._report_of_item[values["item_id"]] = report_id
+            case "VisitorContacted" if values["task_closed"] and row["status"] == "matched":
+                row["status"] = "contacted"
+            case "FoundItemClaimed":
+                row["status"] = "returned"
+
+    def summary(self, date: dt.date | None = None, month: str | None = None, staff_id: str | None = None) -> dict:
+        rows = [copy.deepcopy(row) for row in self.rows.values()
+                if _in_period(row["business_date"], date, month) and staff_id in (None, row["received_by"])]
+        rows.sort(key=lambda row: row["positions"][0])
+        totals = {"reported": len(rows)}
+        for status in ("matched", "contacted", "returned"):
+            totals[status] = sum(row["status"] == status for row in rows)
+        return {"form": self.form, "title": self.title, "rows": rows, "totals": totals}
+
+
+class GoodDeedsSummary:
+    """3.8 《员工好人好事汇总表》: staff good deeds per day, month and staff member
+    (an item found by staff and turned in, at the desk or on site)."""
+
+    name = "good_deeds_summary"
+    form, title = "3.8", "员工好人好事汇总表"
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed"})
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+        self._items: dict[str, tuple] = {}
+
+    def apply(self, record, values: dict) -> None:
+        match record.type:
+            case "FoundItemTurnedIn" if values["finder_kind"] == "staff":
+                self._items[values["item_id"]] = (_trace(record), values["item_name"], values["category"],
+                                                  values["found_place"])
+            case "FoundItemReceiptIssued":
+                turned_in, item_name, category, found_place = self._items[values["item_id"]]
+                self.rows[values["item_id"]] = {
+                    "business_date": values["business_date"], "staff_id": values["finder_id"],
+                    "staff_name": values["finder_name"], "department": values["finder_department"],
+                    "kind": values["good_deed"], "receipt_no": values["receipt_no"], "item_id": values["item_id"],
+                    "item_name": item_name, "category": category, "found_place": found_place,
+                    "returned_to_owner": False, **_joined(turned_in, record)}
+            case "FoundItemClaimed" if values["item_id"] in self.rows:
+                row = self.rows[values["item_id"]]
+                row["returned_to_owner"] = True
+                _also(row, record)
+
+    def summary(self, date: dt.date | None = None, month: str | None = None, staff_id: str | None = None) -> dict:
+        rows = [copy.deepcopy(row) for row in self.rows.values()
+                if _in_period(row["business_date"], date, month) and staff_id in (None, row["staff_id"])]
+        rows.sort(key=lambda row: row["positions"][0])
+        per_staff: dict[str, int] = {}
+        for row in rows:
+            per_staff[row["staff_id"]] = per_staff.get(row["staff_id"], 0) + 1
+        return {"form": self.form, "title": self.title, "rows": rows, "per_staff": per_staff}
+
+
+class FoundItemReceipts:
+    """3.9 《员工拾到物品回执》: the staff finder's receipt (no hidden features)."""
+
+    name = "found_item_receipts"
+    form, title = "3.9", "员工拾到物品回执"
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued"})
+
+    def __init__(self):
+        self.receipts: dict[str, dict] = {}
+        self._items: dict[str, tuple] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "FoundItemTurnedIn":
+            if values["finder_kind"] == "staff":
+                self._items[values["item_id"]] = (_trace(record), {key: values[key] for key in (
+                    "short_code", "desk", "item_name", "category", "found_place", "found_at")})
+            return
+        turned_in, item = self._items.pop(values["item_id"])
+        self.receipts[values["item_id"]] = {
+            "form": self.form, "title": self.title, "item_id": values["item_id"], **item,
+            **{key: values[key] for key in ("receipt_no", "finder_id", "finder_name", "finder_department",
+                                            "good_deed", "issued_by", "issued_at")},
+            **_joined(turned_in, record)}
+
+    def receipt(self, item_id: str) -> dict | None:
+        receipt = self.receipts.get(item_id)
+        return copy.deepcopy(receipt) if receipt is not None else None
+
+
+class ItemInformationCards:
+    """3.10 《物品信息卡》: the label stuck on the item, with short code and QR
+    payload; no personal data and no hidden features."""
+
+    name = "item_information_cards"
+    form, title = "3.10", "物品信息卡"
+    handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian"})
+
+    def __init__(self):
+        self.cards: dict[str, dict] = {}
+        self.by_short_code: dict[str, str] = {}
+        self._items: dict[str, tuple] = {}
+
+    def apply(self, record, values: dict) -> None:
+        match record.type:
+            case "FoundItemTurnedIn" if values["channel"] != domain.DESK_STAFF:
+                self._items[values["item_id"]] = (_trace(record), {
+                    "item_name": values["item_name"], "category": values["category"],
+                    "found_place": values["found_place"], "found_on": values["business_date"],
+                    "desk": values["desk"], "storage_place": values["storage_place"],
+                    "registered_by": values["registered_by"]})
+            case "ItemInformationCardIssued":
+                turned_in, item = self._items.pop(values["item_id"])
+                self.cards[values["item_id"]] = {
+                    "form": self.form, "title": self.title, "item_id": values["item_id"],
+                    "short_code": values["short_code"], "qr_payload": values["qr_payload"], **item,
+                    "issued_at": values["issued_at"], **_joined(turned_in, record)}
+                self.by_short_code[values["short_code"]] = values["item_id"]
+            case "ItemHandedToCustodian" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                card["storage_place"] = values["storage_place"]
+                _also(card, record)
+
+    def card(self, item_id: str | None = None, short_code: str | None = None) -> dict | None:
+        card = self.cards.get(item_id or self.by_short_code.get(short_code or "", ""))
+        return copy.deepcopy(card) if card is not None else None
+
+
+class ValuablesAwaitingCustody:
+    """Shift-end checklist: valuables turned in and neither claimed nor handed
+    to the lost-and-found custodian as of a given (business) time."""
+
+    name = "valuables_awaiting_custody"
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance"})
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "FoundItemTurnedIn":
+            if values["valuable"]:
+                self.items[values["item_id"]] = {
+                    **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
+                                                    "registered_by", "storage_place", "turned_in_at")},
+                    "gone_at": None, **_trace(record)}
+            return
+        item = self.items.get(values["item_id"])
+        if item is not None and item["gone_at"] is None:
+            item["gone_at"] = values.get("claimed_at") or values["handed_at"]
+
+    def awaiting(self, as_of: dt.datetime, desk: str | None = None) -> list[dict]:
+        rows = [{key: value for key, value in item.items() if key != "gone_at"} for item in self.items.values()
+                if item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
+                and desk in (None, item["desk"])]
+        return copy.deepcopy(sorted(rows, key=lambda row: row["positions"][0]))
+
+
+class OnSpotClaimsNotFiled:
+    """Team leads' on-spot claims whose form (3.5, lower half) has not reached
+    the desk by the end of that day: flagged."""
+
+    name = "on_spot_claims_not_filed"
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "OnSpotClaimFormFiled"})
+
+    def __init__(self):
+        self.claims: dict[str, dict] = {}
+        self._codes: dict[str, str] = {}
+
+    def apply(self, record, values: dict) -> None:
+        match record.type:
+            case "FoundItemTurnedIn" if values["channel"] == domain.ON_SITE:
+                self._codes[values["item_id"]] = values["short_code"]
+            case "FoundItemClaimed" if values["on_spot_form_due"] is not None:
+                self.claims[values["item_id"]] = {
+                    "item_id": values["item_id"], "short_code": self._codes.get(values["item_id"], ""),
+                    "claim_id": values["claim_id"], "released_by": values["released_by"],
+                    "claimed_at": values["claimed_at"], "due": values["on_spot_form_due"], "filed_at": None,
+                    **_trace(record)}
+            case "OnSpotClaimFormFiled" if values["item_id"] in self.claims:
+                claim = self.claims[values["item_id"]]
+                claim["filed_at"] = values["filed_at"]
+                _also(claim, record)
+
+    def flagged(self, as_of: dt.datetime) -> list[dict]:
+        rows = []
+        for claim in self.claims.values():
+            filed_at = claim["filed_at"] if claim["filed_at"] is not None and claim["filed_at"] <= as_of else None
+            if claim["due"] <= as_of and (filed_at is None or filed_at > claim["due"]):
+                row = copy.deepcopy(claim)
+                if filed_at is None:  # the filing is after as_of: not yet known then
+                    row["filed_at"] = None
+                    row["positions"], row["event_ids"] = row["positions"][:1], row["event_ids"][:1]
+                rows.append(row)
+        return sorted(rows, key=lambda row: row["positions"][0])
+
+
+class FinanceHandoverLists:
+    """The monthly handover list of unclaimed items to finance (财务部), with
+    what was handed over, what was withdrawn and finance's sign-off."""
+
+    name = "finance_handover_lists"
+    handles = frozenset({"FoundItemTurnedIn", "FinanceHandoverListDrawn", "ItemHandedToFinance",
+                         "FinanceHandoverTransferred", "FinanceHandoverSignedOff"})
+
+    def __init__(self):
+        self.lists: dict[str, dict] = {}
+        self._items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type == "FoundItemTurnedIn":
+            self._items[values["item_id"]] = {"short_code": values["short_code"], "item_name": values["item_name"],
+                                              "category": values["category"],
+                                              "turned_in_on": values["business_date"]}
+            return
+        handover = self.lists.get(values["handover_id"])
+        match record.type:
+            case "FinanceHandoverListDrawn":
+                self.lists[values["handover_id"]] = {
+                    "handover_id": values["handover_id"], "month": values["month"],
+                    "custodian_id": values["custodian_id"], "drawn_at": values["drawn_at"],
+                    "lines": {item_id: {"item_id": item_id, **self._items.get(item_id, {}), "state": "listed",
+                                        **_trace(record)} for item_id in values["item_ids"]},
+                    "transferred_at": None, "signed_by": None, "signer_name": None, "signed_at": None,
+                    **_trace(record)}
+            case "ItemHandedToFinance" if handover is not None and values["item_id"] in handover["lines"]:
+                line = handover["lines"][values["item_id"]]
+                line["state"] = "handed_over"
+                _also(line, record)
+            case "FinanceHandoverTransferred" if handover is not None:
+                handover["transferred_at"] = values["transferred_at"]
+                for item_id in values["withdrawn_item_ids"]:
+                    handover["lines"][item_id]["state"] = "withdrawn"
+                    _also(handover["lines"][item_id], record)
+                _also(handover, record)
+            case "FinanceHandoverSignedOff" if handover is not None:
+                handover |= {"signed_by": values["signed_by"], "signer_name": values["signer_name"],
+                             "signed_at": values["signed_at"]}
+                _also(handover, record)
+
+    def handover(self, handover_id: str) -> dict | None:
+        handover = self.lists.get(handover_id)
+        if handover is None:
+            return None
+        handover = copy.deepcopy(handover)
+        handover["lines"] = list(handover["lines"].values())
+        return handover
+
+
+FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
+         GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
+         FinanceHandoverLists)
+
+
+class CaseIndex:
+    """The lost_and_found service's own index: open reports and unclaimed
+    items for matching, short codes for the claimant's lookup, and items due
+    for the finance handover."""
+
+    name = "case_index"
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
+                         "LostItemReported", "LostReportMatched"})
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+        self.reports: dict[str, dict] = {}
+        self.by_short_code: dict[str, str] = {}
+
+    def apply(self, record, values: dict) -> None:
+        match record.type:
+            case "FoundItemTurnedIn":
+                self.items[values["item_id"]] = {
+                    "subject": domain.MatchSubject(values["item_id"], "item", values["category"],
+                                                   values["found_place"], values["found_at"], values["found_at"],
+                                                   f"{values['item_name']} {values['description']}"),
+                    "item_name": values["item_name"], "short_code": values["short_code"],
+                    "retain_until": values["retain_until"], "status": domain.HELD}
+                self.by_short_code[values["short_code"]] = values["item_id"]
+            case "FoundItemClaimed" | "ItemHandedToCustodian" | "ItemHandedToFinance" \
+                    if values["item_id"] in self.items:
+                self.items[values["item_id"]]["status"] = {
+                    "FoundItemClaimed": domain.CLAIMED, "ItemHandedToCustodian": domain.IN_CUSTODY,
+                    "ItemHandedToFinance": domain.WITH_FINANCE}[record.type]
+            case "LostItemReported":
+                self.reports[values["report_id"]] = {
+                    "subject": domain.MatchSubject(values["report_id"], "report", values["category"],
+                                                   values["lost_place"], values["lost_from"], values["lost_until"],
+                                                   f"{values['item_name']} {values['description']} "
+                                                   f"{values['features']}"),
+                    "item_name": values["item_name"], "matched": False}
+            case "LostReportMatched" if values["report_id"] in self.reports:
+                self.reports[values["report_id"]]["matched"] = True
+
+    def unclaimed(self, item_id: str) -> bool:
+        return self.items[item_id]["status"] in (domain.HELD, domain.IN_CUSTODY)
+
+    def suggestions(self, kind: str, subject_id: str, limit: int = 10) -> list[dict]:
+        """Ranked candidates for an item (open reports) or a report (unclaimed
+        items), with what a clerk needs to recognise them."""
+        if kind == "item":
+            subject = self.items[subject_id]["subject"]
+            pool = {rid: r for rid, r in self.reports.items() if not r["matched"]}
+        else:
+            subject = self.reports[subject_id]["subject"]
+            pool = {iid: i for iid, i in self.items.items() if self.unclaimed(iid)}
+        ranked = domain.rank_matches(subject, [entry["subject"] for entry in pool.values()], limit=limit)
+        return [{"id": s.id, "kind": pool[s.id]["subject"].kind, "score": s.score, "reasons": list(s.reasons),
+                 "item_name": pool[s.id]["item_name"], "category": pool[s.id]["subject"].category,
+                 "place": pool[s.id]["subject"].place, "short_code": pool[s.id].get("short_code")}
+                for s in ranked]
+
+    def due_for_finance(self, business_date: dt.date) -> list[str]:
+        return [item_id for item_id, item in self.items.items()
+                if self.unclaimed(item_id) and item["retain_until"] <= business_date]
+
+
+# -- serving the forms service's RPCs ------------------------------------------------------
+def _fold(projector, cls):
+    return projector.fold(cls)
+
+
+def serve_found_item_form(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    for cls in (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms):
+        form = _fold(projector, cls).form_of(request["item_id"])
+        if form is not None:
+            return {**form, "as_of_position": position}
+    raise NotFound(f"no found item {request['item_id']}", field="item_id")
+
+
+def serve_lost_item_report_form(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    form = _fold(projector, LostItemReportForms).form_of(request["report_id"])
+    if form is None:
+        raise NotFound(f"no lost-item report {request['report_id']}", field="report_id")
+    return {**form, "as_of_position": position}
+
+
+def _period(request: dict) -> str:
+    return request["date"].isoformat() if request["date"] is not None else request["month"]
+
+
+def serve_lost_item_summary(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    summary = _fold(projector, LostItemSummary).summary(request["date"], request["month"], request["staff_id"])
+    return {**summary, "period": _period(request), "staff_id": request["staff_id"], "as_of_position": position}
+
+
+def serve_good_deeds_summary(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    summary = _fold(projector, GoodDeedsSummary).summary(request["date"], request["month"], request["staff_id"])
+    return {**summary, "period": _period(request), "staff_id": request["staff_id"], "as_of_position": position}
+
+
+def serve_found_item_receipt(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    receipt = _fold(projector, FoundItemReceipts).receipt(request["item_id"])
+    if receipt is None:
+        raise NotFound(f"no staff found-item receipt for item {request['item_id']}", field="item_id")
+    return {**receipt, "as_of_position": position}
+
+
+def serve_item_information_card(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    card = _fold(projector, ItemInformationCards).card(request["item_id"], request["short_code"])
+    if card is None:
+        raise NotFound("no item information card for that item", field="item_id" if request["item_id"]
+                       else "short_code")
+    return {**card, "as_of_position": position}
+
+
+def serve_valuables_awaiting_custody(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    rows = _fold(projector, ValuablesAwaitingCustody).awaiting(request["as_of"], request["desk"])
+    return {"as_of": request["as_of"], "rows": rows, "as_of_position": position}
+
+
+def serve_on_spot_claims_not_filed(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    return {"as_of": request["as_of"], "rows": _fold(projector, OnSpotClaimsNotFiled).flagged(request["as_of"]),
+            "as_of_position": position}
+
+
+def serve_finance_handover_list(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    handover = _fold(projector, FinanceHandoverLists).handover(request["handover_id"])
+    if handover is None:
+        raise NotFound(f"no finance handover {request['handover_id']}", field="handover_id")
+    return {**handover, "as_of_position": position}

@@ -1,0 +1,352 @@
+"""lost_and_found: found items, lost-item reports, claims, custody and the
+monthly handover to finance. An adapter: contract -> command -> decide ->
+append -> reply. Logs carry ids, positions and short codes only.
+
+Config: ``VALUABLE_CATEGORIES`` (list), ``RETENTION_DAYS`` (mapping of
+category, ``valuable`` or ``default`` to days), ``TIMEZONE``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
+
+import contracts
+from contracts.lost_and_found import (
+    CLAIM_ITEM, CLAIMANT_VIEW, CONFIRM_MATCH, DEFAULT_VALUABLE_CATEGORIES, FILE_ON_SPOT_CLAIM_FORM,
+    HAND_OVER_TO_FINANCE, HAND_TO_CUSTODIAN, ITEM, RECORD_CLAIM_VERIFICATION, RECORD_VISITOR_CONTACT,
+    REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
+    TURN_IN_ON_SITE,
+)
+from services.chassis.decider import NotFound, Rejected
+from services.chassis.dependencies import EventSourced
+from services.chassis.projection import Projector
+from services.chassis.service import ServiceBase, append_reply, business_time, contract_rpc
+from services.chassis.wiring import store_from_config
+from services.lost_and_found import domain
+from services.lost_and_found.forms import CaseIndex
+
+DEFAULT_RETENTION_DAYS = {"default": 30}
+SUGGESTIONS_IN_REPLY = 5
+
+
+def retention_policy(config: dict) -> domain.RetentionPolicy:
+    days = dict(DEFAULT_RETENTION_DAYS, **(config.get("RETENTION_DAYS") or {}))
+    return domain.RetentionPolicy(
+        default_days=int(days.pop("default")),
+        valuable_days=int(days.pop("valuable")) if "valuable" in days else None,
+        per_category=tuple(sorted((name, int(value)) for name, value in days.items())))
+
+
+class Cases(DependencyProvider):
+    """An in-process projector over the case index (open reports, unclaimed
+    items, short codes), caught up from the store before each use."""
+
+    def setup(self):
+        self.store = store_from_config(self.container.config)
+        self.projector = Projector(self.store, contracts.registry, [CaseIndex()])
+
+    def stop(self):
+        self.store.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.projector
+
+
+class LostAndFoundService(ServiceBase):
+    name = "lost_and_found"
+    ledger = EventSourced(domain, domain.EVENTS)
+    cases = Cases()
+    config = Config()
+
+    # -- helpers -------------------------------------------------------------------
+    def _zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
+
+    def _desk_date(self, moment: dt.datetime) -> dt.date:
+        return moment.astimezone(self._zone()).date()
+
+    def _end_of_desk_day(self, moment: dt.datetime) -> dt.datetime:
+        next_day = self._desk_date(moment) + dt.timedelta(days=1)
+        return dt.datetime.combine(next_day, dt.time(0), tzinfo=self._zone())
+
+    def _index(self) -> CaseIndex:
+        self.cases.catch_up()
+        return self.cases.fold(CaseIndex)
+
+    def _execute(self, stream_id, command, request, *, at, actor, desk=None, command_id=None):
+        return self.ledger.execute(stream_id, command, occurred_at=at, actor=request.get("actor") or actor,
+                                   desk=desk, command_id=command_id or request.get("command_id"),
+                                   correlation_id=request.get("correlation_id"))
+
+    def _found_item(self, item_id: str) -> domain.FoundItem:
+        state = self.ledger.state(domain.item_stream(item_id))
+        if not isinstance(state, domain.FoundItem):
+            raise NotFound(f"no found item {item_id}", field="item_id")
+        return state
+
+    # -- turn-in -----------------------------------------------------------------------
+    def _turn_in(self, request, channel, *, finder_kind, registered_by, registered_by_role, finder_id=None,
+                 witness_id=None, witness_name=None, owner_urgent=False):
+        now = self.clock()
+        at = business_time(request["at"], now)
+        found_at = business_time(request["found_at"], now, "found_at")
+        command = domain.TurnInFoundItem(
+            item_id=request["item_id"] or uuid.uuid4().hex, desk=request["desk"], channel=channel,
+            item_name=request["item_name"], category=request["category"], description=request["description"],
+            found_place=request["found_place"], found_at=found_at, finder_kind=finder_kind, finder_id=finder_id,
+            finder_name=request["finder_name"], finder_phone=request["finder_phone"],
+            finder_department=request.get("finder_department"), registered_by=registered_by,
+            registered_by_role=registered_by_role, storage_place=request["storage_place"], at=at,
+            business_date=self._desk_date(at),
+            hidden_features=tuple((f["label"], f["detail"]) for f in request["hidden_features"]),
+            witness_id=witness_id, witness_name=witness_name, owner_urgent=owner_urgent,
+            valuable_categories=frozenset(self.config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)),
+            retention=retention_policy(self.config))
+        result = self._execute(domain.item_stream(command.item_id), command, request, at=at,
+                               actor=registered_by, desk=request["desk"])
+        events = [self.ledger.decode(record) for record in result.events]
+        turned_in = events[0]
+        receipt = next((e for e in events if isinstance(e, domain.FoundItemReceiptIssued)), None)
+        card = next((e for e in events if isinstance(e, domain.ItemInformationCardIssued)), None)
+        self.log.info("found_item.turned_in", stream=result.stream_id, position=result.last_position,
+                      short_code=turned_in.short_code, duplicate=result.duplicate)
+        return {**append_reply(result), "item_id": turned_in.item_id, "short_code": turned_in.short_code,
+                "form": domain.FORM_OF_CHANNEL[turned_in.channel], "valuable": turned_in.valuable,
+                "retain_until": turned_in.retain_until, "receipt_no": receipt.receipt_no if receipt else None,
+                "qr_payload": card.qr_payload if card else None,
+                "suggestions": self._index().suggestions("item", turned_in.item_id, SUGGESTIONS_IN_REPLY)}
+
+    @contract_rpc(TURN_IN_BY_STAFF)
+    def turn_in_by_staff(self, request):
+        return self._turn_in(request, domain.DESK_STAFF, finder_kind="staff", finder_id=request["finder_id"],
+                             registered_by=request["clerk_id"], registered_by_role=domain.CLERK)
+
+    @contract_rpc(TURN_IN_BY_VISITOR)
+    def turn_in_by_visitor(self, request):
+        return self._turn_in(request, domain.DESK_VISITOR, finder_kind="visitor",
+                             registered_by=request["clerk_id"], registered_by_role=domain.CLERK)
+
+    @contract_rpc(TURN_IN_ON_SITE)
+    def turn_in_on_site(self, request):
+        return self._turn_in(request, domain.ON_SITE, finder_kind="staff", finder_id=request["finder_id"],
+                             registered_by=request["registered_by"],
+                             registered_by_role=request["registered_by_role"], witness_id=request["witness_id"],
+                             witness_name=request["witness_name"], owner_urgent=request["owner_urgent"])
+
+    # -- lost-item reports and matching ------------------------------------------------
+    @contract_rpc(REPORT_LOST_ITEM)
+    def report_lost_item(self, request):
+        now = self.clock()
+        at = business_time(request["at"], now)
+        command = domain.ReportLostItem(
+            report_id=request["report_id"] or uuid.uuid4().hex, desk=request["desk"],
+            item_name=request["item_name"], category=request["category"], description=request["description"],
+            features=request["features"], lost_place=request["lost_place"],
+            lost_from=business_time(request["lost_from"], now, "lost_from"),
+            lost_until=business_time(request["lost_until"], now, "lost_until"),
+            visitor_name=request["visitor_name"], visitor_phone=request["visitor_phone"],
+            received_by=request["clerk_id"], at=at, business_date=self._desk_date(at))
+        result = self._execute(domain.report_stream(command.report_id), command, request, at=at,
+                               actor=request["clerk_id"], desk=request["desk"])
+        report = self.ledger.decode(result.events[0])
+        self.log.info("lost_item.reported", stream=result.stream_id, position=result.last_position,
+                      duplicate=result.duplicate)
+        return {**append_reply(result), "report_id": report.report_id,
+                "suggestions": self._index().suggestions("report", report.report_id, SUGGESTIONS_IN_REPLY)}
+
+    @contract_rpc(SUGGEST_MATCHES)
+    def suggest_matches(self, request):
+        index = self._index()
+        kind, subject_id = ("item", request["item_id"]) if request["item_id"] else ("report", request["report_id"])
+        known = index.items if kind == "item" else index.reports
+        if subject_id not in known:
+            raise NotFound(f"no {'found item' if kind == 'item' else 'lost-item report'} {subject_id}",
+                           field=f"{kind}_id")
+        return {"subject_id": subject_id, "subject_kind": kind,
+                "suggestions": index.suggestions(kind, subject_id, request["limit"]),
+                "as_of_position": self.cases.position}
+
+    @contract_rpc(CONFIRM_MATCH)
+    def confirm_match(self, request):
+        at = business_time(request["at"], self.clock())
+        item = self.ledger.state(domain.item_stream(request["item_id"]))
+        facts = domain.ItemFacts(item.item_id, item.short_code, item.status) \
+            if isinstance(item, domain.FoundItem) else None
+        command = domain.ConfirmMatch(request["report_id"], facts, f"contact-{uuid.uuid4().hex[:12]}",
+                                      request["clerk_id"], at)
+        result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
+                               actor=request["clerk_id"], desk=request["desk"])
+        task = self.ledger.decode(result.events[-1])
+        self.log.info("lost_report.matched", stream=result.stream_id, position=result.last_position,
+                      duplicate=result.duplicate)
+        return {**append_reply(result), "task_id": task.task_id}
+
+    @contract_rpc(RECORD_VISITOR_CONTACT)
+    def record_visitor_contact(self, request):
+        at = business_time(request["at"], self.clock())
+        command = domain.RecordVisitorContact(request["report_id"], request["task_id"], request["clerk_id"],
+                                              request["outcome"], at)
+        result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
+                               actor=request["clerk_id"], desk=request["desk"])
+        contacted = self.ledger.decode(result.events[0])
+        self.log.info("visitor.contacted", stream=result.stream_id, position=result.last_position,
+                      outcome=contacted.outcome)
+        return {**append_reply(result), "task_closed": contacted.task_closed}
+
+    # -- claims ------------------------------------------------------------------------
+    @contract_rpc(RECORD_CLAIM_VERIFICATION)
+    def record_claim_verification(self, request):
+        at = business_time(request["at"], self.clock())
+        command = domain.RecordClaimVerification(
+            request["item_id"], request["verification_id"] or f"verification-{uuid.uuid4().hex[:12]}",
+            request["claimant_description"], tuple(request["matched_features"]), request["description_matched"],
+            request["decision"], request["verified_by"], request["verified_by_role"], at)
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
+                               actor=request["verified_by"], desk=request["desk"])
+        verification = self.ledger.decode(result.events[0])
+        self.log.info("claim.verified", stream=result.stream_id, position=result.last_position,
+                      decision=verification.decision)
+        return {**append_reply(result), "verification_id": verification.verification_id,
+                "decision": verification.decision}
+
+    @contract_rpc(CLAIM_ITEM)
+    def claim_item(self, request):
+        at = business_time(request["at"], self.clock())
+        team_lead = request["released_by_role"] == domain.TEAM_LEAD
+        command = domain.ClaimItem(
+            item_id=request["item_id"], claim_id=request["claim_id"] or f"claim-{uuid.uuid4().hex[:12]}",
+            verification_id=request["verification_id"], claim_kind=request["claim_kind"],
+            claimant_name=request["claimant_name"], claimant_phone=request["claimant_phone"],
+            claimant_id_type=request["claimant_id_type"], claimant_id_number=request["claimant_id_number"],
+            released_by=request["released_by"], released_by_role=request["released_by_role"], at=at,
+            report_id=request["report_id"], custodian_id=request["custodian_id"],
+            on_spot_form_due=self._end_of_desk_day(at) if team_lead else None)
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
+                               actor=request["released_by"], desk=request["desk"])
+        claimed = self.ledger.decode(result.events[0])
+        self.log.info("found_item.claimed", stream=result.stream_id, position=result.last_position,
+                      duplicate=result.duplicate)
+        return {**append_reply(result), "claim_id": claimed.claim_id, "claim_form": claimed.claim_form,
+                "on_spot_form_due": claimed.on_spot_form_due}
+
+    @contract_rpc(FILE_ON_SPOT_CLAIM_FORM)
+    def file_on_spot_claim_form(self, request):
+        at = business_time(request["at"], self.clock())
+        command = domain.FileOnSpotClaimForm(request["item_id"], request["clerk_id"], at)
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
+                               actor=request["clerk_id"], desk=request["desk"])
+        filed = self.ledger.decode(result.events[0])
+        self.log.info("on_spot_claim.filed", stream=result.stream_id, position=result.last_position, late=filed.late)
+        return {**append_reply(result), "late": filed.late}
+
+    # -- custody and disposal --------------------------------------------------------------
+    @contract_rpc(HAND_TO_CUSTODIAN)
+    def hand_to_custodian(self, request):
+        at = business_time(request["at"], self.clock())
+        command = domain.HandToCustodian(request["item_id"], request["handed_by"], request["custodian_id"],
+                                         request["storage_place"], at)
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
+                               actor=request["handed_by"], desk=request["desk"])
+        self.log.info("found_item.in_custody", stream=result.stream_id, position=result.last_position)
+        return append_reply(result)
+
+    @contract_rpc(HAND_OVER_TO_FINANCE)
+    def hand_over_to_finance(self, request):
+        """Draw the list, hand each item over on its own stream, record the
+        outcome. Every step has a command id derived from the handover id, so
+        calling again after a crash completes the run without repeating a step."""
+        at = business_time(request["at"], self.clock())
+        today = self._desk_date(at)
+        handover_id = request["handover_id"]
+        item_ids = request["item_ids"] or self._index().due_for_finance(today)
+        lines = []
+        for item_id in item_ids:
+            state = self.ledger.state(domain.item_stream(item_id))
+            found = isinstance(state, domain.FoundItem)
+            lines.append(domain.HandoverLine(item_id, state.status if found else None,
+                                             state.retain_until if found else None))
+        draw = domain.DrawFinanceHandoverList(handover_id, request["month"], request["custodian_id"],
+                                              tuple(lines), at, today)
+        drawn_result = self._execute(domain.handover_stream(handover_id), draw, request, at=at,
+                                     actor=request["custodian_id"],
+                                     command_id=domain.finance_step_command_id(handover_id, "drawn"))
+        drawn = self.ledger.decode(drawn_result.events[0])
+        steps = [self._step(drawn_result)]
+        transferred, withdrawn = [], []
+        for item_id in drawn.item_ids:
+            command = domain.HandItemToFinance(item_id, handover_id, drawn.custodian_id, at, today)
+            try:
+                result = self._execute(domain.item_stream(item_id), command, request, at=at,
+                                       actor=drawn.custodian_id,
+                                       command_id=domain.finance_transfer_command_id(handover_id, item_id))
+            except Rejected as refusal:
+                if refusal.code not in ("already_claimed", "handed_to_finance"):
+                    raise
+                withdrawn.append(item_id)
+                steps.append({"stream_id": domain.item_stream(item_id), "positions": [], "duplicate": False,
+                              "refused": refusal.code})
+                continue
+            transferred.append(item_id)
+            steps.append(self._step(result))
+        outcome = domain.RecordFinanceTransfer(handover_id, tuple(transferred), tuple(withdrawn), at)
+        outcome_result = self._execute(domain.handover_stream(handover_id), outcome, request, at=at,
+                                       actor=drawn.custodian_id,
+                                       command_id=domain.finance_step_command_id(handover_id, "transferred"))
+        recorded = self.ledger.decode(outcome_result.events[0])
+        steps.append(self._step(outcome_result))
+        self.log.info("finance_handover.done", stream=outcome_result.stream_id,
+                      position=outcome_result.last_position, items=len(drawn.item_ids))
+        return {"handover_id": handover_id, "item_ids": list(drawn.item_ids),
+                "transferred_item_ids": list(recorded.transferred_item_ids),
+                "withdrawn_item_ids": list(recorded.withdrawn_item_ids), "steps": steps}
+
+    @staticmethod
+    def _step(result) -> dict:
+        return {"stream_id": result.stream_id, "positions": [e.position for e in result.events],
+                "duplicate": result.duplicate, "refused": None}
+
+    @contract_rpc(SIGN_OFF_FINANCE_HANDOVER)
+    def sign_off_finance_handover(self, request):
+        at = business_time(request["at"], self.clock())
+        command = domain.SignOffFinanceHandover(request["handover_id"], request["signed_by"],
+                                                request["signer_name"], at)
+        result = self._execute(domain.handover_stream(request["handover_id"]), command, request, at=at,
+                               actor=request["signed_by"])
+        self.log.info("finance_handover.signed_off", stream=result.stream_id, position=result.last_position)
+        return append_reply(result)
+
+    # -- queries -----------------------------------------------------------------------------
+    @contract_rpc(ITEM)
+    def item(self, request):
+        item = self._found_item(request["item_id"])
+        return {
+            **{key: getattr(item, key) for key in (
+                "item_id", "short_code", "desk", "channel", "item_name", "category", "description", "found_place",
+                "found_at", "storage_place", "valuable", "retain_until", "status", "custodian_id", "claim_id",
+                "handover_id")},
+            "form": domain.FORM_OF_CHANNEL[item.channel],
+            "hidden_features": [{"label": label, "detail": detail} for label, detail in item.hidden_features],
+            "verifications": [{"verification_id": v.verification_id, "decision": v.decision}
+                              for v in item.verifications],
+            "version": self.ledger.store.stream_version(domain.item_stream(item.item_id))}
+
+    @contract_rpc(CLAIMANT_VIEW)
+    def claimant_view(self, request):
+        item_id = self._index().by_short_code.get(request["short_code"])
+        if item_id is None:
+            raise NotFound(f"no found item with code {request['short_code']}", field="short_code")
+        item = self._found_item(item_id)
+        status, where = {
+            domain.HELD: ("waiting for its owner", f"the visitor service desk {item.desk}"),
+            domain.IN_CUSTODY: ("kept by the lost-and-found custodian (失物招领负责人)",
+                                f"the visitor service desk {item.desk}, which calls the custodian"),
+            domain.CLAIMED: ("returned to its owner", "nowhere: it has been claimed"),
+            domain.WITH_FINANCE: ("handed to finance (财务部)", "the finance department (财务部)"),
+        }[item.status]
+        return {"short_code": item.short_code, "item_name": item.item_name, "category": item.category,
+                "found_place": item.found_place, "found_on": self._desk_date(item.found_at), "desk": item.desk,
+                "status": status, "where": where}

@@ -1,0 +1,321 @@
+"""lost_and_found on the real RabbitMQ: turn-in -> verification -> claim,
+two desks claiming at once, bad input storing nothing, hidden features kept
+from claimants and logs, the finance handover resumed after a crash, and one
+path through the relay to the forms service."""
+import datetime as dt
+import json
+import logging
+
+import eventlet
+import pytest
+import structlog
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ClusterRpcProxy
+
+import contracts
+from services.chassis.codec import EventCodec
+from services.chassis.commands import execute
+from services.chassis.errors import error_body
+from services.eventstore import open_store
+from services.forms.service import FormsService
+from services.lost_and_found import domain
+from services.lost_and_found.service import LostAndFoundService
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.rabbit
+
+SECRET = "SN-4471-SECRET"
+VISITOR_TURN_IN = {
+    "desk": "main-gate", "item_id": "phone-1", "item_name": "black phone", "category": "phone",
+    "description": "black smartphone in a blue case", "found_place": "north gate",
+    "found_at": "2026-05-01T09:10:00+08:00", "finder_name": "路人甲", "finder_phone": "13900000000",
+    "clerk_id": "c-017", "storage_place": "desk drawer 2", "at": "2026-05-01T09:30:00+08:00",
+    "hidden_features": [{"label": "serial number", "detail": SECRET}, {"label": "wallpaper", "detail": "grey cat"}],
+}
+VERIFY = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1",
+          "claimant_description": "black phone, my cat on the lock screen", "matched_features": ["wallpaper"],
+          "decision": "owner", "verified_by": "c-017", "at": "2026-05-01T11:00:00+08:00"}
+CLAIM = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1", "claim_kind": "unreported",
+         "claimant_name": "韩梅梅", "claimant_phone": "13800000000", "claimant_id_type": "resident_id",
+         "claimant_id_number": "110101199001011234", "released_by": "c-017", "at": "2026-05-01T11:05:00+08:00"}
+PERSONAL_VALUES = ("路人甲", "13900000000", "韩梅梅", "13800000000", "110101199001011234", SECRET, "grey cat")
+
+
+def refused(call, *args):
+    with pytest.raises(RemoteError) as raised:
+        call(*args)
+    return error_body(raised.value)
+
+
+@pytest.fixture
+def store(service_config):
+    store = open_store(service_config["EVENT_STORE_URI"])
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def cluster(runner_factory, service_config):
+    runner_factory(service_config, LostAndFoundService).start()
+    with ClusterRpcProxy(service_config) as proxy:
+        yield proxy
+
+
+def test_a_visitor_turn_in_is_verified_claimed_once_and_then_refused(cluster, store):
+    turned_in = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    assert (turned_in["form"], turned_in["valuable"], turned_in["positions"]) == ("3.3", True, [1, 2])
+    assert turned_in["qr_payload"] == "vsc:found-item:phone-1" and turned_in["receipt_no"] is None
+    verified = cluster.lost_and_found.record_claim_verification(VERIFY)
+    assert (verified["verification_id"], verified["decision"], verified["positions"]) == ("v-1", "owner", [3])
+    claimed = cluster.lost_and_found.claim_item(CLAIM)
+    assert (claimed["claim_form"], claimed["positions"]) == ("3.3", [4])
+
+    body = refused(cluster.lost_and_found.claim_item, dict(CLAIM, at="2026-05-01T12:00:00+08:00"))
+    assert (body["code"], body["reason"], list(body["fields"])) == ("rule_violated", "already_claimed", ["item_id"])
+    assert store.head().position == 4
+    assert cluster.lost_and_found.item({"item_id": "phone-1"})["status"] == "claimed"
+
+
+def test_no_claim_without_a_recorded_verification_through_rpc(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    body = refused(cluster.lost_and_found.claim_item, CLAIM)
+    assert (body["reason"], list(body["fields"])) == ("verification_required", ["verification_id"])
+    assert store.head().position == 2
+
+
+def test_two_desks_claiming_the_same_item_at_once_exactly_one_succeeds(cluster, store, service_config):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    cluster.lost_and_found.record_claim_verification(VERIFY)
+    cluster.lost_and_found.record_claim_verification(dict(VERIFY, verification_id="v-2", desk="south-gate"))
+
+    def claim_at(desk, verification_id, claim_id):
+        with ClusterRpcProxy(service_config) as own:
+            try:
+                return own.lost_and_found.claim_item(dict(CLAIM, desk=desk, verification_id=verification_id,
+                                                          claim_id=claim_id))
+            except RemoteError as exc:
+                return error_body(exc)
+
+    threads = [eventlet.spawn(claim_at, "main-gate", "v-1", "claim-a"),
+               eventlet.spawn(claim_at, "south-gate", "v-2", "claim-b")]
+    outcomes = [thread.wait() for thread in threads]
+    won = [o for o in outcomes if "claim_id" in o]
+    lost = [o for o in outcomes if "code" in o]
+    assert len(won) == 1 and len(lost) == 1
+    assert (lost[0]["code"], lost[0]["reason"]) == ("rule_violated", "already_claimed")
+    claims = [r.data["claim_id"] for r in store.read_stream("found_item-phone-1") if r.type == "FoundItemClaimed"]
+    assert claims == [won[0]["claim_id"]]
+
+
+@pytest.mark.parametrize("change, code, field", [
+    ({"item_name": None}, "validation_failed", "item_name"),
+    ({"found_at": "2099-01-01T00:00:00+08:00"}, "validation_failed", "found_at"),
+    ({"at": "2099-01-01T00:00:00+08:00"}, "validation_failed", "at"),
+    ({"description": "x" * 501}, "validation_failed", "description"),
+    ({"category": "spaceship"}, "validation_failed", "category"),
+    ({"hidden_features": [{"label": "serial number"}]}, "validation_failed", "hidden_features.0.detail"),
+])
+def test_a_bad_turn_in_is_a_clear_error_naming_the_field_and_stores_nothing(cluster, store, change, code, field):
+    payload = {key: value for key, value in dict(VISITOR_TURN_IN, **change).items() if value is not None}
+    body = refused(cluster.lost_and_found.turn_in_by_visitor, payload)
+    assert body["code"] == code and field in body["fields"]
+    assert store.head().position == 0
+
+
+def test_commands_on_an_unknown_or_returned_item_are_refused_and_store_nothing(cluster, store):
+    body = refused(cluster.lost_and_found.record_claim_verification, dict(VERIFY, item_id="nope"))
+    assert (body["code"], list(body["fields"])) == ("not_found", ["item_id"])
+    assert refused(cluster.lost_and_found.item, {"item_id": "nope"})["code"] == "not_found"
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    cluster.lost_and_found.record_claim_verification(VERIFY)
+    cluster.lost_and_found.claim_item(CLAIM)
+    head = store.head().position
+    body = refused(cluster.lost_and_found.record_claim_verification, dict(VERIFY, verification_id="v-9"))
+    assert body["reason"] == "already_claimed"
+    body = refused(cluster.lost_and_found.hand_to_custodian,
+                   {"desk": "main-gate", "item_id": "phone-1", "handed_by": "c-017", "custodian_id": "k-1",
+                    "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"})
+    assert body["reason"] == "already_claimed"
+    assert store.head().position == head
+
+
+def test_a_team_lead_turn_in_without_a_witness_is_refused_and_stores_nothing(cluster, store):
+    payload = {key: value for key, value in VISITOR_TURN_IN.items() if key != "clerk_id"}
+    payload |= {"finder_id": "s-101", "registered_by": "tl-3", "registered_by_role": "team_lead",
+                "owner_urgent": True}
+    body = refused(cluster.lost_and_found.turn_in_on_site, payload)
+    assert (body["code"], body["reason"], list(body["fields"])) == ("rule_violated", "witness_required",
+                                                                   ["witness_id"])
+    assert store.head().position == 0
+    reply = cluster.lost_and_found.turn_in_on_site(dict(payload, witness_id="s-205", witness_name="张三"))
+    assert reply["form"] == "3.5" and reply["receipt_no"] and reply["qr_payload"]
+
+
+def test_the_claimant_sees_no_hidden_feature_and_the_clerk_does(cluster):
+    reply = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    view = cluster.lost_and_found.claimant_view({"short_code": reply["short_code"]})
+    assert (view["item_name"], view["status"], view["found_on"]) == ("black phone", "waiting for its owner",
+                                                                     "2026-05-01")
+    for claimant_facing in (view, reply):
+        text = json.dumps(claimant_facing, ensure_ascii=False)
+        assert SECRET not in text and "grey cat" not in text and "serial number" not in text
+    clerk = cluster.lost_and_found.item({"item_id": "phone-1"})
+    assert {"label": "serial number", "detail": SECRET} in clerk["hidden_features"]
+    assert refused(cluster.lost_and_found.claimant_view, {"short_code": "LF-AAAAAA"})["code"] == "not_found"
+
+
+@pytest.fixture
+def captured_logs(cluster):
+    """Every structlog record at any level, unredacted (so this checks what
+    the service chooses to log, not the redaction safety net). The running
+    service has configured structlog; its configuration is restored after."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with structlog.testing.capture_logs() as logs:
+            yield logs
+    finally:
+        structlog.configure(**saved)
+
+
+def test_logs_carry_ids_and_codes_but_no_personal_data_or_hidden_features(cluster, captured_logs):
+    reply = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    cluster.lost_and_found.record_claim_verification(VERIFY)
+    cluster.lost_and_found.claim_item(CLAIM)
+    refused(cluster.lost_and_found.claim_item, CLAIM)
+    logs = list(captured_logs)
+    text = json.dumps(logs, ensure_ascii=False, default=str)
+    assert any(entry.get("short_code") == reply["short_code"] for entry in logs)
+    assert not [value for value in PERSONAL_VALUES if value in text]
+
+
+def test_a_valuable_in_custody_is_released_only_with_the_custodian(cluster):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    custody = {"desk": "main-gate", "item_id": "phone-1", "custodian_id": "k-1", "storage_place": "safe 1",
+               "at": "2026-05-01T18:00:00+08:00"}
+    assert refused(cluster.lost_and_found.hand_to_custodian, dict(custody, handed_by="c-099"))["reason"] == \
+        "not_the_receiving_clerk"
+    cluster.lost_and_found.hand_to_custodian(dict(custody, handed_by="c-017"))
+    cluster.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-02T10:00:00+08:00"))
+    next_day = dict(CLAIM, at="2026-05-02T10:05:00+08:00")
+    assert refused(cluster.lost_and_found.claim_item, next_day)["reason"] == "custodian_required"
+    assert cluster.lost_and_found.claim_item(dict(next_day, custodian_id="k-1"))["positions"]
+
+
+def test_a_report_gets_suggestions_and_a_confirmed_match_opens_a_contact_task(cluster):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id="bag-1", item_name="green bag",
+                                                   category="bag", description="green canvas bag",
+                                                   found_place="south lake", hidden_features=[]))
+    report = cluster.lost_and_found.report_lost_item({
+        "desk": "main-gate", "report_id": "r-1", "item_name": "phone", "category": "phone",
+        "description": "black smartphone", "features": "blue case", "lost_place": "north gate",
+        "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
+        "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "clerk_id": "c-020",
+        "at": "2026-05-01T10:00:00+08:00"})
+    assert [s["id"] for s in report["suggestions"]] == ["phone-1"]
+    assert cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"][0]["id"] == "r-1"
+    match = cluster.lost_and_found.confirm_match({"desk": "main-gate", "report_id": "r-1", "item_id": "phone-1",
+                                                  "clerk_id": "c-020", "at": "2026-05-01T10:05:00+08:00"})
+    contact = {"desk": "main-gate", "report_id": "r-1", "task_id": match["task_id"], "clerk_id": "c-020"}
+    assert cluster.lost_and_found.record_visitor_contact(dict(contact, outcome="no_answer"))["task_closed"] is False
+    assert cluster.lost_and_found.record_visitor_contact(dict(contact, outcome="reached"))["task_closed"] is True
+    assert cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"] == []
+
+
+def test_a_crashed_finance_handover_completes_when_run_again_and_the_item_is_no_longer_claimable(
+        cluster, store, service_config):
+    for item_id in ("umbrella-1", "umbrella-2"):
+        cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=item_id, category="umbrella",
+                                                       item_name="red umbrella", hidden_features=[]))
+    # a first run drew the list and handed umbrella-1 over, then crashed
+    ledger = open_store(service_config["EVENT_STORE_URI"], validator=contracts.registry)
+    codec = EventCodec(contracts.registry, domain.EVENTS)
+    at = dt.datetime.fromisoformat("2026-06-15T09:00:00+08:00")
+    lines = tuple(domain.HandoverLine(item_id, domain.HELD, dt.date(2026, 5, 31))
+                  for item_id in ("umbrella-1", "umbrella-2"))
+    execute(ledger, codec, domain, domain.handover_stream("h-06"),
+            domain.DrawFinanceHandoverList("h-06", "2026-06", "k-1", lines, at, at.date()), occurred_at=at,
+            metadata={}, command_id=domain.finance_step_command_id("h-06", "drawn"))
+    first = execute(ledger, codec, domain, domain.item_stream("umbrella-1"),
+                    domain.HandItemToFinance("umbrella-1", "h-06", "k-1", at, at.date()), occurred_at=at,
+                    metadata={}, command_id=domain.finance_transfer_command_id("h-06", "umbrella-1"))
+    ledger.close()
+
+    request = {"handover_id": "h-06", "month": "2026-06", "custodian_id": "k-1", "at": "2026-06-15T09:30:00+08:00"}
+    reply = cluster.lost_and_found.hand_over_to_finance(request)
+    assert reply["transferred_item_ids"] == ["umbrella-1", "umbrella-2"]
+    drawn, one, two, recorded = reply["steps"]
+    assert (drawn["duplicate"], one["duplicate"], one["positions"], two["duplicate"]) == \
+        (True, True, [first.last_position], False)
+    head = store.head().position
+    again = cluster.lost_and_found.hand_over_to_finance(request)
+    assert all(step["duplicate"] for step in again["steps"]) and store.head().position == head
+    assert len([r for r in store.read_all() if r.type == "ItemHandedToFinance"]) == 2
+
+    cluster.lost_and_found.sign_off_finance_handover({"handover_id": "h-06", "signed_by": "f-1",
+                                                      "signer_name": "王会计", "at": "2026-06-15T10:00:00+08:00"})
+    body = refused(cluster.lost_and_found.record_claim_verification,
+                   dict(VERIFY, item_id="umbrella-1", matched_features=[], description_matched=True,
+                        at="2026-06-16T10:00:00+08:00"))
+    assert body["reason"] == "handed_to_finance" and "finance" in body["message"]
+
+
+def test_a_finance_handover_of_an_item_still_kept_is_refused_and_stores_nothing(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)  # a phone: kept longer than ten days
+    body = refused(cluster.lost_and_found.hand_over_to_finance,
+                   {"handover_id": "h-05", "month": "2026-05", "custodian_id": "k-1", "item_ids": ["phone-1"],
+                    "at": "2026-05-10T09:00:00+08:00"})
+    assert (body["reason"], list(body["fields"])) == ("retention_not_over", ["item_ids"])
+    assert store.head().position == 2
+
+
+def test_a_turn_in_reaches_the_card_and_the_form_through_the_relay(runner_factory, service_config, relay_process,
+                                                                    store):
+    runner_factory(service_config, LostAndFoundService, FormsService).start()
+    relay_process.start()
+    with ClusterRpcProxy(service_config) as cluster:
+        reply = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+        wait_for(lambda: store.get_checkpoint("relay") == 2, message="the relay to publish positions 1-2")
+        card = cluster.forms.item_information_card({"short_code": reply["short_code"]})
+        form = cluster.forms.found_item_form({"item_id": "phone-1"})
+    assert (card["item_id"], card["qr_payload"], card["positions"]) == ("phone-1", "vsc:found-item:phone-1", [1, 2])
+    assert (form["form"], form["registration"]["hidden_features_recorded"], form["registration"]["positions"]) == \
+        ("3.3", 2, [1])
+    assert SECRET not in json.dumps([card, form], ensure_ascii=False)
+
+
+def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory, service_config):
+    runner_factory(service_config, LostAndFoundService, FormsService).start()
+    staff = {key: value for key, value in VISITOR_TURN_IN.items() if key != "finder_phone"}
+    staff |= {"item_id": "umbrella-1", "category": "umbrella", "item_name": "red umbrella", "hidden_features": [],
+              "finder_id": "s-101", "finder_department": "security"}
+    report = {"desk": "main-gate", "report_id": "r-1", "item_name": "phone", "category": "phone",
+              "description": "black smartphone", "features": "blue case", "lost_place": "north gate",
+              "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
+              "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "clerk_id": "c-020",
+              "at": "2026-05-01T10:00:00+08:00"}
+    with ClusterRpcProxy(service_config) as cluster:
+        cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+        cluster.lost_and_found.turn_in_by_staff(staff)
+        cluster.lost_and_found.report_lost_item(report)
+        cluster.lost_and_found.hand_over_to_finance({"handover_id": "h-06", "month": "2026-06", "custodian_id": "k-1",
+                                                     "item_ids": ["umbrella-1"], "at": "2026-06-15T09:00:00+08:00"})
+        forms = cluster.forms
+        receipt = forms.found_item_receipt({"item_id": "umbrella-1"})
+        deeds = forms.good_deeds_summary({"month": "2026-05"})
+        lost = forms.lost_item_summary({"date": "2026-05-01", "staff_id": "c-020"})
+        report_form = forms.lost_item_report_form({"report_id": "r-1"})
+        awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
+        on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
+        handover = forms.finance_handover_list({"handover_id": "h-06"})
+        missing = refused(forms.found_item_receipt, {"item_id": "phone-1"})
+    assert receipt["receipt_no"].startswith("R-")
+    assert (receipt["finder_name"], receipt["good_deed"], receipt["positions"]) == ("路人甲", "desk", [3, 4])
+    assert [(r["staff_id"], r["kind"]) for r in deeds["rows"]] == [("s-101", "desk")] and deeds["period"] == "2026-05"
+    assert [r["report_id"] for r in lost["rows"]] == ["r-1"] and lost["totals"]["reported"] == 1
+    assert (report_form["visitor_phone"], report_form["positions"]) == ("13800000000", [5])
+    assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
+    assert on_spot["rows"] == []
+    assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]
+    assert missing["code"] == "not_found"

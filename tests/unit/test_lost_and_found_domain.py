@@ -1,0 +1,531 @@
+"""Lost and found decider: given events, when a command, then events or a
+refusal. Plus two rules that need the chassis and a real (SQLite) store: a
+claim that loses a race, and a retried finance handover step."""
+import dataclasses
+import datetime as dt
+
+import pytest
+
+import contracts
+from services.chassis.codec import EventCodec
+from services.chassis.commands import execute
+from services.chassis.decider import NotFound, Rejected, fold
+from services.eventstore import open_store
+from services.lost_and_found import domain as d
+
+CST = dt.timezone(dt.timedelta(hours=8))
+T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
+DAY = T0.date()
+VALUABLES = frozenset({"phone", "cash", "camera"})
+
+
+def at(hours=0.0, days=0):
+    return T0 + dt.timedelta(hours=hours, days=days)
+
+
+def given(*events):
+    return fold(d, events)
+
+
+def when(state, command):
+    return d.decide(command, state)
+
+
+def refusal(state, command) -> Rejected:
+    with pytest.raises(Rejected) as raised:
+        d.decide(command, state)
+    return raised.value
+
+
+def turn_in(**changes) -> d.TurnInFoundItem:
+    base = d.TurnInFoundItem(
+        item_id="item-1", desk="main-gate", channel=d.DESK_STAFF, item_name="black phone", category="phone",
+        description="black smartphone in a blue case", found_place="north gate", found_at=at(-1),
+        finder_kind="staff", finder_id="s-101", finder_name="李雷", finder_phone=None, finder_department="security",
+        registered_by="c-017", registered_by_role=d.CLERK, storage_place="desk drawer 2", at=T0, business_date=DAY,
+        hidden_features=(("wallpaper", "a grey cat"), ("serial number", "SN-77")), valuable_categories=VALUABLES)
+    return dataclasses.replace(base, **changes)
+
+
+def turned_in(**changes):
+    return when(d.initial_state, turn_in(**changes))
+
+
+def verify(**changes) -> d.RecordClaimVerification:
+    base = d.RecordClaimVerification("item-1", "v-1", "black phone, cat wallpaper", ("wallpaper",), True, d.OWNER,
+                                     "c-017", d.CLERK, at(1))
+    return dataclasses.replace(base, **changes)
+
+
+def claim(**changes) -> d.ClaimItem:
+    base = d.ClaimItem(item_id="item-1", claim_id="claim-1", verification_id="v-1", claim_kind=d.UNREPORTED,
+                       claimant_name="韩梅梅", claimant_phone="13800000000", claimant_id_type="resident_id",
+                       claimant_id_number="110101199001011234", released_by="c-017", released_by_role=d.CLERK,
+                       at=at(2))
+    return dataclasses.replace(base, **changes)
+
+
+def verified(**changes):
+    """Events of an item turned in and verified as its claimant's."""
+    return [*turned_in(**changes), *when(given(*turned_in(**changes)), verify())]
+
+
+# -- turn-in -------------------------------------------------------------------------
+def test_a_staff_turn_in_at_the_desk_is_registered_and_the_finder_gets_a_receipt_counting_as_a_good_deed():
+    events = turned_in()
+    assert [type(e) for e in events] == [d.FoundItemTurnedIn, d.FoundItemReceiptIssued]
+    registered, receipt = events
+    assert (registered.channel, registered.finder_id, registered.storage_place) == (d.DESK_STAFF, "s-101",
+                                                                                    "desk drawer 2")
+    assert registered.short_code == d.short_code("item-1")
+    assert (receipt.receipt_no, receipt.finder_id, receipt.good_deed) == (d.receipt_no("item-1"), "s-101", "desk")
+
+
+def test_a_visitor_turn_in_gets_an_information_card_with_a_short_code_and_a_qr_payload_and_no_receipt():
+    events = turned_in(channel=d.DESK_VISITOR, finder_kind="visitor", finder_id=None)
+    assert [type(e) for e in events] == [d.FoundItemTurnedIn, d.ItemInformationCardIssued]
+    card = events[1]
+    assert card.qr_payload == "vsc:found-item:item-1"
+    assert card.short_code == events[0].short_code and card.short_code.startswith("LF-")
+
+
+def test_an_on_site_turn_in_by_a_clerk_issues_an_on_site_good_deed_receipt_and_a_card():
+    events = turned_in(channel=d.ON_SITE)
+    assert [type(e) for e in events] == [d.FoundItemTurnedIn, d.FoundItemReceiptIssued, d.ItemInformationCardIssued]
+    assert events[1].good_deed == "on_site"
+
+
+def test_a_team_lead_registers_on_site_with_the_finder_and_a_staff_witness_when_the_owner_urgently_asks():
+    events = turned_in(channel=d.ON_SITE, registered_by="tl-3", registered_by_role=d.TEAM_LEAD, witness_id="s-205",
+                       witness_name="张三", owner_urgent=True)
+    assert (events[0].registered_by_role, events[0].witness_id) == (d.TEAM_LEAD, "s-205")
+    assert events[1].issued_by == "tl-3"
+
+
+@pytest.mark.parametrize("witness_id, witness_name", [(None, None), ("s-205", None), (None, "张三")])
+def test_a_team_lead_cannot_register_without_a_witness(witness_id, witness_name):
+    command = turn_in(channel=d.ON_SITE, registered_by="tl-3", registered_by_role=d.TEAM_LEAD,
+                      witness_id=witness_id, witness_name=witness_name, owner_urgent=True)
+    assert (refusal(d.initial_state, command).code, refusal(d.initial_state, command).field) == \
+        ("witness_required", "witness_id")
+
+
+def test_a_team_lead_cannot_register_without_the_finder():
+    command = turn_in(channel=d.ON_SITE, finder_id=None, registered_by="tl-3", registered_by_role=d.TEAM_LEAD,
+                      witness_id="s-205", witness_name="张三", owner_urgent=True)
+    assert refusal(d.initial_state, command).code == "finder_required"
+
+
+def test_the_witness_must_be_a_third_member_of_staff():
+    command = turn_in(channel=d.ON_SITE, registered_by="tl-3", registered_by_role=d.TEAM_LEAD, witness_id="s-101",
+                      witness_name="李雷", owner_urgent=True)
+    assert refusal(d.initial_state, command).code == "witness_required"
+
+
+def test_a_team_lead_registers_only_when_no_clerk_can_come_and_the_owner_urgently_asks():
+    command = turn_in(channel=d.ON_SITE, registered_by="tl-3", registered_by_role=d.TEAM_LEAD, witness_id="s-205",
+                      witness_name="张三", owner_urgent=False)
+    assert refusal(d.initial_state, command).code == "clerk_must_register"
+
+
+def test_a_team_lead_cannot_register_an_item_at_the_desk():
+    command = turn_in(registered_by_role=d.TEAM_LEAD, witness_id="s-205", witness_name="张三", owner_urgent=True)
+    assert refusal(d.initial_state, command).code == "team_lead_only_on_site"
+
+
+def test_an_item_is_registered_only_once():
+    assert refusal(given(*turned_in()), turn_in()).code == "already_turned_in"
+
+
+def test_an_item_cannot_be_found_after_it_was_turned_in():
+    assert refusal(d.initial_state, turn_in(found_at=at(1))).field == "found_at"
+
+
+def test_hidden_feature_labels_must_differ():
+    command = turn_in(hidden_features=(("serial number", "A"), ("serial number", "B")))
+    assert refusal(d.initial_state, command).code == "duplicate_feature"
+
+
+def test_an_item_of_a_configured_valuable_category_is_a_valuable():
+    assert turned_in()[0].valuable is True
+    assert turned_in(category="umbrella")[0].valuable is False
+    assert turned_in(valuable_categories=frozenset())[0].valuable is False
+
+
+def test_retention_is_per_category_else_for_valuables_else_the_default():
+    policy = d.RetentionPolicy(default_days=30, valuable_days=90, per_category=(("umbrella", 7),))
+    assert turned_in(retention=policy)[0].retain_until == DAY + dt.timedelta(days=90)
+    assert turned_in(retention=policy, category="umbrella")[0].retain_until == DAY + dt.timedelta(days=7)
+    assert turned_in(retention=policy, category="bag")[0].retain_until == DAY + dt.timedelta(days=30)
+
+
+def test_hidden_feature_details_are_only_in_the_turn_in_event_never_in_the_receipt_or_card():
+    events = turned_in(channel=d.ON_SITE)
+    assert events[0].hidden_features == (("wallpaper", "a grey cat"), ("serial number", "SN-77"))
+    for event in events[1:]:
+        assert "grey cat" not in repr(event) and "SN-77" not in repr(event)
+
+
+# -- matching ---------------------------------------------------------------------------
+REPORT = d.MatchSubject("r-1", "report", "phone", "north gate", at(-3), at(-2), "black phone blue case")
+
+
+def item_subject(item_id, category="phone", place="north gate", found_at=None, text="black smartphone blue case"):
+    found_at = found_at or at(-1)
+    return d.MatchSubject(item_id, "item", category, place, found_at, found_at, text)
+
+
+def test_ranking_puts_the_same_category_place_and_time_first():
+    best = item_subject("best")
+    elsewhere = item_subject("elsewhere", place="south lake")
+    late = item_subject("late", found_at=at(days=2))
+    ranked = d.rank_matches(REPORT, [late, elsewhere, best])
+    assert [s.id for s in ranked] == ["best", "late", "elsewhere"]
+    assert "same category" in ranked[0].reasons and "same place" in ranked[0].reasons
+    assert ranked[0].score > ranked[1].score > ranked[2].score
+
+
+def test_an_item_found_before_the_loss_began_is_never_suggested():
+    assert d.rank_matches(REPORT, [item_subject("early", found_at=at(-5))]) == []
+
+
+def test_an_item_found_long_after_the_loss_window_is_not_suggested():
+    assert d.rank_matches(REPORT, [item_subject("much-later", found_at=at(days=4))]) == []
+
+
+def test_another_category_is_suggested_only_when_the_descriptions_are_alike():
+    unlike = item_subject("umbrella", category="umbrella", text="red umbrella")
+    alike = item_subject("electronics", category="electronics", text="black phone blue case")
+    assert [s.id for s in d.rank_matches(REPORT, [unlike, alike])] == ["electronics"]
+
+
+def test_a_found_item_is_ranked_against_reports_the_same_way():
+    item = item_subject("item-x")
+    other = d.MatchSubject("r-2", "report", "bag", "south lake", at(-3), at(-2), "green backpack")
+    assert [s.id for s in d.rank_matches(item, [other, REPORT])] == ["r-1"]
+
+
+def test_chinese_descriptions_are_compared_by_pairs_of_characters():
+    assert d.similarity("黑色钱包", "黑色的钱包") > d.similarity("黑色钱包", "红色雨伞")
+    assert d.tokens("黑色钱包 black") == {"黑色", "色钱", "钱包", "black"}
+
+
+def test_the_limit_keeps_the_best():
+    items = [item_subject(f"i{n}", place="north gate" if n == 3 else f"place {n}") for n in range(5)]
+    assert [s.id for s in d.rank_matches(REPORT, items, limit=1)] == ["i3"]
+
+
+# -- lost-item reports, matches and contact tasks -------------------------------------------
+def report(**changes) -> d.ReportLostItem:
+    base = d.ReportLostItem("r-1", "main-gate", "black phone", "phone", "black smartphone", "blue case, cracked corner",
+                            "north gate", at(-3), at(-2), "韩梅梅", "13800000000", "c-017", T0, DAY)
+    return dataclasses.replace(base, **changes)
+
+
+ITEM_FACTS = d.ItemFacts("item-1", "LF-ABCDEF", d.HELD)
+
+
+def test_a_visitor_reports_a_lost_item_with_what_where_when_features_and_contact():
+    [reported] = when(d.initial_state, report())
+    assert (reported.lost_place, reported.features, reported.visitor_phone) == \
+        ("north gate", "blue case, cracked corner", "13800000000")
+
+
+def test_a_loss_window_that_ends_before_it_begins_is_refused():
+    assert refusal(d.initial_state, report(lost_from=at(-1), lost_until=at(-2))).field == "lost_from"
+
+
+def test_a_loss_cannot_end_after_it_was_reported():
+    assert refusal(d.initial_state, report(lost_until=at(1))).field == "lost_until"
+
+
+def test_a_confirmed_match_opens_a_contact_task_that_closes_when_the_visitor_is_reached():
+    state = given(*when(d.initial_state, report()))
+    matched, opened = when(state, d.ConfirmMatch("r-1", ITEM_FACTS, "task-1", "c-017", at(1)))
+    assert (matched.item_id, opened.task_id) == ("item-1", "task-1")
+    state = given(*when(d.initial_state, report()), matched, opened)
+    [no_answer] = when(state, d.RecordVisitorContact("r-1", "task-1", "c-017", "no_answer", at(2)))
+    assert no_answer.task_closed is False
+    state = d.evolve(state, no_answer)
+    [reached] = when(state, d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(3)))
+    assert reached.task_closed is True
+    assert refusal(d.evolve(state, reached), d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED,
+                                                                    at(4))).code == "no_open_contact_task"
+
+
+def test_a_report_is_matched_at_most_once():
+    events = when(d.initial_state, report())
+    events += when(given(*events), d.ConfirmMatch("r-1", ITEM_FACTS, "task-1", "c-017", at(1)))
+    other = d.ItemFacts("item-2", "LF-GHIJKL", d.HELD)
+    assert refusal(given(*events), d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2))).code == "already_matched"
+
+
+def test_a_match_to_an_unknown_item_is_not_found_and_to_a_claimed_item_is_refused():
+    state = given(*when(d.initial_state, report()))
+    with pytest.raises(NotFound):
+        when(state, d.ConfirmMatch("r-1", None, "task-1", "c-017", at(1)))
+    claimed = dataclasses.replace(ITEM_FACTS, status=d.CLAIMED)
+    assert refusal(state, d.ConfirmMatch("r-1", claimed, "task-1", "c-017", at(1))).code == "item_not_available"
+
+
+def test_a_match_on_an_unknown_report_is_not_found():
+    with pytest.raises(NotFound) as raised:
+        when(d.initial_state, d.ConfirmMatch("r-9", ITEM_FACTS, "task-1", "c-017", at(1)))
+    assert raised.value.field == "report_id"
+
+
+# -- verification and claims -----------------------------------------------------------
+def test_the_clerk_records_which_hidden_features_matched_and_decides_owner():
+    [recorded] = when(given(*turned_in()), verify())
+    assert (recorded.matched_features, recorded.decision) == (("wallpaper",), d.OWNER)
+    assert "grey cat" not in repr(recorded)
+
+
+def test_a_verification_naming_a_feature_not_recorded_at_turn_in_is_refused():
+    assert refusal(given(*turned_in()), verify(matched_features=("engraving",))).code == "unknown_feature"
+
+
+def test_owner_without_any_hidden_feature_matched_is_insufficient_proof():
+    assert refusal(given(*turned_in()), verify(matched_features=())).code == "insufficient_proof"
+
+
+def test_an_item_without_hidden_features_is_verified_by_the_description():
+    state = given(*turned_in(hidden_features=()))
+    assert refusal(state, verify(matched_features=(), description_matched=False)).code == "insufficient_proof"
+    assert when(state, verify(matched_features=(), description_matched=True))[0].decision == d.OWNER
+
+
+def test_a_verification_may_decide_not_the_owner_or_needs_more_proof():
+    state = given(*turned_in())
+    assert when(state, verify(decision=d.NOT_OWNER, matched_features=()))[0].decision == d.NOT_OWNER
+    assert when(state, verify(decision=d.NEEDS_MORE_PROOF))[0].decision == d.NEEDS_MORE_PROOF
+
+
+def test_no_claim_without_a_recorded_verification():
+    rejected = refusal(given(*turned_in()), claim())
+    assert (rejected.code, rejected.field) == ("verification_required", "verification_id")
+
+
+@pytest.mark.parametrize("decision", [d.NOT_OWNER, d.NEEDS_MORE_PROOF])
+def test_no_claim_when_the_verification_did_not_decide_owner(decision):
+    events = [*turned_in(), *when(given(*turned_in()), verify(decision=decision, matched_features=()))]
+    assert refusal(given(*events), claim()).code == "not_verified_owner"
+
+
+@pytest.mark.parametrize("channel, finder_kind, form", [(d.DESK_VISITOR, "visitor", "3.3"),
+                                                         (d.DESK_STAFF, "staff", "3.4"), (d.ON_SITE, "staff", "3.5")])
+def test_the_verified_owner_fills_in_the_claim_part_of_the_items_own_form(channel, finder_kind, form):
+    events = verified(channel=channel, finder_kind=finder_kind)
+    [claimed] = when(given(*events), claim())
+    assert (claimed.claim_form, claimed.claimant_id_number, claimed.verification_id) == \
+        (form, "110101199001011234", "v-1")
+
+
+def test_an_item_is_claimed_at_most_once():
+    events = verified()
+    events += when(given(*events), claim())
+    rejected = refusal(given(*events), claim(claim_id="claim-2"))
+    assert (rejected.code, rejected.field) == ("already_claimed", "item_id")
+    assert refusal(given(*events), verify(verification_id="v-2")).code == "already_claimed"
+
+
+def test_a_claim_for_a_reported_loss_names_the_report():
+    state = given(*verified())
+    assert refusal(state, claim(claim_kind=d.REPORTED)).field == "report_id"
+    assert when(state, claim(claim_kind=d.REPORTED, report_id="r-1"))[0].report_id == "r-1"
+
+
+def test_a_claim_on_an_unknown_item_is_not_found():
+    with pytest.raises(NotFound) as raised:
+        when(d.initial_state, claim())
+    assert raised.value.field == "item_id"
+
+
+def test_a_team_lead_takes_an_on_spot_claim_whose_form_is_due_at_the_desk_by_the_end_of_the_day():
+    due = dt.datetime(2026, 5, 2, tzinfo=CST)
+    events = [*turned_in(channel=d.ON_SITE)]
+    events += when(given(*events), verify(verified_by="tl-3", verified_by_role=d.TEAM_LEAD))
+    command = claim(claim_kind=d.ON_SPOT, released_by="tl-3", released_by_role=d.TEAM_LEAD, on_spot_form_due=due)
+    [claimed] = when(given(*events), command)
+    assert (claimed.on_spot_form_due, claimed.claim_form) == (due, "3.5")
+    state = given(*events, claimed)
+    [filed] = when(state, d.FileOnSpotClaimForm("item-1", "c-017", at(5)))
+    assert filed.late is False
+    [late] = when(state, d.FileOnSpotClaimForm("item-1", "c-017", due + dt.timedelta(hours=9)))
+    assert late.late is True
+    assert refusal(d.evolve(state, filed), d.FileOnSpotClaimForm("item-1", "c-017", at(6))).code == "already_filed"
+
+
+def test_a_team_lead_releases_only_items_found_on_site():
+    command = claim(claim_kind=d.ON_SPOT, released_by="tl-3", released_by_role=d.TEAM_LEAD,
+                    on_spot_form_due=at(14))
+    assert refusal(given(*verified()), command).code == "team_lead_only_on_site"
+    assert refusal(given(*turned_in()), verify(verified_by_role=d.TEAM_LEAD)).code == "team_lead_only_on_site"
+
+
+def test_a_clerks_claim_has_no_on_spot_form_to_file():
+    events = verified()
+    events += when(given(*events), claim())
+    assert refusal(given(*events), d.FileOnSpotClaimForm("item-1", "c-017", at(5))).code == "no_on_spot_claim"
+
+
+# -- custody -------------------------------------------------------------------------------
+def custody(**changes):
+    base = d.HandToCustodian("item-1", "c-017", "k-1", "safe 1", at(8))
+    return dataclasses.replace(base, **changes)
+
+
+def test_the_clerk_who_took_a_valuable_in_hands_it_to_the_custodian_recording_the_storage_place():
+    [handed] = when(given(*turned_in()), custody())
+    assert (handed.custodian_id, handed.storage_place) == ("k-1", "safe 1")
+
+
+def test_only_the_clerk_who_took_the_item_in_hands_it_over():
+    assert refusal(given(*turned_in()), custody(handed_by="c-099")).code == "not_the_receiving_clerk"
+
+
+def test_no_release_of_a_valuable_in_custody_without_the_custodian():
+    events = verified()
+    events += when(given(*events), custody())
+    state = given(*events)
+    assert refusal(state, claim()).code == "custodian_required"
+    assert refusal(state, claim(custodian_id="k-2")).code == "custodian_required"
+    assert when(state, claim(custodian_id="k-1"))[0].custodian_id == "k-1"
+
+
+def test_a_claimed_item_does_not_go_into_custody_nor_twice():
+    events = verified()
+    assert refusal(given(*events, *when(given(*events), claim())), custody()).code == "already_claimed"
+    events += when(given(*events), custody())
+    assert refusal(given(*events), custody()).code == "already_in_custody"
+
+
+# -- disposal: the monthly handover to finance -------------------------------------------------
+LATER = DAY + dt.timedelta(days=40)
+
+
+def draw(lines, business_date=LATER):
+    return d.DrawFinanceHandoverList("h-1", "2026-06", "k-1", tuple(lines), at(days=40), business_date)
+
+
+def line(item_id="item-1", status=d.HELD, retain_until=DAY + dt.timedelta(days=30)):
+    return d.HandoverLine(item_id, status, retain_until)
+
+
+def test_the_custodian_draws_a_list_of_unclaimed_items_whose_retention_is_over():
+    [drawn] = when(d.initial_state, draw([line(), line("item-2", d.IN_CUSTODY)]))
+    assert drawn.item_ids == ("item-1", "item-2")
+
+
+def test_items_still_kept_claimed_or_unknown_cannot_be_listed():
+    assert refusal(d.initial_state, draw([line()], business_date=DAY)).code == "retention_not_over"
+    assert refusal(d.initial_state, draw([line(status=d.CLAIMED)])).code == "not_unclaimed"
+    with pytest.raises(NotFound):
+        when(d.initial_state, draw([line(status=None, retain_until=None)]))
+    assert refusal(d.initial_state, draw([])).code == "nothing_to_hand_over"
+
+
+def test_an_item_handed_to_finance_cannot_be_claimed_and_the_refusal_says_where_it_went():
+    events = verified()
+    events += when(given(*events), d.HandItemToFinance("item-1", "h-1", "k-1", at(days=40), LATER))
+    rejected = refusal(given(*events), claim(at=at(days=41)))
+    assert rejected.code == "handed_to_finance"
+    assert "finance" in rejected.message and "h-1" in rejected.message
+
+
+def test_an_item_is_not_handed_to_finance_before_its_retention_is_over():
+    command = d.HandItemToFinance("item-1", "h-1", "k-1", at(days=3), DAY + dt.timedelta(days=3))
+    assert refusal(given(*turned_in()), command).code == "retention_not_over"
+
+
+def test_finance_signs_off_only_after_every_listed_item_is_handed_over_or_withdrawn():
+    events = when(d.initial_state, draw([line(), line("item-2")]))
+    sign = d.SignOffFinanceHandover("h-1", "f-1", "王会计", at(days=41))
+    assert refusal(given(*events), sign).code == "not_transferred"
+    incomplete = d.RecordFinanceTransfer("h-1", ("item-1",), (), at(days=40))
+    assert refusal(given(*events), incomplete).code == "incomplete_transfer"
+    events += when(given(*events), d.RecordFinanceTransfer("h-1", ("item-1",), ("item-2",), at(days=40)))
+    [signed] = when(given(*events), sign)
+    assert signed.signer_name == "王会计"
+    assert refusal(given(*events, signed), sign).code == "already_signed_off"
+
+
+def test_the_handover_steps_have_command_ids_derived_from_handover_and_item():
+    assert d.finance_transfer_command_id("h-1", "item-1") == d.finance_transfer_command_id("h-1", "item-1")
+    assert d.finance_transfer_command_id("h-1", "item-1") != d.finance_transfer_command_id("h-1", "item-2")
+    assert d.finance_step_command_id("h-1", "drawn") != d.finance_step_command_id("h-2", "drawn")
+
+
+# -- through the chassis, on a real SQLite store ------------------------------------------
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/events.db", validator=contracts.registry)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def codec():
+    return EventCodec(contracts.registry, d.EVENTS)
+
+
+def run(store, codec, command, stream="found_item-item-1", command_id=None):
+    return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={"actor": "test"},
+                   command_id=command_id)
+
+
+def test_a_claim_that_loses_the_race_is_re_decided_and_refused_as_already_claimed(store, codec):
+    run(store, codec, turn_in())
+    run(store, codec, verify())
+    run(store, codec, verify(verification_id="v-2", at=at(1.5)))
+
+    class RacingStore:
+        """Lets the other desk's claim commit between our read and our append."""
+        def __init__(self, inner):
+            self.inner, self.raced = inner, False
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def append(self, *args, **kwargs):
+            if not self.raced:
+                self.raced = True
+                run(self.inner, codec, claim(claim_id="claim-other", verification_id="v-2"))
+            return self.inner.append(*args, **kwargs)
+
+    with pytest.raises(Rejected) as raised:
+        run(RacingStore(store), codec, claim())
+    assert raised.value.code == "already_claimed"
+    claims = [r for r in store.read_stream("found_item-item-1") if r.type == "FoundItemClaimed"]
+    assert [r.data["claim_id"] for r in claims] == ["claim-other"]
+
+
+def test_a_retried_finance_handover_step_does_not_hand_the_item_over_twice(store, codec):
+    run(store, codec, turn_in())
+    step = d.HandItemToFinance("item-1", "h-1", "k-1", at(days=40), LATER)
+    command_id = d.finance_transfer_command_id("h-1", "item-1")
+    first = run(store, codec, step, command_id=command_id)
+    again = run(store, codec, step, command_id=command_id)
+    assert again.duplicate and again.events == first.events
+    assert store.stream_version("found_item-item-1") == first.version == 3
+
+
+def test_every_event_type_round_trips_through_its_contract(store, codec):
+    due = at(14)
+    events = [*verified(channel=d.ON_SITE)]
+    events += when(given(*events), claim(claim_kind=d.ON_SPOT, released_by="tl-3", released_by_role=d.TEAM_LEAD,
+                                         on_spot_form_due=due))
+    events += when(given(*events), d.FileOnSpotClaimForm("item-1", "c-017", at(5)))
+    events += when(given(*turned_in()), custody())
+    events += when(given(*turned_in()), d.HandItemToFinance("item-1", "h-1", "k-1", at(days=40), LATER))
+    reported = when(d.initial_state, report())
+    matched = when(given(*reported), d.ConfirmMatch("r-1", ITEM_FACTS, "task-1", "c-017", at(1)))
+    events += [*reported, *matched, *when(given(*reported, *matched),
+                                          d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(2)))]
+    drawn = when(d.initial_state, draw([line()]))
+    transferred = when(given(*drawn), d.RecordFinanceTransfer("h-1", ("item-1",), (), at(days=40)))
+    events += [*drawn, *transferred, *when(given(*drawn, *transferred),
+                                           d.SignOffFinanceHandover("h-1", "f-1", "王会计", at(days=41)))]
+    assert {type(event) for event in events} == set(d.EVENTS)
+    for number, event in enumerate(events):
+        assert codec.decode(store.append(f"rt-{number}", [codec.encode(event, T0, {})], 0).events[0]) == event

@@ -1,0 +1,274 @@
+"""Lost-and-found forms (3.3-3.10 and the checklists) rebuilt from a log made
+by the real decider through the chassis, then replayed into the folds."""
+import dataclasses
+import datetime as dt
+
+import pytest
+
+import contracts
+from services.chassis.codec import EventCodec
+from services.chassis.commands import execute
+from services.chassis.decider import NotFound
+from services.chassis.projection import replay
+from services.eventstore import open_store
+from services.lost_and_found import domain as d
+from services.lost_and_found import forms as f
+
+CST = dt.timezone(dt.timedelta(hours=8))
+T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
+DAY = T0.date()
+END_OF_DAY = dt.datetime(2026, 5, 2, tzinfo=CST)
+SECRET = "SN-SECRET-77"
+
+
+def at(hours=0.0, days=0):
+    return T0 + dt.timedelta(hours=hours, days=days)
+
+
+def turn_in(item_id, **changes):
+    base = d.TurnInFoundItem(
+        item_id=item_id, desk="main-gate", channel=d.DESK_VISITOR, item_name="black phone", category="phone",
+        description="black smartphone, blue case", found_place="north gate", found_at=at(-1), finder_kind="visitor",
+        finder_id=None, finder_name="路人甲", finder_phone="13900000000", finder_department=None,
+        registered_by="c-017", registered_by_role=d.CLERK, storage_place="desk drawer 2", at=T0, business_date=DAY,
+        hidden_features=(("serial number", SECRET), ("wallpaper", "grey cat")),
+        valuable_categories=frozenset({"phone", "wallet", "camera"}))
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def log(tmp_path):
+    """A day at the desk; returns the store."""
+    store = open_store(f"sqlite:///{tmp_path}/events.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command, when=None):
+        return execute(store, codec, d, stream, command, occurred_at=when or command.at, metadata={})
+
+    item = d.item_stream
+    # a visitor turns in a phone; a visitor reported it lost; matched, called, verified, claimed
+    run(item("v-phone"), turn_in("v-phone"))
+    run(d.report_stream("r-1"), d.ReportLostItem(
+        "r-1", "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate", at(-3), at(-2),
+        "韩梅梅", "13800000000", "c-017", at(0.5), DAY))
+    run(d.report_stream("r-1"), d.ConfirmMatch("r-1", d.ItemFacts("v-phone", d.short_code("v-phone"), d.HELD),
+                                               "task-1", "c-017", at(0.6)))
+    run(d.report_stream("r-1"), d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(0.7)))
+    run(item("v-phone"), d.RecordClaimVerification("v-phone", "v-1", "my phone, cat wallpaper", ("wallpaper",),
+                                                   True, d.OWNER, "c-017", d.CLERK, at(1)))
+    run(item("v-phone"), d.ClaimItem("v-phone", "claim-1", "v-1", d.REPORTED, "韩梅梅", "13800000000",
+                                     "resident_id", "110101199001011234", "c-017", d.CLERK, at(1.5), report_id="r-1"))
+    # staff turn in an umbrella at the desk (good deed, receipt)
+    run(item("s-umbrella"), turn_in("s-umbrella", channel=d.DESK_STAFF, finder_kind="staff", finder_id="s-101",
+                                    finder_name="李雷", finder_phone=None, finder_department="security",
+                                    category="umbrella", item_name="red umbrella", hidden_features=(), at=at(2)))
+    # on site: a team lead registers a wallet with a witness and releases it on the spot
+    run(item("o-wallet"), turn_in("o-wallet", channel=d.ON_SITE, finder_kind="staff", finder_id="s-102",
+                                  finder_name="王五", finder_department="rides", category="wallet",
+                                  item_name="brown wallet", registered_by="tl-3", registered_by_role=d.TEAM_LEAD,
+                                  witness_id="s-205", witness_name="张三", owner_urgent=True, at=at(3)))
+    run(item("o-wallet"), d.RecordClaimVerification("o-wallet", "v-2", "brown wallet with my card",
+                                                    ("serial number",), True, d.OWNER, "tl-3", d.TEAM_LEAD,
+                                                    at(3.2)))
+    run(item("o-wallet"), d.ClaimItem("o-wallet", "claim-2", "v-2", d.ON_SPOT, "赵六", "13700000000",
+                                      "passport", "E12345678", "tl-3", d.TEAM_LEAD, at(3.5),
+                                      on_spot_form_due=END_OF_DAY))
+    # a camera stays unclaimed and goes to the custodian in the evening
+    run(item("v-camera"), turn_in("v-camera", category="camera", item_name="silver camera", at=at(4)))
+    run(item("v-camera"), d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8)))
+    # next day: another report, received by another clerk
+    run(d.report_stream("r-2"), d.ReportLostItem(
+        "r-2", "south-gate", "blue bag", "bag", "blue backpack", "a keyring", "south lake", at(days=1, hours=-2),
+        at(days=1, hours=-1), "孙七", "13600000000", "c-020", at(days=1), DAY + dt.timedelta(days=1)))
+    # forty days on: the umbrella goes to finance; finance signs off
+    later, later_day = at(days=40), DAY + dt.timedelta(days=40)
+    run(d.handover_stream("h-1"), d.DrawFinanceHandoverList(
+        "h-1", "2026-06", "k-1", (d.HandoverLine("s-umbrella", d.HELD, DAY + dt.timedelta(days=30)),),
+        later, later_day))
+    run(item("s-umbrella"), d.HandItemToFinance("s-umbrella", "h-1", "k-1", later, later_day))
+    run(d.handover_stream("h-1"), d.RecordFinanceTransfer("h-1", ("s-umbrella",), (), later))
+    run(d.handover_stream("h-1"), d.SignOffFinanceHandover("h-1", "f-1", "王会计", at(days=41)))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def folds(log):
+    return replay(log, contracts.registry, f.FOLDS)
+
+
+def records_at(store, positions):
+    return [next(store.read_all(after=p - 1, until=p)) for p in positions]
+
+
+def assert_traced(store, part, key, value):
+    """Every event a part names exists and is about the same thing."""
+    assert part["positions"], "a part without its events"
+    recs = records_at(store, part["positions"])
+    assert [r.event_id for r in recs] == part["event_ids"]
+    for record in recs:
+        assert record.data.get(key) == value or value in record.data.get("item_ids", ()), record
+
+
+def test_the_visitor_found_item_form_3_3_has_registration_verification_and_claim_traced_to_events(log, folds):
+    form = folds.fold(f.VisitorFoundItemForms).form_of("v-phone")
+    assert (form["form"], form["title"]) == ("3.3", "游客拾物登记、认领表")
+    reg = form["registration"]
+    assert (reg["finder_name"], reg["storage_place"], reg["hidden_features_recorded"]) == ("路人甲", "desk drawer 2", 2)
+    assert form["verifications"][0]["matched_features"] == ["wallpaper"]
+    claim = form["claim"]
+    assert (claim["claimant_name"], claim["claimant_id_type"], claim["report_id"]) == ("韩梅梅", "resident_id", "r-1")
+    for part in (reg, form["verifications"][0], claim):
+        assert_traced(log, part, "item_id", "v-phone")
+    assert [r.type for r in records_at(log, claim["positions"])] == ["FoundItemClaimed"]
+
+
+def test_no_form_shows_a_hidden_feature_detail(folds):
+    everything = repr([fold.__dict__ for fold in folds.folds])
+    assert SECRET not in everything and "grey cat" not in everything
+
+
+def test_the_staff_found_item_form_3_4_carries_the_receipt_number(log, folds):
+    form = folds.fold(f.StaffFoundItemForms).form_of("s-umbrella")
+    assert form["form"] == "3.4"
+    assert form["registration"]["receipt_no"] == d.receipt_no("s-umbrella")
+    assert [r.type for r in records_at(log, form["registration"]["positions"])] == \
+        ["FoundItemTurnedIn", "FoundItemReceiptIssued"]
+    assert form["finance"]["handover_id"] == "h-1"
+    assert folds.fold(f.VisitorFoundItemForms).form_of("s-umbrella") is None
+
+
+def test_the_on_site_form_3_5_names_the_team_lead_witness_and_the_claim_not_yet_filed(log, folds):
+    form = folds.fold(f.OnSiteFoundItemForms).form_of("o-wallet")
+    assert form["form"] == "3.5" and form["title"] == "员工现场拾物登记表、认领表"
+    reg = form["registration"]
+    assert (reg["registered_by"], reg["registered_by_role"], reg["witness_id"], reg["owner_urgent"]) == \
+        ("tl-3", d.TEAM_LEAD, "s-205", True)
+    assert (form["claim"]["released_by_role"], form["claim"]["on_spot_form_due"], form["claim"]["filed_at_desk"]) \
+        == (d.TEAM_LEAD, END_OF_DAY, None)
+
+
+def test_the_lost_item_report_3_6_shows_the_match_the_calls_and_the_return(log, folds):
+    form = folds.fold(f.LostItemReportForms).form_of("r-1")
+    assert (form["form"], form["visitor_phone"], form["matched_short_code"]) == \
+        ("3.6", "13800000000", d.short_code("v-phone"))
+    assert [c["outcome"] for c in form["contacts"]] == [d.REACHED] and form["contact_task_open"] is False
+    assert form["returned_at"] == at(1.5)
+    types = [r.type for r in records_at(log, form["positions"])]
+    assert types == ["LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
+                     "FoundItemClaimed"]
+
+
+def test_the_lost_item_summary_3_7_per_day_month_and_clerk(folds):
+    summary = folds.fold(f.LostItemSummary)
+    day = summary.summary(date=DAY)
+    assert [(r["report_id"], r["status"]) for r in day["rows"]] == [("r-1", "returned")]
+    assert day["totals"] == {"reported": 1, "matched": 0, "contacted": 0, "returned": 1}
+    assert [r["report_id"] for r in summary.summary(month="2026-05")["rows"]] == ["r-1", "r-2"]
+    assert [r["report_id"] for r in summary.summary(month="2026-05", staff_id="c-020")["rows"]] == ["r-2"]
+    assert summary.summary(month="2026-04")["rows"] == []
+
+
+def test_the_good_deeds_summary_3_8_counts_staff_finds_at_the_desk_and_on_site(log, folds):
+    summary = folds.fold(f.GoodDeedsSummary)
+    rows = summary.summary(date=DAY)["rows"]
+    assert [(r["staff_id"], r["kind"], r["returned_to_owner"]) for r in rows] == \
+        [("s-101", "desk", False), ("s-102", "on_site", True)]
+    assert summary.summary(month="2026-05")["per_staff"] == {"s-101": 1, "s-102": 1}
+    assert [r["item_id"] for r in summary.summary(month="2026-05", staff_id="s-102")["rows"]] == ["o-wallet"]
+    assert [r.type for r in records_at(log, rows[1]["positions"])] == \
+        ["FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed"]
+
+
+def test_the_staff_found_item_receipt_3_9_is_issued_for_staff_finds_only(folds):
+    receipts = folds.fold(f.FoundItemReceipts)
+    receipt = receipts.receipt("s-umbrella")
+    assert (receipt["title"], receipt["finder_name"], receipt["good_deed"]) == ("员工拾到物品回执", "李雷", "desk")
+    assert receipts.receipt("v-phone") is None
+
+
+def test_the_item_information_card_3_10_has_code_and_qr_and_no_personal_data(log, folds):
+    cards = folds.fold(f.ItemInformationCards)
+    card = cards.card(short_code=d.short_code("v-camera"))
+    assert (card["item_id"], card["qr_payload"], card["storage_place"]) == \
+        ("v-camera", "vsc:found-item:v-camera", "safe 1")
+    assert "路人甲" not in repr(card) and "13900000000" not in repr(card)
+    assert [r.type for r in records_at(log, card["positions"])] == \
+        ["FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian"]
+    assert cards.card(item_id="s-umbrella") is None  # staff desk turn-ins get a receipt, not a card
+
+
+def test_valuables_awaiting_custody_as_of_a_time(folds):
+    checklist = folds.fold(f.ValuablesAwaitingCustody)
+    assert [r["item_id"] for r in checklist.awaiting(at(1))] == ["v-phone"]
+    assert [r["item_id"] for r in checklist.awaiting(at(4.5))] == ["v-camera"]
+    assert checklist.awaiting(at(9)) == []
+    assert checklist.awaiting(at(4.5), desk="south-gate") == []
+
+
+def test_an_on_spot_claim_not_filed_by_the_end_of_that_day_is_flagged(folds):
+    flagged = folds.fold(f.OnSpotClaimsNotFiled)
+    assert flagged.flagged(at(6)) == []
+    [row] = flagged.flagged(END_OF_DAY + dt.timedelta(minutes=1))
+    assert (row["item_id"], row["released_by"], row["filed_at"]) == ("o-wallet", "tl-3", None)
+
+
+def test_a_form_filed_in_time_is_not_flagged():
+    fold = f.OnSpotClaimsNotFiled()
+
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    fold.apply(Rec("FoundItemTurnedIn", 1), {"channel": d.ON_SITE, "item_id": "i", "short_code": "LF-AAAAAA"})
+    fold.apply(Rec("FoundItemClaimed", 2), {"item_id": "i", "claim_id": "c", "released_by": "tl",
+                                            "claimed_at": at(1), "on_spot_form_due": END_OF_DAY})
+    fold.apply(Rec("OnSpotClaimFormFiled", 3), {"item_id": "i", "filed_at": at(5)})
+    assert fold.flagged(END_OF_DAY + dt.timedelta(hours=1)) == []
+
+
+def test_the_finance_handover_list_shows_each_item_and_the_sign_off(log, folds):
+    handover = folds.fold(f.FinanceHandoverLists).handover("h-1")
+    assert [(line["item_id"], line["state"], line["item_name"]) for line in handover["lines"]] == \
+        [("s-umbrella", "handed_over", "red umbrella")]
+    assert (handover["signed_by"], handover["signer_name"]) == ("f-1", "王会计")
+    assert [r.type for r in records_at(log, handover["lines"][0]["positions"])] == \
+        ["FinanceHandoverListDrawn", "ItemHandedToFinance"]
+
+
+def test_forms_replayed_as_of_an_earlier_position_show_the_past(log):
+    position_before_claim = next(r.position for r in log.read_all() if r.type == "FoundItemClaimed") - 1
+    past = replay(log, contracts.registry, f.FOLDS, as_of_position=position_before_claim)
+    assert past.fold(f.VisitorFoundItemForms).form_of("v-phone")["claim"] is None
+
+
+def test_every_row_of_every_form_names_events_that_exist(log, folds):
+    def parts(value):
+        if isinstance(value, dict):
+            if "positions" in value:
+                yield value
+            for inner in value.values():
+                yield from parts(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from parts(inner)
+
+    found = list(parts([fold.__dict__ for fold in folds.folds]))
+    assert len(found) > 20
+    for part in found:
+        assert [r.event_id for r in records_at(log, part["positions"])] == part["event_ids"]
+
+
+def test_the_serving_functions_refuse_unknown_ids(folds):
+    with pytest.raises(NotFound):
+        f.serve_found_item_form(folds, {"item_id": "nope"})
+    assert f.serve_found_item_form(folds, {"item_id": "o-wallet"})["form"] == "3.5"
+
+
+def test_the_case_index_suggests_open_reports_and_unclaimed_items(log):
+    index = replay(log, contracts.registry, [f.CaseIndex]).fold(f.CaseIndex)
+    assert index.by_short_code[d.short_code("v-camera")] == "v-camera"
+    assert "v-phone" not in [s["id"] for s in index.suggestions("report", "r-1")]  # claimed
+    assert index.due_for_finance(DAY + dt.timedelta(days=30)) == ["v-camera"]  # the camera, not the claimed ones
