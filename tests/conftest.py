@@ -21,8 +21,9 @@ def event_store_uri(tmp_path):
 
 @pytest.fixture
 def service_config(rabbit_config, event_store_uri):
-    """nameko config on the test's own RabbitMQ vhost and a fresh store."""
-    return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="WARNING", TIMEZONE="Asia/Shanghai")
+    """nameko config on the test's own RabbitMQ vhost and a fresh store. (structlog is configured
+    once per process, by whichever test starts a service first: keep LOG_LEVEL the same.)"""
+    return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai")
 
 
 def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
