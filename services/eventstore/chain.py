@@ -15,6 +15,7 @@ from typing import Iterable, NamedTuple
 
 import orjson
 
+from services.eventstore.errors import InvalidEvent
 from services.eventstore.interface import GENESIS_HASH, EventStore, StoredEvent, utc_now
 
 _SEP = b"\x1e"  # cannot occur inside canonical JSON (control characters are escaped)
@@ -23,6 +24,21 @@ _SEP = b"\x1e"  # cannot occur inside canonical JSON (control characters are esc
 def canonical(value) -> bytes:
     """Canonical JSON: sorted keys, no whitespace, UTF-8."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def canonical_payloads(events) -> list[tuple[bytes, bytes]]:
+    """Each event's data and metadata as canonical JSON, before anything is
+    written: a value JSON cannot hold is an InvalidEvent naming the event."""
+    encoded = []
+    for index, event in enumerate(events):
+        pair = []
+        for name in ("data", "metadata"):
+            try:
+                pair.append(canonical(getattr(event, name)))
+            except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
+                raise InvalidEvent(f"events[{index}].{name}", f"must be JSON: {exc}") from exc
+        encoded.append(tuple(pair))
+    return encoded
 
 
 def record_bytes(position, stream_id, version, event_id, event_type, schema_version,

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-import uuid
+import os
+import re
+import time
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Protocol, Sequence
 
@@ -35,12 +37,34 @@ def format_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime(TIME_FORMAT)
 
 
+_TIME_SHAPE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
 def parse_time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+    """The store's time text as a datetime; ValueError for anything else.
+    (A regex and the constructor, which checks the ranges: strptime costs
+    about 20 µs, paid for every event of every append.)"""
+    if not isinstance(text, str) or not _TIME_SHAPE.fullmatch(text):
+        raise ValueError(f"not a store time: {text!r}")
+    return dt.datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                       int(text[14:16]), int(text[17:19]), int(text[20:26]), tzinfo=dt.timezone.utc)
 
 
 def utc_now() -> str:
-    return format_time(dt.datetime.now(dt.timezone.utc))
+    now = dt.datetime.now(dt.timezone.utc)  # format_time's text, without strftime's cost
+    return (f"{now.year:04d}-{now.month:02d}-{now.day:02d}T{now.hour:02d}:{now.minute:02d}:"
+            f"{now.second:02d}.{now.microsecond:06d}Z")
+
+
+def new_event_id() -> str:
+    """A UUID version 7 (RFC 9562): unix milliseconds first, then random bits.
+    Ids made later sort later, so the unique index on event ids grows at its
+    right edge instead of touching a random page for every event."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    h = f"{value:032x}"  # what str(uuid.UUID(int=value)) gives, at a tenth of the cost
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 METADATA_KEYS = ("actor", "desk", "correlation_id", "causation_id", "command_id")
@@ -56,7 +80,7 @@ class NewEvent:
     occurred_at: str
     schema_version: int = 1
     metadata: dict = field(default_factory=dict)
-    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event_id: str = field(default_factory=new_event_id)
 
 
 class StoredEvent(NamedTuple):

@@ -17,7 +17,7 @@ from bson.errors import BSONError
 from pymongo import ReadPreference
 from pymongo.errors import ConfigurationError, DuplicateKeyError, InvalidName, PyMongoError
 
-from services.eventstore.chain import canonical, link, record_bytes
+from services.eventstore.chain import canonical_payloads, link, record_bytes
 from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreConfigError, StoreUnavailable
 from services.eventstore.interface import (
     GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
@@ -152,7 +152,9 @@ class MongoEventStore(EventStore):
     def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int,
                command_id: str | None = None) -> AppendResult:
         self._check_new_events(stream_id, events, expected_version)
-        encoded = [self._encode(index, event) for index, event in enumerate(events)]
+        # stored as the JSON the hash covers, so a read hashes the same
+        encoded = [(data, orjson.loads(data), metadata, orjson.loads(metadata))
+                   for data, metadata in canonical_payloads(events)]
         with self._driver("append"):
             if command_id is not None:
                 earlier = self._command_result(command_id)
@@ -181,18 +183,6 @@ class MongoEventStore(EventStore):
                     raise InvalidEvent("events", f"MongoDB cannot store this append: {exc}") from exc
                 return AppendResult(stream_id, tuple(stored), stored[-1].version)
         raise StoreUnavailable(f"append to {stream_id!r} lost the race for a position {_ATTEMPTS} times")
-
-    @staticmethod
-    def _encode(index: int, event: NewEvent) -> tuple:
-        # Stored as the JSON the hash covers, so a read hashes the same.
-        encoded = []
-        for name in ("data", "metadata"):
-            try:
-                as_json = canonical(getattr(event, name))
-            except TypeError as exc:
-                raise InvalidEvent(f"events[{index}].{name}", f"must be JSON: {exc}") from exc
-            encoded += [as_json, orjson.loads(as_json)]
-        return tuple(encoded)
 
     @staticmethod
     def _commit(head: Head, stream_id, expected_version, events, encoded, command_id):

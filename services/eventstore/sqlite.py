@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 import orjson
 
-from services.eventstore.chain import canonical, link, record_bytes
+from services.eventstore.chain import canonical_payloads, link, record_bytes
 from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
 from services.eventstore.interface import (
     GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
@@ -133,13 +133,14 @@ class SQLiteEventStore(EventStore):
     def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int,
                command_id: str | None = None) -> AppendResult:
         self._check_new_events(stream_id, events, expected_version)
+        payloads = canonical_payloads(events)
         connection = self._take()
         try:
-            return self._append(connection, stream_id, events, expected_version, command_id)
+            return self._append(connection, stream_id, events, payloads, expected_version, command_id)
         finally:
             self._give(connection)
 
-    def _append(self, connection, stream_id, events, expected_version, command_id) -> AppendResult:
+    def _append(self, connection, stream_id, events, payloads, expected_version, command_id) -> AppendResult:
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -165,10 +166,9 @@ class SQLiteEventStore(EventStore):
             recorded_at = max(utc_now(), last_recorded)
             rows, stored = [], []
             version = current
-            for event in events:
+            for event, (data_json, metadata_json) in zip(events, payloads):
                 position += 1
                 version += 1
-                data_json, metadata_json = canonical(event.data), canonical(event.metadata)
                 hash_ = link(prev_hash, record_bytes(
                     position, stream_id, version, event.event_id, event.type, event.schema_version,
                     event.occurred_at, recorded_at, data_json, metadata_json))
