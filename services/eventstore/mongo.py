@@ -156,16 +156,12 @@ class MongoEventStore(EventStore):
         encoded = [(data, orjson.loads(data), metadata, orjson.loads(metadata))
                    for data, metadata in canonical_payloads(events)]
         with self._driver("append"):
-            if command_id is not None:
-                earlier = self._command_result(command_id)
-                if earlier is not None:
-                    return earlier
-            current = self._version(stream_id)
-            if current != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, current)
-            # the unique index guards this on a server; checking first also
-            # names the event (and the in-process engine does not enforce it)
-            self._check_event_ids_free(events)
+            # the same checks before the first claim as after a duplicate key;
+            # the unique event-id index guards a server too, checking first
+            # also names the event (and the in-process engine does not enforce it)
+            earlier = self._explain_conflict(stream_id, expected_version, events, command_id)
+            if earlier is not None:
+                return earlier
             for attempt in range(_ATTEMPTS):
                 commit, stored = self._commit(self._head(), stream_id, expected_version, events,
                                               encoded, command_id)
@@ -217,8 +213,9 @@ class MongoEventStore(EventStore):
         return commit, stored
 
     def _explain_conflict(self, stream_id, expected_version, events, command_id) -> AppendResult | None:
-        """After a duplicate key: the first result of this command, or the
-        error to raise; None when only the position was taken."""
+        """The first result of this command, or the error to raise; None when
+        the append may go ahead (after a duplicate key: only the position was
+        taken)."""
         if command_id is not None:
             earlier = self._command_result(command_id)
             if earlier is not None:
