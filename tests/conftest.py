@@ -1,5 +1,9 @@
 """Root fixtures. eventlet must patch before anything else imports sockets."""
-import eventlet
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # eventlet announces its own deprecation on import; nameko 2 needs it
+    import eventlet
 
 eventlet.monkey_patch()  # noqa: E402
 
