@@ -6,6 +6,7 @@ any key that a contract marks personal (names, phones, ID numbers).
 """
 from __future__ import annotations
 
+import functools
 import logging
 
 import structlog
@@ -13,34 +14,25 @@ import structlog
 _configured = False
 
 
+@functools.cache
 def _personal_keys() -> set[str]:
-    from contracts import registry
-    keys = set()
+    """The last part of every field name a contract marks personal."""
+    from contracts import registry  # at first use: contracts import this package's siblings
+    from contracts.base import personal_fields
+    names = set()
     for event_type in registry.events:
-        keys |= {name.rsplit(".", 1)[-1] for name in registry.personal_fields(event_type)}
+        names |= registry.personal_fields(event_type)
     for contract in registry.rpcs.values():
-        from contracts.base import personal_fields
-        for schema in (contract.request(), contract.reply()):
-            keys |= {name.rsplit(".", 1)[-1] for name in personal_fields(schema)}
-    return keys | {"phone", "id_number", "name"}
+        names |= personal_fields(contract.request()) | personal_fields(contract.reply())
+    return {name.rsplit(".", 1)[-1] for name in names} | {"phone", "id_number", "name"}
 
 
 def redact_personal(_logger, _method, event_dict):
-    keys = _personal_keys_cache()
+    keys = _personal_keys()
     for key in list(event_dict):
         if key in keys:
             event_dict[key] = "[personal]"
     return event_dict
-
-
-_cache: set[str] | None = None
-
-
-def _personal_keys_cache() -> set[str]:
-    global _cache
-    if _cache is None:
-        _cache = _personal_keys()
-    return _cache
 
 
 def configure(level: str = "INFO", stream=None) -> None:

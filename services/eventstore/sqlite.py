@@ -65,11 +65,6 @@ _HEAD_AND_VERSION = ("SELECT (SELECT version FROM events WHERE stream_id = ? ORD
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def _row_to_event(row) -> StoredEvent:
-    return StoredEvent(row[0], row[1], row[2], row[3], row[4], row[5], _loads(row[6]),
-                       _loads(row[7]), row[8], row[9], row[10], row[11])
-
-
 def _rows_to_events(rows, _new=tuple.__new__, _cls=StoredEvent, _loads=_loads) -> list[StoredEvent]:
     # The hot loop of a replay: unpacking in the comprehension and
     # tuple.__new__ skip the per-row function call and NamedTuple.__new__
