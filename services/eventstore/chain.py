@@ -2,7 +2,7 @@
 
 Each record's ``hash = sha256(prev_hash || stored bytes)`` where the stored
 bytes are the canonical JSON of every stored field but the two hashes (see
-:func:`record_bytes`). Changing any field of any record, or removing or
+:func:`chain_hash`). Changing any field of any record, or removing or
 reordering records, breaks the chain at the first bad position. Removing the
 newest records leaves a shorter but valid chain: a signed checkpoint of
 (position, hash) taken earlier catches that.
@@ -21,46 +21,49 @@ from services.eventstore.interface import GENESIS_HASH, EventStore, StoredEvent,
 _SEP = b"\x1e"  # cannot occur inside canonical JSON (control characters are escaped)
 
 
+_dumps = orjson.dumps
+_SORTED = orjson.OPT_SORT_KEYS
+
+
 def canonical(value) -> bytes:
     """Canonical JSON: sorted keys, no whitespace, UTF-8."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return _dumps(value, option=_SORTED)
 
 
 def canonical_payloads(events) -> list[tuple[bytes, bytes]]:
     """Each event's data and metadata as canonical JSON, before anything is
     written: a value JSON cannot hold is an InvalidEvent naming the event."""
-    encoded = []
+    try:
+        return [(_dumps(event.data, option=_SORTED), _dumps(event.metadata, option=_SORTED))
+                for event in events]
+    except TypeError:  # orjson.JSONEncodeError is a TypeError: find the culprit to name it
+        pass
     for index, event in enumerate(events):
-        pair = []
         for name in ("data", "metadata"):
             try:
-                pair.append(canonical(getattr(event, name)))
-            except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
+                canonical(getattr(event, name))
+            except TypeError as exc:
                 raise InvalidEvent(f"events[{index}].{name}", f"must be JSON: {exc}") from exc
-        encoded.append(tuple(pair))
-    return encoded
+    raise AssertionError("unreachable: canonical JSON failed for no event")
 
 
-def record_bytes(position, stream_id, version, event_id, event_type, schema_version,
-                 occurred_at, recorded_at, data_json: bytes, metadata_json: bytes) -> bytes:
-    header = orjson.dumps(
-        [position, stream_id, version, event_id, event_type, schema_version, occurred_at, recorded_at]
-    )
-    return header + _SEP + data_json + _SEP + metadata_json
-
-
-def link(prev_hash: str, stored: bytes) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + stored).hexdigest()
+def chain_hash(prev_hash: str, position, stream_id, version, event_id, event_type, schema_version,
+               occurred_at, recorded_at, data_json: bytes, metadata_json: bytes,
+               _sha256=hashlib.sha256) -> str:
+    """A record's hash: ``sha256(prev_hash || stored bytes)``, where the stored
+    bytes are the canonical JSON of the header fields, then data, then
+    metadata, joined by ``_SEP``: every stored field but the two hashes. What
+    an append stores and a verification recomputes; it runs for every event of
+    every append, hence the one ``join``."""
+    header = _dumps([position, stream_id, version, event_id, event_type, schema_version, occurred_at, recorded_at])
+    return _sha256(b"".join((prev_hash.encode("ascii"), header, _SEP, data_json, _SEP, metadata_json))).hexdigest()
 
 
 def record_hash(event: StoredEvent) -> str:
     """Recompute a stored record's hash from its fields."""
-    stored = record_bytes(
-        event.position, event.stream_id, event.version, event.event_id, event.type,
-        event.schema_version, event.occurred_at, event.recorded_at,
-        canonical(event.data), canonical(event.metadata),
-    )
-    return link(event.prev_hash, stored)
+    return chain_hash(event.prev_hash, event.position, event.stream_id, event.version, event.event_id,
+                      event.type, event.schema_version, event.occurred_at, event.recorded_at,
+                      canonical(event.data), canonical(event.metadata))
 
 
 class Verification(NamedTuple):

@@ -17,7 +17,7 @@ from bson.errors import BSONError
 from pymongo import ReadPreference
 from pymongo.errors import ConfigurationError, DuplicateKeyError, InvalidName, PyMongoError
 
-from services.eventstore.chain import canonical_payloads, link, record_bytes
+from services.eventstore.chain import canonical_payloads, chain_hash
 from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreConfigError, StoreUnavailable
 from services.eventstore.interface import (
     GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
@@ -190,9 +190,8 @@ class MongoEventStore(EventStore):
         for event, (data_json, data, metadata_json, metadata) in zip(events, encoded):
             position += 1
             version += 1
-            hash_ = link(prev_hash, record_bytes(
-                position, stream_id, version, event.event_id, event.type, event.schema_version,
-                event.occurred_at, recorded_at, data_json, metadata_json))
+            hash_ = chain_hash(prev_hash, position, stream_id, version, event.event_id, event.type,
+                               event.schema_version, event.occurred_at, recorded_at, data_json, metadata_json)
             records.append({
                 "position": position, "version": version, "event_id": event.event_id,
                 "type": event.type, "schema_version": event.schema_version, "data": data,
