@@ -37,6 +37,7 @@ def format_time(moment: dt.datetime) -> str:
 
 
 _TIME_SHAPE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_from_iso = dt.datetime.fromisoformat
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -47,9 +48,6 @@ def parse_time(text: str) -> dt.datetime:
     if not isinstance(text, str) or not _TIME_SHAPE.fullmatch(text):
         raise ValueError(f"not a store time: {text!r}")
     return _from_iso(text)
-
-
-_from_iso = dt.datetime.fromisoformat
 
 
 def utc_now() -> str:

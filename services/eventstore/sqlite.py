@@ -59,9 +59,9 @@ CREATE TABLE IF NOT EXISTS leases (
 
 _COLUMNS = ("position, stream_id, version, event_id, type, schema_version, data, metadata, "
             "occurred_at, recorded_at, prev_hash, hash")
-# Rows per page of a replay. Small pages decode faster: a page's rows and
-# events stay in the CPU cache (measured: 128-256 rows about 10% faster than
-# 2,000; see bench/RESULTS.md).
+# Rows per page of a replay. Small pages decode faster (measured: 128-256 rows
+# about 10% faster than 2,000, see bench/RESULTS.md), likely because a page's
+# rows and events stay in the CPU caches.
 _PAGE = 256
 _loads = orjson.loads
 _HEAD_AND_VERSION = ("SELECT (SELECT version FROM events WHERE stream_id = ? ORDER BY version DESC LIMIT 1), "

@@ -280,12 +280,41 @@ class StoreContract:
         assert store.stream_version("b") == 0
         assert positions(store.append("b", batch[:2], 0).events) == [2, 3]
 
+    def test_given_an_append_of_600_events_then_every_one_is_stored_in_order_and_chained(self, store):
+        # more events than one INSERT statement of the SQLite backend carries
+        store.append("a", [item("seed")], 0)
+        result = store.append("big", items(600, "big"), 0)
+        assert [event.version for event in result.events] == list(range(1, 601))
+        assert list(store.read_all(after=1)) == list(result.events)
+        assert store.read_stream("big") == list(result.events)
+        assert verify_store(store).ok
+
+    def test_when_the_last_of_600_events_reuses_a_stored_event_id_then_none_of_them_is_stored(self, store):
+        taken = store.append("a", [item("seed")], 0).events[0].event_id
+        before = snapshot(store)
+        batch = items(599, "big") + [item("last", event_id=taken)]
+        with pytest.raises(InvalidEvent) as raised:
+            store.append("big", batch, 0)
+        assert raised.value.field == "events[599].event_id"
+        assert snapshot(store) == before
+
     def test_when_an_append_repeats_an_event_id_then_it_is_refused_and_nothing_stored(self, store):
         twice = item("twice")
         with pytest.raises(InvalidEvent) as raised:
             store.append("a", [twice, item("other"), twice], 0)
         assert raised.value.field == "events[2].event_id"
         assert snapshot(store) == ((0, GENESIS_HASH, None), [])
+
+    @pytest.mark.parametrize("where, field", [("data", "events[1].data"), ("metadata", "events[1].metadata")])
+    def test_when_an_event_holds_a_value_json_cannot_then_invalid_event_names_it_and_nothing_stored(
+            self, store, where, field):
+        before = snapshot(store)
+        second = (NewEvent("ItemTurnedIn", {"item": {"a", "set"}}, OCCURRED) if where == "data"
+                  else item("bad", metadata={"actor": object()}))
+        with pytest.raises(InvalidEvent) as raised:
+            store.append("a", [item("fine"), second], 0)
+        assert raised.value.field == field
+        assert snapshot(store) == before
 
     # -- idempotent commands ----------------------------------------------------------
     @pytest.mark.parametrize("retry", ["same events", "other events", "other stream", "stale version"])
