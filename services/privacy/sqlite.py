@@ -137,11 +137,18 @@ class SQLiteSubjectVault(SubjectVault):
         with self._borrow() as connection:
             return connection.execute(sql, args).rowcount
 
-    def wipe_wal(self) -> bool:
-        """Checkpoint the WAL into the file and truncate it (waits for readers
-        up to the busy timeout); True when the WAL is now empty."""
-        rows = self._rows("PRAGMA wal_checkpoint(TRUNCATE)")
-        return bool(rows) and rows[0][0] == 0
+    def wipe_wal(self, wait_seconds: float = 2.0) -> bool:
+        """Checkpoint the WAL into the file and truncate it, waiting up to
+        ``wait_seconds`` for readers of the file to finish (the wait blocks
+        the thread, and an eventlet hub with it: keep it short); True when
+        the WAL is now empty."""
+        with self._borrow() as connection:
+            connection.execute(f"PRAGMA busy_timeout = {int(wait_seconds * 1000)}")
+            try:
+                busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        return busy == 0
 
     # -- primitives -----------------------------------------------------------
     def _meta_get(self, name):

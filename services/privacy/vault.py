@@ -242,7 +242,7 @@ class SubjectVault(abc.ABC):
         self._finish_erasures()
 
     # -- subjects and the blind index ------------------------------------------
-    def blind(self, kind: str, value: str) -> str:
+    def _blind(self, kind: str, value: str) -> str:
         """The blind index value of one identifier (kind ``phone`` or
         ``id_number``), after normalisation."""
         normalise = _NORMALISE.get(kind)
@@ -260,7 +260,7 @@ class SubjectVault(abc.ABC):
                 raise InvalidIdentifier(str(kind), f"unknown identifier; expected one of {IDENTIFIER_KINDS}")
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            blinds[kind] = self.blind(kind, value)
+            blinds[kind] = self._blind(kind, value)
         return blinds
 
     def subject_for(self, identifiers: Mapping[str, str | None]) -> str:
