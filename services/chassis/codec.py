@@ -7,19 +7,14 @@ import datetime as dt
 from typing import Iterable
 
 from contracts.base import Registry
+from contracts.fastload import FastLoader
 from services.eventstore import NewEvent, StoredEvent, format_time
-
-
-def _freeze(value):
-    # marshmallow loads lists; the domain's frozen dataclasses hold tuples
-    if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
-    return value
 
 
 class EventCodec:
     def __init__(self, registry: Registry, event_classes: Iterable[type]):
         self.registry = registry
+        self.loader = FastLoader(registry)
         self.classes = {cls.__name__: cls for cls in event_classes}
         for name in self.classes:
             registry.schema(name)  # every domain event must have a contract
@@ -38,8 +33,11 @@ class EventCodec:
         )
 
     def decode(self, record: StoredEvent):
-        values = self.registry.load(record.type, record.schema_version, record.data)
-        return self.classes[record.type](**{key: _freeze(value) for key, value in values.items()})
+        """The domain event of a stored record (lists as tuples, as frozen
+        dataclasses hold them); marshmallow is not run again on data it
+        checked on append (see contracts.fastload)."""
+        values = self.loader.load_frozen(record.type, record.schema_version, record.data)
+        return self.classes[record.type](**values)
 
     def knows(self, event_type: str) -> bool:
         return event_type in self.classes

@@ -6,6 +6,8 @@ both cases it reads what is new from the store itself.
 """
 from __future__ import annotations
 
+import eventlet
+from eventlet import tpool
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -14,7 +16,8 @@ import contracts
 from contracts.duty_log import SIGN_IN_SHEET
 from contracts import lost_and_found as lost_and_found_contracts
 from services.chassis.dependencies import store_from_config
-from services.chassis.projection import Projector
+from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector
+from services.chassis.readmodels import readmodels_from_config
 from services.chassis.service import ServiceBase, contract_rpc
 from services.duty_log import forms as duty_log_forms
 from services.lost_and_found import forms as lost_and_found_forms
@@ -23,17 +26,40 @@ FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS)
 
 
 class Projections(DependencyProvider):
-    """The projector over every fold, caught up when the container starts."""
+    """The projector over every fold. It resumes from its newest snapshot
+    (``READMODEL_STORE_URI``, by default beside the event store) when the
+    container starts, reading saved fold states lazily (a form's folds when
+    it is first asked for, the rest in the background), and writes a
+    snapshot every ``READMODEL_SNAPSHOT_EVENTS`` events or
+    ``READMODEL_SNAPSHOT_SECONDS`` seconds and when the container stops.
+    Pickling and SQLite work run in eventlet's thread pool, off the hub."""
 
     def setup(self):
-        self.store = store_from_config(self.container.config)
-        self.projector = Projector(self.store, contracts.registry, [cls() for cls in FOLD_CLASSES])
+        config = self.container.config
+        self.store = store_from_config(config)
+        self.readmodels = readmodels_from_config(config)
+        self.projector = Projector(
+            self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
+            readmodels=self.readmodels, offload=tpool.execute,
+            snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
+            snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
     def start(self):
-        self.projector.catch_up()
+        self.projector.restore(lazily=True)
+        self.container.spawn_managed_thread(self._read_pending_folds)
+
+    def _read_pending_folds(self):
+        while self.projector.restore_pending():
+            eventlet.sleep(0)
 
     def stop(self):
-        self.store.close()
+        try:
+            self.projector.catch_up()
+            self.projector.snapshot()
+        finally:
+            if self.readmodels is not None:
+                self.readmodels.close()
+            self.store.close()
 
     def get_dependency(self, worker_ctx):
         return self.projector
@@ -56,6 +82,7 @@ class FormsService(ServiceBase):
     @timer(interval=5)
     def catch_up(self):
         self.projections.catch_up()
+        self.projections.maybe_snapshot()
 
     @contract_rpc(SIGN_IN_SHEET)
     def sign_in_sheet(self, request):
