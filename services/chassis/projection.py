@@ -101,6 +101,7 @@ class Projector:
         self._lock = threading.Lock()
         self._pending: dict[int, object] = {}  # fold index -> its saved FoldState, not yet unpickled
         self._behind: dict[int, int] = {}      # fold index -> its position, while behind the others
+        self._activation_locks: dict[int, threading.Lock] = {}
         self._live()
         self.snapshot_position = 0
         self._snapshot_at = time.monotonic()
@@ -187,10 +188,7 @@ class Projector:
         """The fold of class ``cls``, in memory and at the projector's position."""
         index, fold = next((index, fold) for index, fold in enumerate(self.folds) if isinstance(fold, cls))
         if index in self._pending:
-            with self._lock:
-                if index in self._pending:
-                    self._activate(index)
-                    self._catch_up()
+            self._activate(index)
         return fold
 
     # -- persistence ---------------------------------------------------------------------
@@ -227,10 +225,10 @@ class Projector:
             self._behind = {index: position for index, position in self._behind.items() if position < self.position}
             self.snapshot_position = self.position
             self._live()
-            if not lazily:
-                for index in list(self._pending):
-                    self._activate(index)
             self._catch_up()
+        if not lazily:
+            for index in list(self._pending):
+                self._activate(index)
         self._snapshot_at = time.monotonic()
         log.info("projector %s restored at %d: %d folds from the snapshot, %d rebuilt", self.name, self.position,
                  len(resumed), len(rebuilt))
@@ -238,29 +236,40 @@ class Projector:
 
     def restore_pending(self) -> bool:
         """Read one more saved fold state into memory; False when none is left."""
-        with self._lock:
-            if not self._pending:
-                return False
-            self._activate(next(iter(self._pending)))
-            self._catch_up()
-            return bool(self._pending)
+        pending = next(iter(self._pending), None)
+        if pending is not None:
+            self._activate(pending)
+        return bool(self._pending)
 
     def _activate(self, index: int) -> None:
-        """Unpickle a pending fold's state; it then catches up from its own position."""
-        saved = self._pending.pop(index)
-        fold = self.folds[index]
-        try:
-            with _collector_paused():
-                restore_fold(fold, self._offload(pickle.loads, saved.state))
-            position = saved.position
-        except Exception as exc:  # a state that cannot be read is rebuilt, never trusted
-            log.warning("projector %s: state of %s unreadable (%s): rebuilding it", self.name, fold.name,
-                        type(exc).__name__)
-            type(fold).__init__(fold)
-            position = 0
-        if position < self.position:
-            self._behind[index] = position
-        self._live()
+        """Unpickle a pending fold's state (outside the projector's lock: the
+        other folds go on serving), then catch it up from its own position."""
+        with self._activation_locks.setdefault(index, threading.Lock()):
+            saved = self._pending.get(index)
+            if saved is None:
+                return  # another caller activated it meanwhile
+            fold = self.folds[index]
+            try:
+                with _collector_paused():
+                    state = self._offload(pickle.loads, saved.state)
+            except Exception as exc:  # a state that cannot be read is rebuilt, never trusted
+                log.warning("projector %s: the state of %s is unreadable (%s): rebuilding it", self.name,
+                            fold.name, type(exc).__name__)
+                state = None
+            with self._lock:
+                try:
+                    if state is None:
+                        raise ValueError
+                    restore_fold(fold, state)
+                    position = saved.position
+                except Exception:
+                    type(fold).__init__(fold)
+                    position = 0
+                del self._pending[index]
+                if position < self.position:
+                    self._behind[index] = position
+                self._live()
+                self._catch_up()
 
     def _belongs_to_log(self, snapshot) -> bool:
         if snapshot.position == 0:
@@ -289,7 +298,8 @@ class Projector:
                     states[fold.name] = saved
                     continue
                 position = self.position
-                state = self._offload(pickle.dumps, fold_state(fold), pickle.HIGHEST_PROTOCOL)
+                with _collector_paused():
+                    state = self._offload(pickle.dumps, fold_state(fold), pickle.HIGHEST_PROTOCOL)
             states[fold.name] = FoldState(fingerprint, position, state)
         if not states:
             return False

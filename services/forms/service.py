@@ -23,6 +23,7 @@ from services.duty_log import forms as duty_log_forms
 from services.lost_and_found import forms as lost_and_found_forms
 
 FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS)
+WARM_UP_AFTER = 2.0  # seconds after start before the folds nobody asked for are read back
 
 
 class Projections(DependencyProvider):
@@ -45,10 +46,11 @@ class Projections(DependencyProvider):
             snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
     def start(self):
-        self.projector.restore(lazily=True)
+        self.restored = self.projector.restore(lazily=True)
         self.container.spawn_managed_thread(self._read_pending_folds)
 
     def _read_pending_folds(self):
+        eventlet.sleep(WARM_UP_AFTER)  # first requests first: they read their own folds
         while self.projector.restore_pending():
             eventlet.sleep(0)
 
