@@ -200,13 +200,13 @@ class Projector:
         or :meth:`restore_pending` reads them: a service answers sooner."""
         rebuilt: dict[str, str] = {}
         resumed: list[str] = []
-        snapshot = None
-        if self.readmodels is not None and self.name is not None and self.until is None:
-            snapshot = self._offload(self.readmodels.load, self.name)
-        if snapshot is not None and not self._belongs_to_log(snapshot):
-            rebuilt["*"] = f"the snapshot at {snapshot.position} is not of this log"
+        with self._lock:  # a catch-up asked for meanwhile (a request) waits for the snapshot
             snapshot = None
-        with self._lock:
+            if self.readmodels is not None and self.name is not None and self.until is None:
+                snapshot = self._offload(self.readmodels.load, self.name)
+            if snapshot is not None and not self._belongs_to_log(snapshot):
+                rebuilt["*"] = f"the snapshot at {snapshot.position} is not of this log"
+                snapshot = None
             for index, fold in enumerate(self.folds):
                 saved = snapshot.folds.get(fold.name) if snapshot is not None else None
                 fingerprint = fold_fingerprint(fold, self.registry)
