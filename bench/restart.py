@@ -88,16 +88,21 @@ def first_answer(amqp_uri: str, service: str, method: str, payload: dict, deadli
     every 50 ms with a 200 ms timeout), then ask the real request once."""
     config = {"AMQP_URI": amqp_uri, "serializer": "json"}
     deadline = time.monotonic() + deadline_s
-    with ClusterRpcProxy(config, context_data=CONTEXT, timeout=0.2) as cluster:
-        while True:
-            try:
-                getattr(cluster, service).health()
-                HEALTHY.append(time.perf_counter())
-                break
-            except Exception:  # not listening yet: the request was dropped or timed out
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} did not answer within {deadline_s} s")
-                eventlet.sleep(0.05)
+    healthy = False
+    while not healthy:
+        with ClusterRpcProxy(config, context_data=CONTEXT, timeout=0.2) as cluster:
+            while True:
+                try:
+                    getattr(cluster, service).health()
+                    HEALTHY.append(time.perf_counter())
+                    healthy = True
+                    break
+                except RuntimeError:  # the proxy lost the broker (restarted by someone): a new proxy
+                    break
+                except Exception:  # not listening yet: the request was dropped or timed out
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{service} did not answer within {deadline_s} s")
+                    eventlet.sleep(0.05)
     with ClusterRpcProxy(config, context_data=CONTEXT, timeout=deadline_s) as cluster:
         return getattr(getattr(cluster, service), method)(payload)
 
