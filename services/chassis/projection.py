@@ -106,6 +106,7 @@ class Projector:
         self.snapshot_position = 0
         self._snapshot_at = time.monotonic()
         self._reached = 0
+        self.changed = False  # the folds hold something their newest snapshot does not
 
     def _live(self) -> None:
         """Route each event type to the folds in memory (not those still pending)."""
@@ -133,6 +134,7 @@ class Projector:
             try:
                 self._apply(self.position, self.until, self._by_type, self._dispatch)
             finally:
+                self.changed |= self._reached != self.position
                 self.position = self._reached
         return self.position
 
@@ -224,6 +226,7 @@ class Projector:
             self.position = max([saved.position for saved in self._pending.values()], default=0)
             self._behind = {index: position for index, position in self._behind.items() if position < self.position}
             self.snapshot_position = self.position
+            self.changed = any(name != "*" for name in rebuilt)
             self._live()
             self._catch_up()
         if not lazily:
@@ -265,6 +268,7 @@ class Projector:
                 except Exception:
                     type(fold).__init__(fold)
                     position = 0
+                    self.changed = True
                 del self._pending[index]
                 if position < self.position:
                     self._behind[index] = position
@@ -312,12 +316,13 @@ class Projector:
             self.readmodels.save(self.name, top, event_hash, states)
         self.snapshot_position = top
         self._snapshot_at = time.monotonic()
+        self.changed = False
         log.info("projector %s: snapshot at %d (%d folds, %d bytes)", self.name, top, len(states),
                  sum(len(state.state) for state in states.values()))
         return True
 
     def snapshot_due(self) -> bool:
-        if self.readmodels is None or self.name is None or self.position <= self.snapshot_position:
+        if self.readmodels is None or self.name is None or not self.changed:
             return False
         return (self.position - self.snapshot_position >= self.snapshot_events
                 or time.monotonic() - self._snapshot_at >= self.snapshot_seconds)

@@ -39,6 +39,7 @@ class Projections(DependencyProvider):
         config = self.container.config
         self.store = store_from_config(config)
         self.readmodels = readmodels_from_config(config)
+        self._warm_up = None
         self.projector = Projector(
             self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
             readmodels=self.readmodels, offload=tpool.execute,
@@ -47,7 +48,7 @@ class Projections(DependencyProvider):
 
     def start(self):
         self.restored = self.projector.restore(lazily=True)
-        self.container.spawn_managed_thread(self._read_pending_folds)
+        self._warm_up = self.container.spawn_managed_thread(self._read_pending_folds)
 
     def _read_pending_folds(self):
         eventlet.sleep(WARM_UP_AFTER)  # first requests first: they read their own folds
@@ -55,9 +56,12 @@ class Projections(DependencyProvider):
             eventlet.sleep(0)
 
     def stop(self):
+        if self._warm_up is not None:
+            self._warm_up.kill()  # the folds nobody asked for stay saved as they were
         try:
             self.projector.catch_up()
-            self.projector.snapshot()
+            if self.projector.changed:
+                self.projector.snapshot()
         finally:
             if self.readmodels is not None:
                 self.readmodels.close()

@@ -173,3 +173,20 @@ def test_an_unreadable_saved_state_is_rebuilt_not_trusted(backends):
     resumed = backends.projector(store, readmodels)
     resumed.restore()
     assert states_of(resumed) == rebuilt(store)
+
+
+def test_a_snapshot_is_due_after_enough_events_or_time_and_only_when_something_changed(fast_tmp_path):
+    backends = Backends("sqlite", fast_tmp_path)
+    store, readmodels = backends.log(), backends.readmodels()
+    simulate(store, **FIRST)
+    projector = Projector(store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
+                          readmodels=readmodels, snapshot_events=200, snapshot_seconds=3600)
+    projector.restore()
+    assert projector.maybe_snapshot()  # built from scratch: worth keeping
+    assert not projector.snapshot_due()
+    simulate(store, **dict(LATER, events=100))
+    projector.catch_up()
+    assert projector.changed and not projector.snapshot_due()  # 100 events: not yet
+    projector.snapshot_seconds = 0
+    assert projector.maybe_snapshot()  # the time has come
+    assert readmodels.load("forms").position == store.head().position

@@ -125,7 +125,7 @@ def test_every_registered_event_type_compiles_or_is_an_expected_fallback():
 
 
 @pytest.mark.parametrize("event_type", sorted(contracts.registry.events))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_fast_load_equals_registry_load_for_valid_data(event_type, data):
     schema = contracts.registry.schema(event_type)
