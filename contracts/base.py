@@ -74,10 +74,36 @@ def _refusal(char: str) -> str:
     return f"must not contain U+{ord(char):04X} (control, surrogate or bidi character)"
 
 
+def _strings(data) -> tuple[str, str]:
+    """Every string value in ``data`` joined, and every key joined: one regex
+    search each tells the common case (nothing to refuse) cheaply."""
+    keys, texts, pending = [], [], [data]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif kind is dict or isinstance(value, dict):
+            keys.extend(value)
+            pending.extend(value.values())
+        elif kind is list or isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, str):
+            texts.append(value)
+    try:
+        return "".join(texts), "".join(keys)
+    except TypeError:  # a key that is no string (not from JSON)
+        return "".join(texts), "".join(map(str, keys))
+
+
 def unsafe_text(data) -> dict[str, list[str]]:
     """Every string value or key in ``data`` (dicts and lists, however deep)
-    holding a forbidden character: dotted path -> messages (at most
-    :data:`MAX_PROBLEMS`; paths made safe with :func:`safe_name`)."""
+    holding a forbidden character: dotted path -> messages, at most
+    :data:`MAX_PROBLEMS`. Paths are as sent: whoever echoes one makes it safe
+    with :func:`safe_name` (``services.chassis.errors`` does)."""
+    texts, keys = _strings(data)
+    if not _FORBIDDEN.search(texts) and not _UNSAFE_IN_NAME.search(keys):
+        return {}
     problems: dict[str, list[str]] = {}
     stack = [("", data)]
     while stack and len(problems) < MAX_PROBLEMS:
@@ -90,7 +116,7 @@ def unsafe_text(data) -> dict[str, list[str]]:
             for key, item in reversed(list(value.items())):
                 name = key if isinstance(key, str) else str(key)
                 bad = _UNSAFE_IN_NAME.search(name)
-                child = f"{path}.{safe_name(name)}" if path else safe_name(name)
+                child = f"{path}.{name}" if path else name
                 if bad:
                     problems[child] = [f"field name {_refusal(bad.group())}"]
                 else:
@@ -99,6 +125,26 @@ def unsafe_text(data) -> dict[str, list[str]]:
             stack.extend((f"{path}.{index}" if path else str(index), item)
                          for index, item in reversed(list(enumerate(value))))
     return problems
+
+
+ONE_LINE = "must be one line (no tab or line break)"
+
+
+def _line_breaks(field: fields.Field, value, path: str, problems: dict) -> None:
+    """Line breaks in ``value`` where ``field`` (or a List, Tuple or Dict
+    inside it) is a one-line string; a Nested schema checks its own."""
+    if isinstance(field, fields.String):
+        if isinstance(value, str) and not field.metadata.get(MULTILINE) and _LINE_BREAK.search(value):
+            problems[path] = [ONE_LINE]
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            _line_breaks(field.inner, item, f"{path}.{index}", problems)
+    elif isinstance(field, fields.Tuple) and isinstance(value, (list, tuple)):
+        for index, (inner, item) in enumerate(zip(field.tuple_fields, value)):
+            _line_breaks(inner, item, f"{path}.{index}", problems)
+    elif isinstance(field, fields.Dict) and isinstance(value, dict) and field.value_field is not None:
+        for key, item in value.items():
+            _line_breaks(field.value_field, item, f"{path}.{key}", problems)
 
 
 _presentation_zone: contextvars.ContextVar[dt.tzinfo | None] = contextvars.ContextVar("presentation_zone",
@@ -219,11 +265,6 @@ class StrictInteger(fields.Integer):
         super().__init__(strict=True, **kwargs)
 
 
-def _one_line(value) -> None:
-    if isinstance(value, str) and _LINE_BREAK.search(value):
-        raise ValidationError("must be one line (no tab or line break)")
-
-
 def _inner_fields(field: fields.Field):
     """``field`` and the fields inside a List, Tuple or Dict."""
     yield field
@@ -255,20 +296,21 @@ class ContractSchema(Schema):
         self.reading_stored = reading_stored
         super().__init__(*args, **kwargs)
 
-    def on_bind_field(self, field_name, field_obj):
-        if self.reading_stored:
-            return
-        for field in _inner_fields(field_obj):
-            if isinstance(field, fields.String) and not field.metadata.get(MULTILINE) \
-                    and _one_line not in field.validators:
-                field.validators = [*field.validators, _one_line]  # a new list: fields are copied shallowly
-
     @pre_load
     def _refuse_unsafe_text(self, data, **kwargs):
-        if not self.reading_stored:
+        if self.reading_stored:
+            return data
+        texts, keys = _strings(data)
+        problems = {}
+        if _FORBIDDEN.search(texts) or _UNSAFE_IN_NAME.search(keys):
             problems = unsafe_text(data)
-            if problems:
-                raise ValidationError(problems)
+        elif _LINE_BREAK.search(texts) and isinstance(data, dict):
+            for name, field in self.load_fields.items():
+                key = field.data_key or name
+                if key in data:
+                    _line_breaks(field, data[key], key, problems)
+        if problems:
+            raise ValidationError(problems)
         return data
 
 

@@ -395,8 +395,8 @@ class ReportLostItemReply(AppendReply):
 
 
 class SuggestMatchesRequest(ContractSchema):
-    item_id = fields.String(load_default=None)
-    report_id = fields.String(load_default=None)
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    report_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
     limit = Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
     @validates_schema
@@ -825,8 +825,8 @@ class FoundItemReceipt(Traced):
 
 
 class ItemCardRequest(ContractSchema):
-    item_id = fields.String(load_default=None)
-    short_code = fields.String(load_default=None)
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    short_code = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
 
     @validates_schema
     def one_key(self, data, **kwargs):
