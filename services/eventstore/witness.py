@@ -25,6 +25,7 @@ import argparse
 import fcntl
 import hashlib
 import os
+import re
 import signal
 import threading
 import time
@@ -59,12 +60,28 @@ class AuditPaths(NamedTuple):
     public_key_file: str
 
 
-def default_audit_dir(environ=None) -> str:
-    """``$XDG_DATA_HOME/vsc-audit``, else ``~/.local/share/vsc-audit``: outside
-    the repository's ``var/`` and the database's directory."""
+def default_audit_dir(store_uri: str | None = None, environ=None) -> str:
+    """``$XDG_DATA_HOME/vsc-audit/<store>`` (``~/.local/share/...`` without
+    XDG_DATA_HOME): outside the repository's ``var/`` and the database's
+    directory, one directory per event store, so two checkouts on one machine
+    never share a witness copy."""
     environ = os.environ if environ is None else environ
     base = environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "vsc-audit")
+    return os.path.join(base, "vsc-audit", _store_name(store_uri))
+
+
+def _store_name(uri: str | None) -> str:
+    """A file name for the store: the SQLite file's path, or a MongoDB URI's
+    hosts and database (never its credentials)."""
+    if not isinstance(uri, str) or "://" not in uri:
+        return "default"
+    if uri.startswith("sqlite:///"):
+        name = os.path.realpath(uri[len("sqlite:///"):]).strip(os.sep).replace(os.sep, "-")
+    else:
+        scheme, rest = uri.split("://", 1)
+        hosts, _, path = rest.rpartition("@")[2].partition("/")
+        name = f"{scheme}-{hosts}-{path.split('?', 1)[0] or 'vsc'}"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[-120:] or "default"
 
 
 def _sqlite_directory(uri: str | None) -> str | None:
@@ -83,7 +100,7 @@ def audit_paths(config: dict) -> AuditPaths:
     and ``AUDIT_PUBLIC_KEY_FILE`` (empty: the defaults). Refuses any of them
     inside the SQLite database's directory: whoever can rewrite the database
     could then rewrite its evidence too."""
-    directory = config.get("AUDIT_DIR") or default_audit_dir()
+    directory = config.get("AUDIT_DIR") or default_audit_dir(config.get("EVENT_STORE_URI"))
     paths = AuditPaths(os.path.abspath(directory),
                        os.path.abspath(config.get("AUDIT_KEY_FILE") or os.path.join(directory, KEY_FILE)),
                        os.path.abspath(config.get("AUDIT_PUBLIC_KEY_FILE")
@@ -93,7 +110,8 @@ def audit_paths(config: dict) -> AuditPaths:
         for name, path in zip(("AUDIT_DIR", "AUDIT_KEY_FILE", "AUDIT_PUBLIC_KEY_FILE"), paths):
             if _inside(path, database_dir):
                 raise AuditError(f"{name} {path} is inside the event store's directory {database_dir}: keep the "
-                                 f"audit files where the database host cannot write (default {default_audit_dir()})")
+                                 f"audit files where the database host cannot write (by default under "
+                                 f"{os.path.dirname(default_audit_dir())})")
     return paths
 
 

@@ -15,7 +15,7 @@ from services.eventstore import NewEvent, open_store
 from services.eventstore.interface import utc_now
 from services.eventstore.merkle import EMPTY_ROOT, Tree, leaf_hash, node_hash, verify_consistency
 from services.eventstore.witness import (
-    HEADS_LOG, WITNESS_LOG, AuditError, AuditPaths, Witness, audit, check_witness, generate_keys,
+    HEADS_LOG, WITNESS_LOG, AuditError, AuditPaths, Witness, audit, check_witness, default_audit_dir, generate_keys,
     load_private_key, open_witness, read_witness,
 )
 
@@ -260,3 +260,11 @@ def test_the_witness_process_follows_the_log_signs_and_stops_cleanly(store, tmp_
 def _heads(directory):
     path = directory / HEADS_LOG
     return [json.loads(line) for line in open(path)] if path.exists() else []
+
+
+def test_the_default_audit_directory_is_one_per_store_and_never_names_credentials(tmp_path):
+    environ = {"XDG_DATA_HOME": str(tmp_path / "xdg")}
+    here, there = (default_audit_dir(f"sqlite:///{path}/events.db", environ) for path in ("/a/var", "/b/var"))
+    assert here != there and os.path.dirname(here) == str(tmp_path / "xdg" / "vsc-audit")
+    mongo = default_audit_dir("mongodb://vsc:s3cret@mongo:27017/vsc?replicaSet=rs0", environ)
+    assert "s3cret" not in mongo and os.path.basename(mongo) == "mongodb-mongo_27017-vsc"
