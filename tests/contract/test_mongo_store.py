@@ -15,7 +15,7 @@ from pymongo.errors import AutoReconnect
 
 from services.eventstore import open_store
 from services.eventstore.chain import verify_store
-from services.eventstore.errors import ConcurrencyError, StoreConfigError, StoreUnavailable
+from services.eventstore.errors import ConcurrencyError, DamagedRecord, StoreConfigError, StoreUnavailable
 from services.eventstore.mongo import MongoEventStore
 from tests.contract.store_contract import StoreContract, item, items, positions
 
@@ -123,6 +123,16 @@ class TestMongoLayout:
         assert [record["position"] for record in doc["events"]] == [2, 3, 4]
         assert [record["hash"] for record in doc["events"]] == [event.hash for event in result.events]
         assert doc["events"][0]["data"] == '{"item":"item-0"}'  # the JSON text the hash covers
+
+    def test_data_stored_as_a_sub_document_is_damage_at_its_position(self, store):
+        # how commits written before data was stored as JSON text look, or a forger's edit
+        store.append("a", items(3), 0)
+        store.database["commits"].update_one({"_id": 1}, {"$set": {"events.1.data": {"item": "item-1"}}})
+        result = verify_store(store)
+        assert (result.ok, result.first_bad_position, result.problem) == (False, 2, "data is not stored as JSON text")
+        with pytest.raises(DamagedRecord) as raised:
+            list(store.read_all())
+        assert raised.value.position == 2
 
     def test_the_conflicts_are_guarded_by_unique_indexes(self, store):
         indexes = {tuple(spec["key"]): spec for spec in store.database["commits"].index_information().values()}

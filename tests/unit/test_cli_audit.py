@@ -132,6 +132,14 @@ def test_a_saved_checkpoint_catches_the_log_and_the_witness_copy_cut_short_toget
     assert code == 1 and "cut short" in json.loads(out)["problem"]
 
 
+def test_a_witness_copy_without_its_public_key_is_a_configuration_error(env, capsys):
+    assert run(capsys, env, "audit", "keygen")[0] == 0
+    witness_everything(env)
+    (env / "audit" / "witness.pub").unlink()
+    code, _, err = run(capsys, env, "audit", "verify")
+    assert code == 2 and "no witness public key" in err
+
+
 def test_audit_files_inside_the_database_directory_are_refused(env, capsys):
     (env / "config.yaml").write_text((env / "config.yaml").read_text().replace(
         f"AUDIT_DIR: {env}/audit", f"AUDIT_DIR: {env}/db/audit"))
