@@ -1,11 +1,12 @@
 """One JSON object per line on stdout, for every record of a process: our
 structlog calls and the stdlib records of nameko, kombu, eventlet and pika.
 
-structlog hands its event dicts to the stdlib logger ``vsc``; one handler,
-:class:`JsonLinesHandler`, renders every record with the same processors.
-``nameko run`` installs it from the ``LOGGING`` section of
-``deploy/config.yaml``; :func:`configure` installs it on the root logger of
-any other process (the relay, tests) that has none.
+Both end in the same processors (:func:`_rendering`) and the same writer
+(:func:`write_line`): structlog's records directly (no stdlib detour, which
+would cost two LogRecords and a stack walk per line), the stdlib's through
+:class:`JsonLinesHandler`. ``nameko run`` installs that handler from the
+``LOGGING`` section of ``deploy/config.yaml``; :func:`configure` installs it
+on the root logger of any other process (the relay, tests) that has none.
 
 What reaches a line is bounded and safe to write:
 
@@ -30,10 +31,10 @@ import json
 import logging
 import re
 import sys
+import threading
 
 import structlog
 
-LOGGER_NAME = "vsc"
 MAX_TEXT = 1000
 MAX_TRACEBACK = 16_000
 MAX_ITEMS = 50
@@ -179,26 +180,63 @@ def _foreign_pre_chain():
     ]
 
 
+def _rendering():
+    """The processors every record ends with, ours and the stdlib's alike."""
+    return [
+        redact_personal,
+        structlog.processors.format_exc_info,
+        bound_values,
+        structlog.processors.JSONRenderer(serializer=dumps),
+    ]
+
+
+_write_lock = threading.Lock()
+
+
+def write_line(stream, line: str) -> None:
+    """Write one rendered line; in ASCII escapes if the stream cannot take
+    the text as it is. Raises what the stream raises otherwise."""
+    with _write_lock:
+        try:
+            stream.write(line + "\n")
+        except UnicodeEncodeError:
+            stream.write(_ascii_json(line) + "\n")
+        stream.flush()
+
+
+class LineLogger:
+    """The logger under structlog: writes each rendered line to ``stream``
+    (default: ``sys.stdout`` as it is at each call, so a test's capture sees
+    it) and never raises, so a log call cannot fail a worker."""
+
+    def __init__(self, stream=None):
+        self._stream = stream
+
+    def msg(self, line: str) -> None:
+        try:
+            write_line(self._stream if self._stream is not None else sys.stdout, line)
+        except Exception:  # a closed or broken stdout: the line is lost, the call is not
+            pass
+
+    debug = info = warning = warn = error = err = critical = fatal = exception = failure = log = msg
+
+
 class JsonFormatter(structlog.stdlib.ProcessorFormatter):
-    """Renders structlog event dicts and foreign stdlib records alike."""
+    """Renders a stdlib record with the processors structlog's own records
+    go through (after :func:`_foreign_pre_chain`)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("foreign_pre_chain", _foreign_pre_chain())
-        kwargs.setdefault("processors", [
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            redact_personal,
-            structlog.processors.format_exc_info,
-            bound_values,
-            structlog.processors.JSONRenderer(serializer=dumps),
-        ])
+        kwargs.setdefault("processors", [structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                                         *_rendering()])
         super().__init__(*args, **kwargs)
 
 
 class JsonLinesHandler(logging.Handler):
-    """One JSON line per record on ``stream`` (default: ``sys.stdout`` as it
-    is at each record, so a test's capture sees it). Renders with
-    :class:`JsonFormatter` unless given another formatter; tames nameko's
-    worker records (:func:`tame_nameko_record`) before the level check."""
+    """One JSON line per stdlib record on ``stream`` (default: ``sys.stdout``
+    as it is at each record). Renders with :class:`JsonFormatter` unless
+    given another formatter; tames nameko's worker records
+    (:func:`tame_nameko_record`) before its level check."""
 
     def __init__(self, stream=None, level=logging.NOTSET):
         super().__init__(level)
@@ -224,12 +262,7 @@ class JsonLinesHandler(logging.Handler):
                 line = dumps({"event": "log.unrenderable", "logger": record.name,
                               "level": str(record.levelname).lower(), "msg": bounded(repr(record.msg)),
                               "timestamp": when.isoformat().replace("+00:00", "Z")})
-            stream = self.stream
-            try:
-                stream.write(line + "\n")
-            except UnicodeEncodeError:
-                stream.write(_ascii_json(line) + "\n")
-            stream.flush()
+            write_line(self.stream, line)
         except RecursionError:
             raise
         except Exception:
@@ -243,9 +276,10 @@ def _level(level) -> int:
 
 
 def configure(level: str = "INFO", stream=None) -> None:
-    """Route structlog through the stdlib logger ``vsc`` at ``level``, and
-    give the root logger a :class:`JsonLinesHandler` unless it has one
-    (``nameko run`` installs it from the config's ``LOGGING``)."""
+    """structlog at ``level``, rendered by :func:`_rendering` onto ``stream``
+    (default stdout); and a :class:`JsonLinesHandler` on the root logger for
+    the stdlib records, unless it has one (``nameko run`` installs it from
+    the config's ``LOGGING``)."""
     global _configured
     if _configured:
         return
@@ -255,13 +289,12 @@ def configure(level: str = "INFO", stream=None) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            *_rendering(),
         ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
+        logger_factory=lambda *_args: LineLogger(stream),
         wrapper_class=structlog.make_filtering_bound_logger(level_no),
         cache_logger_on_first_use=True,
     )
-    logging.getLogger(LOGGER_NAME).setLevel(level_no)
     root = logging.getLogger()
     if not any(isinstance(handler, JsonLinesHandler) for handler in root.handlers):
         root.addHandler(JsonLinesHandler(stream, level=level_no))
@@ -270,4 +303,4 @@ def configure(level: str = "INFO", stream=None) -> None:
 
 def get_logger(**bound):
     configure()
-    return structlog.get_logger(LOGGER_NAME).bind(**bound)
+    return structlog.get_logger().bind(**bound)
