@@ -119,3 +119,31 @@ def test_every_process_imports_without_the_test_only_packages():
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", blocker], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def quiet_warnings() -> str:
+    sys.path.insert(0, os.path.join(ROOT, "deploy"))
+    try:
+        import run_local
+    finally:
+        sys.path.pop(0)
+    return run_local.QUIET_WARNINGS
+
+
+def test_nameko_starts_without_deprecation_banners_but_other_warnings_still_show():
+    nameko = [os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+              os.path.join("deploy", "config.yaml"), "tests.no_such_module"]
+    base = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    loud = subprocess.run(nameko, cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
+    assert "Eventlet is deprecated" in loud.stderr  # what a newcomer met
+    quiet_env = dict(base, PYTHONWARNINGS=quiet_warnings())
+    quiet = subprocess.run(nameko, cwd=ROOT, env=quiet_env, capture_output=True, text=True, timeout=60)
+    assert "No module named 'tests.no_such_module'" in quiet.stdout  # it did start, and got that far
+    assert "deprecated" not in (quiet.stdout + quiet.stderr).lower()
+    ours = subprocess.run([sys.executable, "-c", "import warnings; warnings.warn('a warning of ours')"],
+                          cwd=ROOT, env=quiet_env, capture_output=True, text=True, timeout=60)
+    assert "UserWarning: a warning of ours" in ours.stderr
+
+
+def test_the_image_silences_the_same_warnings_as_the_runner():
+    assert f'PYTHONWARNINGS="{quiet_warnings()}"' in read("Dockerfile")
