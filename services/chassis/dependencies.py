@@ -9,7 +9,8 @@ import time
 
 from marshmallow import fields
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc
+from nameko.events import EventHandler
+from nameko.timer import Timer
 
 import contracts
 from services.chassis import logging as vsc_logging
@@ -118,17 +119,21 @@ def loggable_fields(service: str, method: str, names) -> tuple[list[str], int]:
     return sorted(safe), other
 
 
+# entrypoints that run whether or not there is work (see StructLogger)
+BACKGROUND = (Timer, EventHandler)
+
+
 class StructLogger(DependencyProvider):
     """structlog bound to service, entrypoint and call id; logs every call's
     outcome and duration (never its arguments: they may hold personal data).
 
-    - an RPC: ``call.done``, ``call.refused`` (code, reason, the declared
-      fields named) or ``call.failed``, at INFO; ``health`` (probed every
-      few seconds) at DEBUG;
+    - a request (RPC, HTTP): ``call.done``, ``call.refused`` (code, reason,
+      the declared fields named) or ``call.failed``, at INFO; ``health``
+      (probed every few seconds) at DEBUG. Its result is never logged;
     - a timer or event handler runs whether or not there is work: its
       ``call.done`` is logged at INFO only when the method returns a truthy
-      summary of what it did (a dict, merged into the line); a call that
-      found nothing new is ``call.idle`` at DEBUG.
+      summary of what it did (a dict of ids and counts, merged into the
+      line); a call that found nothing new is ``call.idle`` at DEBUG.
     """
 
     def setup(self):
@@ -152,10 +157,10 @@ class StructLogger(DependencyProvider):
         log = self._bound(worker_ctx)
         method = worker_ctx.entrypoint.method_name
         if exc_info is None:
-            if isinstance(worker_ctx.entrypoint, Rpc):
+            if not isinstance(worker_ctx.entrypoint, BACKGROUND):  # a caller's request: never its result
                 (log.debug if method == "health" else log.info)("call.done", ms=elapsed)
             elif result:
-                summary = result if isinstance(result, dict) else {"result": result}
+                summary = result if isinstance(result, dict) else {}
                 log.info("call.done", ms=elapsed, **{str(key): value for key, value in summary.items()})
             else:
                 log.debug("call.idle", ms=elapsed)
