@@ -388,7 +388,7 @@ class Registry:
     def __init__(self):
         self.events: dict[str, type[EventSchema]] = {}
         self._schemas: dict[str, EventSchema] = {}
-        self._readers: dict[str, EventSchema] = {}  # lenient: for records already stored
+        self._readers: dict[str, EventSchema] = {}  # lenient: for records already stored (no Nested in events)
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self.rpcs: dict[tuple[str, str], RpcContract] = {}
 
