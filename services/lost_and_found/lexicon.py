@@ -36,9 +36,12 @@ with warnings.catch_warnings():
 jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict..." lines go to stderr otherwise
 
 BRAND, COLOUR = "@", "#"            # prefixes of brand and colour terms; kinds and words are plain
-UNIGRAM_WEIGHT = 0.3                # a shared character says less than a shared word
+NONE = "无"                          # the canonical "without" of the vocabulary's words (没有, 不带, ...)
+UNIGRAM_WEIGHT = 0.5                # a shared character says less than a shared word,
+INNER_WEIGHT = 0.5                  # and so does a word inside a longer one (圆柱 in 圆柱形)
 _USER_WORD_FREQ = 50000             # jieba keeps a vocabulary word whole (its common words are ~10^4-10^5)
 _MODIFIERS = "深浅淡亮暗"            # 深蓝色 is blue
+_NOT_HUES = _MODIFIERS + "色"        # characters of a colour word that are no colour
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
@@ -89,6 +92,8 @@ class Terms:
     weights: dict = field(default_factory=dict)
     colours: frozenset = frozenset()
     brands: frozenset = frozenset()
+    present: frozenset = frozenset()    # what the text says is there (terms and head characters)
+    absent: frozenset = frozenset()     # what it says is not (无壳: 壳)
 
     @property
     def length(self) -> float:
@@ -130,6 +135,8 @@ class Lexicon:
         self.related_categories = frozenset(related | {(b, a) for a, b in related})
         self.loose_categories = frozenset(str(c) for c in vocabulary.get("loose_categories") or ())
         self.stopwords = frozenset(normalise(str(w)) for w in vocabulary.get("stopwords") or ())
+        self.negations = tuple(sorted((w for w, terms in self._canonical.items() if terms == {NONE} and _CJK.match(w)),
+                                      key=len, reverse=True))
         self._phrase = re.compile("|".join(re.escape(p) for p in sorted(self._latin_phrases, key=len, reverse=True))) \
             if self._latin_phrases else None
         self._tokenizer = _tokenizer()
@@ -167,44 +174,115 @@ class Lexicon:
             return frozenset().union(*(self._colour_chars[char] for char in core))
         return frozenset()
 
-    def tokens(self, text: str) -> list[str]:
-        """Normalised words of a text, stopwords and punctuation left out."""
+    def words(self, text: str) -> list[tuple[str, tuple]]:
+        """The normalised words of a text in order, each with the shorter
+        dictionary words inside it (search mode: 手机壳 holds 手机 and 机壳);
+        punctuation left out, stopwords kept (they end a negation)."""
         text = normalise(text)
         if self._phrase is not None:
             text = self._phrase.sub(lambda m: f" {self._latin_phrases[m[0]]} ", text)
         text = _HYPHEN_IN_WORD.sub("", text)
         text = _LETTER_DIGIT.sub(" ", text)
+        freq = self._tokenizer.FREQ
         found = []
-        for token in self._tokenizer.cut_for_search(text):
-            token = token.strip()
-            if token and _WORDLIKE.search(token) and token not in self.stopwords:
-                found.append(token)
+        for word in self._tokenizer.cut(text):
+            word = word.strip()
+            if not word or not _WORDLIKE.search(word):
+                found.append(("", ()))  # punctuation: a negation stops here
+                continue
+            inner = tuple(word[i:i + n] for n in (2, 3) if len(word) > n
+                          for i in range(len(word) - n + 1) if freq.get(word[i:i + n]))
+            found.append((word, inner))
         return found
+
+    def tokens(self, text: str) -> list[str]:
+        """Every word and inner word of a text, stopwords left out."""
+        return [token for word, inner in self.words(text) for token in (*inner, word)
+                if token and token not in self.stopwords]
+
+    def _negation(self, word: str) -> str | None:
+        """The rest of a word that says "without" (无壳 -> 壳) when it is not a word of its own."""
+        if word in self._canonical or self._tokenizer.FREQ.get(word):
+            return None
+        for prefix in self.negations:
+            if word.startswith(prefix) and len(word) > len(prefix):
+                return word[len(prefix):]
+        return None
+
+    def _heads(self, word: str) -> set:
+        """What a word names, for telling "without" apart: its terms and its
+        last character (手机壳 is a 壳); nothing for colours and numbers."""
+        if self.colours_of(word) or chinese_number(word) is not None or not _CJK.search(word):
+            return set()
+        heads = set(self.canonical(word))
+        if len(word) > 1 and _CJK.match(word[-1]):
+            heads.add(word[-1])
+        return heads
 
     def terms(self, text: str, weight: float = 1.0) -> Terms:
         """The terms of a text (see the module's docstring), each word's
-        weight times ``weight``."""
+        weight times ``weight``. A word after 无/没有/不带 (or glued to it:
+        无壳) is recorded as absent: the term ``无壳`` and the head 壳 in
+        ``Terms.absent``, instead of its own terms."""
         weights: dict[str, float] = {}
         colours: set = set()
         brands: set = set()
-        for token in self.tokens(text):
-            number = chinese_number(token)
-            if number is not None:
-                words = {number}
+        present: set = set()
+        absent: set = set()
+        negated = False
+        for word, inner in self.words(text):
+            if not word:
+                negated = False
+                continue
+            if self.canonical(word) == {NONE} and word not in inner:
+                negated = True
+                continue
+            rest = self._negation(word)
+            if rest is not None:
+                word, inner, negated = rest, (), True
+            if word in self.stopwords:
+                negated = False
+                continue
+            found: dict[str, float] = {}
+            if word in self._canonical:
+                inner = ()  # a vocabulary word stands for itself: 蓝牙音箱 is an 音箱, not also 牙音
+            for token in (*inner, word):
+                if token in self.stopwords:
+                    continue
+                number = chinese_number(token)
+                if number == "1":
+                    continue    # 一把, 一个, 一张: "a", not a count worth comparing
+                colour = frozenset() if number is not None else self.colours_of(token)
+                if not negated:
+                    colours |= colour
+                if number is not None:
+                    terms = {number}
+                elif token in self._canonical:
+                    terms = set(self.canonical(token))
+                elif colour or (len(token) == 1 and _CJK.match(token)):
+                    terms = set()   # a colour is its colour id; a lone character counts as a character
+                else:
+                    terms = {token}
+                terms |= {COLOUR + c for c in colour}
+                for term in terms:
+                    found[term] = max(found.get(term, 0.0), weight if token == word else weight * INNER_WEIGHT)
+                if number is None and token not in self._canonical:
+                    # characters of words the vocabulary does not know: 小黄鸭 and 黄色小鸭 share 黄, 鸭
+                    for char in token:
+                        if _CJK.match(char) and char not in self.stopwords and not (colour and char in _NOT_HUES):
+                            found.setdefault(char, weight * UNIGRAM_WEIGHT)
+            heads = self._heads(word)
+            if negated:
+                absent |= heads
+                found = {NONE + head: weight for head in heads}
+                negated = False
             else:
-                colour = self.colours_of(token)
-                colours |= colour
-                words = set(self.canonical(token)) if token in self._canonical or not colour else set()
-                words |= {COLOUR + c for c in colour}
-            for word in words:
-                if word.startswith(BRAND):
-                    brands.add(word[1:])
-                weights[word] = max(weights.get(word, 0.0), weight)
-            if number is None and len(token) > 1:
-                for char in token:
-                    if _CJK.match(char) and char not in self.stopwords:
-                        weights[char] = max(weights.get(char, 0.0), weight * UNIGRAM_WEIGHT)
-        return Terms(weights, frozenset(colours), frozenset(brands))
+                present |= heads
+            for term, value in found.items():
+                if term.startswith(BRAND):
+                    brands.add(term[1:])
+                weights[term] = max(weights.get(term, 0.0), value)
+        return Terms(weights, frozenset(colours), frozenset(brands), frozenset(present), frozenset(absent))
 
     def colours_agree(self, a: frozenset, b: frozenset) -> bool | None:
         """None when a side names no colour; else whether some colour of one

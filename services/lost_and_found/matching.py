@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from sortedcontainers import SortedList
 
 from services.lost_and_found.gazetteer import ELSEWHERE, NEAR, SAME, Gazetteer, load_gazetteer
-from services.lost_and_found.lexicon import Lexicon, Terms, display, load_lexicon
+from services.lost_and_found.lexicon import NONE, Lexicon, Terms, display, load_lexicon, normalise
 
 ITEM, REPORT = "item", "report"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -73,7 +73,7 @@ class Weights:
     name: float = 1.5               # item-name words against description words
     hidden: float = 1.0             # hidden-feature words against description words
     k1: float = 1.2                 # BM25 saturation
-    b: float = 0.5                  # BM25 length normalisation
+    b: float = 0.25                 # BM25 length normalisation (short texts: a little)
     prior_cases: float = 20.0       # idf smoothing: as if the pool had this many more cases
     same_place: float = 2.5
     near_place: float = 1.5
@@ -84,6 +84,7 @@ class Weights:
     other_category: float = -3.0
     colour_differs: float = -2.5
     brand_differs: float = -3.0
+    absent_differs: float = -2.0    # one side says "without" what the other has (没有壳 / 透明壳)
     early_grace_hours: float = 2.0  # found before the window: per hour for the first hours ...
     early_grace_per_hour: float = 0.5
     early_per_hour: float = 1.0     # ... then per hour, up to
@@ -147,6 +148,8 @@ class Profile:
     visible_colours: frozenset
     brands: frozenset
     visible_brands: frozenset
+    present: frozenset = frozenset()    # what the (visible) text says is there
+    absent: frozenset = frozenset()     # and what it says is not
     mentioned: frozenset = frozenset()  # places a report's account names
     has_hidden: bool = False
 
@@ -182,14 +185,17 @@ class Matcher:
     def item_profile(self, case: FoundItemCase) -> Profile:
         lex, w = self.lexicon, self.weights
         name, description = lex.terms(case.item_name), lex.terms(case.description)
-        hidden = lex.terms(" ".join(detail for _label, detail in case.hidden_features))
+        # a hidden feature "挂件: 无" says the item has no 挂件
+        hidden = lex.terms("；".join(f"{NONE}{label}" if lex.canonical(normalise(detail)) == {NONE} else detail
+                                    for label, detail in case.hidden_features))
         visible_terms = _merge((name, w.name), (description, 1.0))
         terms = _merge((name, w.name), (description, 1.0), (hidden, w.hidden))
         at = case.found_at.timestamp()
         return Profile(case.item_id, ITEM, case.category, self.gazetteer.resolve(case.found_place), case.found_place,
                        at, at, terms, frozenset(visible_terms), name.colours | description.colours | hidden.colours,
                        name.colours | description.colours, name.brands | description.brands | hidden.brands,
-                       name.brands | description.brands, has_hidden=bool(hidden.weights))
+                       name.brands | description.brands, name.present | description.present,
+                       name.absent | description.absent, has_hidden=bool(hidden.weights))
 
     def report_profile(self, case: LostReportCase) -> Profile:
         lex, w = self.lexicon, self.weights
@@ -201,7 +207,8 @@ class Matcher:
         mentioned = self.gazetteer.mentioned(f"{case.description} {case.features}") - {place}
         return Profile(case.report_id, REPORT, case.category, place, case.lost_place, case.lost_from.timestamp(),
                        case.lost_until.timestamp(), terms, frozenset(terms), colours, colours, brands, brands,
-                       mentioned)
+                       name.present | description.present | features.present,
+                       name.absent | description.absent | features.absent, mentioned)
 
     # -- evidence ------------------------------------------------------------------------------
     def place_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason | None]:
@@ -291,11 +298,22 @@ class Matcher:
                 self._contradiction("colour_differs", "colours", report.colours, item.colours, item.visible_colours,
                                     self.lexicon.colours_agree, w.colour_differs),
                 self._contradiction("brand_differs", "brands", report.brands, item.brands, item.visible_brands,
-                                    lambda a, b: None if not a or not b else bool(a & b), w.brand_differs)):
+                                    lambda a, b: None if not a or not b else bool(a & b), w.brand_differs),
+                self.absence_evidence(report, item)):
             raw += value
             if reason is not None:
                 reasons.append(reason)
         return round(raw, 6), tuple(reasons)
+
+    def absence_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason | None]:
+        """The report says "without" what the item visibly has (没有壳 / 透明壳).
+        Not the other way round: a visitor's account also names what they
+        still have (眼镜盒没丢), an item's description only what is there."""
+        missing = sorted(display(t) for t in report.absent & item.present)
+        if not missing:
+            return 0.0, None
+        return self.weights.absent_differs, Reason("absent_differs",
+                                                   f"the report says without {', '.join(missing)}; the item has it")
 
     def display_score(self, raw: float) -> int:
         return int(round(100 * (1 - math.exp(-max(raw, 0.0) / self.weights.score_scale))))
