@@ -41,7 +41,6 @@ UNIGRAM_WEIGHT = 0.5                # a shared character says less than a shared
 INNER_WEIGHT = 0.5                  # and so does a word inside a longer one (圆柱 in 圆柱形)
 _USER_WORD_FREQ = 50000             # jieba keeps a vocabulary word whole (its common words are ~10^4-10^5)
 _MODIFIERS = "深浅淡亮暗"            # 深蓝色 is blue
-_NOT_HUES = _MODIFIERS + "色"        # characters of a colour word that are no colour
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDLIKE = re.compile(r"[0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
@@ -244,8 +243,8 @@ class Lexicon:
                 negated = False
                 continue
             found: dict[str, float] = {}
-            if word in self._canonical:
-                inner = ()  # a vocabulary word stands for itself: 蓝牙音箱 is an 音箱, not also 牙音
+            if word in self._canonical or self.colours_of(word) or chinese_number(word) is not None:
+                inner = ()  # a known word stands for itself: 蓝牙音箱 is an 音箱, not also 牙音
             for token in (*inner, word):
                 if token in self.stopwords:
                     continue
@@ -267,9 +266,10 @@ class Lexicon:
                 for term in terms:
                     found[term] = max(found.get(term, 0.0), weight if token == word else weight * INNER_WEIGHT)
                 if number is None and token not in self._canonical:
-                    # characters of words the vocabulary does not know: 小黄鸭 and 黄色小鸭 share 黄, 鸭
+                    # characters of words the vocabulary does not know (小黄鸭 and 黄色小鸭 share 黄, 鸭),
+                    # of a colour word only its hues (黄色: 黄)
                     for char in token:
-                        if _CJK.match(char) and char not in self.stopwords and not (colour and char in _NOT_HUES):
+                        if _CJK.match(char) and char not in self.stopwords and (not colour or char in self._colour_chars):
                             found.setdefault(char, weight * UNIGRAM_WEIGHT)
             heads = self._heads(word)
             if negated:
