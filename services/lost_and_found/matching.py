@@ -26,6 +26,7 @@ text; they never show a hidden feature's detail ("a hidden feature agrees").
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import os
 from dataclasses import dataclass, field
@@ -210,59 +211,85 @@ class Matcher:
                        name.present | description.present | features.present,
                        name.absent | description.absent | features.absent, mentioned)
 
-    # -- evidence ------------------------------------------------------------------------------
-    def place_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason | None]:
+    # -- evidence: each returns its value and, when asked to explain, its reason ---------------
+    def place_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
         w, gaz = self.weights, self.gazetteer
         relation = gaz.relation(report.place, item.place)
         if relation == SAME:
+            if not explain:
+                return w.same_place, None
             same = report.place_text.strip() == item.place_text.strip()
-            text = f"same place: {gaz.name(item.place)}" + (
-                "" if same else f" ({item.place_text} / {report.place_text})")
-            return w.same_place, Reason("same_place", text)
+            return w.same_place, Reason("same_place", f"same place: {gaz.name(item.place)}" + (
+                "" if same else f" ({item.place_text} / {report.place_text})"))
         if relation == NEAR:
-            return w.near_place, Reason("nearby_place", f"{gaz.name(item.place)} is next to {gaz.name(report.place)}")
+            return w.near_place, explain and Reason(
+                "nearby_place", f"{gaz.name(item.place)} is next to {gaz.name(report.place)}") or None
         if item.place in report.mentioned:
-            return w.mentioned_place, Reason("mentioned_place", f"the report mentions {gaz.name(item.place)}")
+            return w.mentioned_place, explain and Reason(
+                "mentioned_place", f"the report mentions {gaz.name(item.place)}") or None
         assert relation == ELSEWHERE
         return 0.0, None
 
-    def time_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason]:
+    def time_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
         w = self.weights
         if item.start < report.start:
             early = report.start - item.start
             hours = early / _HOUR
             penalty = min(hours, w.early_grace_hours) * w.early_grace_per_hour \
                 + max(0.0, hours - w.early_grace_hours) * w.early_per_hour
-            return -min(penalty, w.early_cap), Reason("found_early", f"found {_duration(early)} before the loss window")
+            return -min(penalty, w.early_cap), explain and Reason(
+                "found_early", f"found {_duration(early)} before the loss window") or None
         if item.start > report.end:
             late = item.start - report.end
-            return -w.late_per_log * math.log1p(late / _HOUR / w.late_hours), \
-                Reason("found_late", f"found {_duration(late)} after the loss window")
-        return 0.0, Reason("in_window", "found within the loss window")
+            return -w.late_per_log * math.log1p(late / _HOUR / w.late_hours), explain and Reason(
+                "found_late", f"found {_duration(late)} after the loss window") or None
+        return 0.0, explain and Reason("in_window", "found within the loss window") or None
 
-    def category_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason]:
+    def category_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
         w = self.weights
         relation = self.lexicon.category_relation(report.category, item.category)
+        pair = f"{report.category} / {item.category}" if explain else ""
         if relation == "same":
-            return w.same_category, Reason("same_category", f"same category: {item.category}")
-        pair = f"{report.category} / {item.category}"
+            return w.same_category, explain and Reason("same_category", f"same category: {item.category}") or None
         if relation == "related":
-            return w.related_category, Reason("related_category", f"related categories: {pair}")
+            return w.related_category, explain and Reason("related_category", f"related categories: {pair}") or None
         if relation == "loose":
-            return w.loose_category, Reason("loose_category", f"one side is filed as other: {pair}")
-        return w.other_category, Reason("other_category", f"different categories: {pair}")
+            return w.loose_category, explain and Reason("loose_category",
+                                                        f"one side is filed as other: {pair}") or None
+        return w.other_category, explain and Reason("other_category", f"different categories: {pair}") or None
 
-    @staticmethod
-    def _contradiction(code, label, ours, theirs, theirs_visible, agree, weight):
-        """Only what the item shows can contradict (hidden features mostly
-        describe contents), and nothing it has agrees."""
-        if theirs_visible and agree(ours, theirs) is False:
-            return weight, Reason(code, f"{label} differ: report {', '.join(sorted(ours))}; "
-                                        f"item {', '.join(sorted(theirs_visible))}")
+    def colour_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
+        """Only colours the item shows can contradict (hidden features mostly
+        describe contents), and only when none of its colours agrees."""
+        if item.visible_colours and self.lexicon.colours_agree(report.colours, item.colours) is False:
+            return self.weights.colour_differs, explain and Reason(
+                "colour_differs", f"colours differ: report {', '.join(sorted(report.colours))}; "
+                                  f"item {', '.join(sorted(item.visible_colours))}") or None
         return 0.0, None
 
-    def text_evidence(self, report: Profile, item: Profile, stats: "PoolStats") -> tuple[float, float, list]:
-        """(total, hidden-only part, shared visible terms by weight)."""
+    def brand_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
+        """Brands as colours: shown by the item, and none in common."""
+        if item.visible_brands and report.brands and not report.brands & item.brands:
+            return self.weights.brand_differs, explain and Reason(
+                "brand_differs", f"brands differ: report {', '.join(sorted(report.brands))}; "
+                                 f"item {', '.join(sorted(item.visible_brands))}") or None
+        return 0.0, None
+
+    def absence_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
+        """The report says "without" what the item visibly has (没有壳 / 透明壳).
+        Not the other way round: a visitor's account also names what they
+        still have (眼镜盒没丢), an item's description only what is there."""
+        missing = report.absent & item.present
+        if not missing:
+            return 0.0, None
+        return self.weights.absent_differs, explain and Reason(
+            "absent_differs", f"the report says without {', '.join(sorted(map(display, missing)))}; "
+                              "the item has it") or None
+
+    def text_evidence(self, report: Profile, item: Profile, stats: "PoolStats",
+                      explain: bool = True) -> tuple[float, Reason | None, Reason | None]:
+        """BM25 of the report's terms in the item: (value, the shared visible
+        words, whether hidden features agree)."""
         w = self.weights
         norm = w.k1 * (1 - w.b + w.b * item.length / stats.average_item_length)
         total = hidden = 0.0
@@ -271,49 +298,39 @@ class Matcher:
             tf = item.terms[term]
             part = report.terms[term] * stats.idf(term) * tf * (w.k1 + 1) / (tf + norm)
             total += part
+            if not explain:
+                continue
             if term in item.visible:
-                shown.append((part, term))
+                if min(report.terms[term], tf) >= 1.0:  # words, not characters
+                    shown.append((part, term))
             else:
                 hidden += part
+        if not explain:
+            return total, None, None
         shown.sort(key=lambda pair: (-pair[0], pair[1]))
-        return total, hidden, shown
+        words = Reason("similar_description", "description agrees: " + ", ".join(
+            display(term) for _part, term in shown[:5])) if shown else None
+        secret = Reason("hidden_feature_agrees", "a hidden feature agrees with the report") \
+            if item.has_hidden and hidden >= w.hidden_reason_at else None
+        return total, words, secret
 
-    def score(self, report: Profile, item: Profile, stats: "PoolStats") -> tuple[float, tuple]:
-        w = self.weights
+    def score(self, report: Profile, item: Profile, stats: "PoolStats",
+              explain: bool = True) -> tuple[float, tuple]:
+        """The pair's raw score (rounded, so sums in another order rank alike)
+        and, when asked to explain, its reasons."""
+        text, *text_reasons = self.text_evidence(report, item, stats, explain)
+        raw = text
         reasons = []
-        raw = 0.0
-        for value, reason in (self.place_evidence(report, item), self.time_evidence(report, item),
-                              self.category_evidence(report, item)):
+        for value, reason in (self.place_evidence(report, item, explain), self.time_evidence(report, item, explain),
+                              self.category_evidence(report, item, explain)):
             raw += value
-            if reason is not None:
-                reasons.append(reason)
-        text, hidden, shown = self.text_evidence(report, item, stats)
-        raw += text
-        words = [display(term) for _part, term in shown if min(report.terms[term], item.terms[term]) >= 1.0][:5]
-        if words:
-            reasons.append(Reason("similar_description", "description agrees: " + ", ".join(words)))
-        if item.has_hidden and hidden >= w.hidden_reason_at:
-            reasons.append(Reason("hidden_feature_agrees", "a hidden feature agrees with the report"))
-        for value, reason in (
-                self._contradiction("colour_differs", "colours", report.colours, item.colours, item.visible_colours,
-                                    self.lexicon.colours_agree, w.colour_differs),
-                self._contradiction("brand_differs", "brands", report.brands, item.brands, item.visible_brands,
-                                    lambda a, b: None if not a or not b else bool(a & b), w.brand_differs),
-                self.absence_evidence(report, item)):
+            reasons.append(reason)
+        reasons.extend(text_reasons)
+        for value, reason in (self.colour_evidence(report, item, explain), self.brand_evidence(report, item, explain),
+                              self.absence_evidence(report, item, explain)):
             raw += value
-            if reason is not None:
-                reasons.append(reason)
-        return round(raw, 6), tuple(reasons)
-
-    def absence_evidence(self, report: Profile, item: Profile) -> tuple[float, Reason | None]:
-        """The report says "without" what the item visibly has (没有壳 / 透明壳).
-        Not the other way round: a visitor's account also names what they
-        still have (眼镜盒没丢), an item's description only what is there."""
-        missing = sorted(display(t) for t in report.absent & item.present)
-        if not missing:
-            return 0.0, None
-        return self.weights.absent_differs, Reason("absent_differs",
-                                                   f"the report says without {', '.join(missing)}; the item has it")
+            reasons.append(reason)
+        return round(raw, 6), tuple(reason for reason in reasons if reason is not None)
 
     def display_score(self, raw: float) -> int:
         return int(round(100 * (1 - math.exp(-max(raw, 0.0) / self.weights.score_scale))))
@@ -321,13 +338,19 @@ class Matcher:
 
 @dataclass
 class PoolStats:
+    """The pool as BM25 sees it at one moment (``df`` is the pool's own, live)."""
+
     cases: int
     df: dict
     average_item_length: float
     prior: float
+    _idf: dict = field(default_factory=dict, compare=False, repr=False)
 
     def idf(self, term: str) -> float:
-        return math.log((self.cases + self.prior + 1) / (self.df.get(term, 0) + 1))
+        value = self._idf.get(term)
+        if value is None:
+            value = self._idf[term] = math.log((self.cases + self.prior + 1) / (self.df.get(term, 0) + 1))
+        return value
 
 
 # -- the open pool -----------------------------------------------------------------------------
@@ -352,6 +375,9 @@ class MatchPool:
         self.matcher = matcher
         self._sides = {ITEM: _Side(), REPORT: _Side()}
         self._df: dict[str, int] = {}
+        window = matcher.window
+        self._before, self._after = window.before.total_seconds(), window.after.total_seconds()
+        self._long_loss, self._place_span = window.long_loss.total_seconds(), window.place_window.total_seconds()
 
     def __len__(self) -> int:
         return sum(len(side.profiles) for side in self._sides.values())
@@ -380,7 +406,7 @@ class MatchPool:
         entry = (profile.start, profile.id)
         side.by_time.add(entry)
         side.by_place.setdefault(profile.place, SortedList()).add(entry)
-        if profile.end - profile.start > self.matcher.window.long_loss.total_seconds():
+        if profile.end - profile.start > self._long_loss:
             side.long.add(profile.id)
         side.length += profile.length
 
@@ -415,16 +441,13 @@ class MatchPool:
     # -- candidates ----------------------------------------------------------------------------
     def _span(self, subject: Profile) -> tuple[float, float]:
         """The start times of the other side's cases that may match."""
-        window = self.matcher.window
-        before, after = window.before.total_seconds(), window.after.total_seconds()
         if subject.kind == REPORT:
-            return subject.start - before, subject.end + after
-        return subject.start - after - window.long_loss.total_seconds(), subject.start + before
+            return subject.start - self._before, subject.end + self._after
+        return subject.start - self._after - self._long_loss, subject.start + self._before
 
     def _fits(self, subject: Profile, other: Profile) -> bool:
-        window = self.matcher.window
         report, item = (subject, other) if subject.kind == REPORT else (other, subject)
-        return report.start - window.before.total_seconds() <= item.start <= report.end + window.after.total_seconds()
+        return report.start - self._before <= item.start <= report.end + self._after
 
     @staticmethod
     def _range(entries: SortedList, low: float, high: float):
@@ -456,8 +479,7 @@ class MatchPool:
             weight = subject.terms[term] * stats.idf(term)
             for case_id in ids:
                 partial[case_id] = partial.get(case_id, 0.0) + weight * other.profiles[case_id].terms[term]
-        place_span = window.place_window.total_seconds()
-        low, high = subject.start - place_span, subject.end + place_span
+        low, high = subject.start - self._place_span, subject.end + self._place_span
         for place in sorted({subject.place} | self.matcher.gazetteer.neighbours(subject.place)):
             entries = other.by_place.get(place)
             if entries is not None:
@@ -465,10 +487,10 @@ class MatchPool:
                     partial[case_id] = partial.get(case_id, 0.0) + self.matcher.weights.near_place
         for profile in long:
             partial.setdefault(profile.id, 0.0)
-        fitting = [(score, case_id) for case_id, score in partial.items()
-                   if self._fits(subject, other.profiles[case_id])]
-        fitting.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [other.profiles[case_id] for _score, case_id in fitting[:window.scored]]
+        profiles, fits = other.profiles, self._fits
+        best = heapq.nsmallest(window.scored, ((-score, case_id) for case_id, score in partial.items()
+                                               if fits(subject, profiles[case_id])))
+        return [profiles[case_id] for _score, case_id in best]
 
     # -- suggestions ---------------------------------------------------------------------------
     def suggest(self, kind: str, case_id: str, limit: int = 10) -> list[Suggestion]:
@@ -481,12 +503,16 @@ class MatchPool:
         ranked = []
         for candidate in self.candidates(subject):
             report, item = (subject, candidate) if kind == REPORT else (candidate, subject)
+            raw, _ = matcher.score(report, item, stats, explain=False)
+            if raw > matcher.weights.least:
+                ranked.append((-raw, candidate.id, candidate))
+        ranked.sort(key=lambda entry: entry[:2])
+        suggestions = []
+        for _raw, _id, candidate in ranked[:limit]:  # reasons only for what is shown
+            report, item = (subject, candidate) if kind == REPORT else (candidate, subject)
             raw, reasons = matcher.score(report, item, stats)
-            if raw <= matcher.weights.least:
-                continue
-            ranked.append(Suggestion(candidate.id, candidate.kind, matcher.display_score(raw), raw, reasons))
-        ranked.sort(key=lambda s: (-s.raw, s.id))
-        return ranked[:limit]
+            suggestions.append(Suggestion(candidate.id, candidate.kind, matcher.display_score(raw), raw, reasons))
+        return suggestions
 
 
 def load_matcher(places_file: str | None = None, synonyms_file: str | None = None,
