@@ -5,11 +5,14 @@ vocabulary a lead keeps (``deploy/synonyms.yaml``). Pure and deterministic.
 ``ｉＰｈｏｎｅ１５`` is ``iphone15``), lower case, traditional to simplified
 Chinese with Taiwan phrases (OpenCC ``tw2sp``: 錢包 is 钱包).
 
-:class:`Lexicon` turns a text into :class:`Terms`: jieba's words (search mode,
-so 身份证 also yields 身份), each mapped to its canonical form (移动电源 is
-充电宝; a 车钥匙 is also a 钥匙), single Chinese characters at a lower weight
-(小黄鸭 and 黄色小鸭 share 黄 and 鸭), numbers apart from the letters around
-them (``mate60`` is ``mate 60``), and the colours and brands the text names.
+:class:`Lexicon` turns a text into :class:`Terms`: jieba's words, each
+mapped to its canonical form (移动电源 is 充电宝; a 车钥匙 is also a 钥匙),
+the dictionary words inside a word at half weight (search mode: 身份证 also
+yields 身份), the characters of words the vocabulary does not know at half
+weight (小黄鸭 and 黄色小鸭 share 黄 and 鸭), words in quotes at double weight
+(markings: 刻着'LY'), numbers apart from the letters around them (``mate60``
+is ``mate 60``), what the text says is missing (没有壳), and the colours and
+brands it names.
 
 jieba builds its prefix dictionary once per :class:`Lexicon` (about a second);
 :func:`load_lexicon` keeps one per file, so a process pays it once.
@@ -39,6 +42,9 @@ BRAND, COLOUR = "@", "#"            # prefixes of brand and colour terms; kinds 
 NONE = "无"                          # the canonical "without" of the vocabulary's words (没有, 不带, ...)
 UNIGRAM_WEIGHT = 0.5                # a shared character says less than a shared word,
 INNER_WEIGHT = 0.5                  # and so does a word inside a longer one (圆柱 in 圆柱形)
+MARKING_WEIGHT = 2.0                # words in quotes are markings (刻着'LY', 写着'豆豆'): they identify
+_QUOTED = re.compile("|".join(f"{re.escape(a)}([^{re.escape(b)}]{{1,40}}){re.escape(b)}"
+                              for a, b in ("''", '""', "“”", "‘’", "「」", "『』")))
 _USER_WORD_FREQ = 50000             # jieba keeps a vocabulary word whole (its common words are ~10^4-10^5)
 _MODIFIERS = "深浅淡亮暗"            # 深蓝色 is blue
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -194,6 +200,23 @@ class Lexicon:
             found.append((word, inner))
         return found
 
+    def _marked_words(self, text: str):
+        """words() of a text with a weight factor: :data:`MARKING_WEIGHT`
+        inside quotes (a name or an engraving: 刻着'LY'), else 1; a quote
+        ends a word like punctuation does."""
+        text = normalise(text)
+        position = 0
+        for quoted in _QUOTED.finditer(text):
+            for word, inner in self.words(text[position:quoted.start()]):
+                yield word, inner, 1.0
+            yield "", (), 1.0
+            for word, inner in self.words(next(group for group in quoted.groups() if group is not None)):
+                yield word, inner, MARKING_WEIGHT
+            yield "", (), 1.0
+            position = quoted.end()
+        for word, inner in self.words(text[position:]):
+            yield word, inner, 1.0
+
     def tokens(self, text: str) -> list[str]:
         """Every word and inner word of a text, stopwords left out."""
         return [token for word, inner in self.words(text) for token in (*inner, word)
@@ -229,7 +252,8 @@ class Lexicon:
         present: set = set()
         absent: set = set()
         negated = False
-        for word, inner in self.words(text):
+        for word, inner, factor in self._marked_words(text):
+            weight_here = weight * factor
             if not word:
                 negated = False
                 continue
@@ -243,8 +267,8 @@ class Lexicon:
                 negated = False
                 continue
             found: dict[str, float] = {}
-            if word in self._canonical or self.colours_of(word) or chinese_number(word) is not None:
-                inner = ()  # a known word stands for itself: 蓝牙音箱 is an 音箱, not also 牙音
+            if self.colours_of(word) or chinese_number(word) is not None:
+                inner = ()  # 星光色 is white, 一万二千 is 12000: no 星光, no 一万
             for token in (*inner, word):
                 if token in self.stopwords:
                     continue
@@ -264,17 +288,17 @@ class Lexicon:
                     terms = {token}
                 terms |= {COLOUR + c for c in colour}
                 for term in terms:
-                    found[term] = max(found.get(term, 0.0), weight if token == word else weight * INNER_WEIGHT)
+                    found[term] = max(found.get(term, 0.0), weight_here if token == word else weight_here * INNER_WEIGHT)
                 if number is None and token not in self._canonical:
                     # characters of words the vocabulary does not know (小黄鸭 and 黄色小鸭 share 黄, 鸭),
                     # of a colour word only its hues (黄色: 黄)
                     for char in token:
                         if _CJK.match(char) and char not in self.stopwords and (not colour or char in self._colour_chars):
-                            found.setdefault(char, weight * UNIGRAM_WEIGHT)
+                            found.setdefault(char, weight_here * UNIGRAM_WEIGHT)
             heads = self._heads(word)
             if negated:
                 absent |= heads
-                found = {NONE + head: weight for head in heads}
+                found = {NONE + head: weight_here for head in heads}
                 negated = False
             else:
                 present |= heads
