@@ -308,6 +308,10 @@ class Lexicon:
                 weights[term] = max(weights.get(term, 0.0), value)
         return Terms(weights, frozenset(colours), frozenset(brands), frozenset(present), frozenset(absent))
 
+    def colour_reach(self, colours) -> frozenset:
+        """The colours and the colours near them."""
+        return frozenset(colours) | frozenset(b for a, b in self.colour_near if a in colours)
+
     def colours_agree(self, a: frozenset, b: frozenset) -> bool | None:
         """None when a side names no colour; else whether some colour of one
         is the same as, or near, a colour of the other."""

@@ -108,7 +108,7 @@ class Window:
     after: dt.timedelta = dt.timedelta(days=30)
     long_loss: dt.timedelta = dt.timedelta(days=3)    # reports with longer windows are checked apart
     exact_up_to: int = 300
-    scored: int = 200
+    scored: int = 100
     common_share: float = 0.05      # a term in more of the pool than this does not find candidates
     place_window: dt.timedelta = dt.timedelta(days=3)
 
@@ -153,10 +153,11 @@ class Profile:
     absent: frozenset = frozenset()     # and what it says is not
     mentioned: frozenset = frozenset()  # places a report's account names
     has_hidden: bool = False
+    length: float = 0.0                 # sum of the term weights (BM25's document length)
+    colour_reach: frozenset = frozenset()   # its colours and the colours near them
 
-    @property
-    def length(self) -> float:
-        return sum(self.terms.values())
+    def __post_init__(self):
+        object.__setattr__(self, "length", sum(self.terms.values()))
 
 
 def _merge(*parts: tuple[Terms, float]) -> dict:
@@ -209,7 +210,8 @@ class Matcher:
         return Profile(case.report_id, REPORT, case.category, place, case.lost_place, case.lost_from.timestamp(),
                        case.lost_until.timestamp(), terms, frozenset(terms), colours, colours, brands, brands,
                        name.present | description.present | features.present,
-                       name.absent | description.absent | features.absent, mentioned)
+                       name.absent | description.absent | features.absent, mentioned,
+                       colour_reach=lex.colour_reach(colours))
 
     # -- evidence: each returns its value and, when asked to explain, its reason ---------------
     def place_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
@@ -261,7 +263,7 @@ class Matcher:
     def colour_evidence(self, report: Profile, item: Profile, explain: bool = True) -> tuple[float, Reason | None]:
         """Only colours the item shows can contradict (hidden features mostly
         describe contents), and only when none of its colours agrees."""
-        if item.visible_colours and self.lexicon.colours_agree(report.colours, item.colours) is False:
+        if item.visible_colours and report.colours and not report.colour_reach & item.colours:
             return self.weights.colour_differs, explain and Reason(
                 "colour_differs", f"colours differ: report {', '.join(sorted(report.colours))}; "
                                   f"item {', '.join(sorted(item.visible_colours))}") or None
@@ -313,6 +315,20 @@ class Matcher:
         secret = Reason("hidden_feature_agrees", "a hidden feature agrees with the report") \
             if item.has_hidden and hidden >= w.hidden_reason_at else None
         return total, words, secret
+
+    def quick_score(self, report: Profile, item: Profile, stats: "PoolStats") -> float:
+        """:meth:`score` without reasons, for ranking many candidates (the
+        same sum; a test holds the two together)."""
+        w = self.weights
+        norm = w.k1 * (1 - w.b + w.b * item.length / stats.average_item_length)
+        raw, report_terms, item_terms, idf = 0.0, report.terms, item.terms, stats.idf
+        for term in sorted(report_terms.keys() & item_terms.keys()):
+            tf = item_terms[term]
+            raw += report_terms[term] * idf(term) * tf * (w.k1 + 1) / (tf + norm)
+        for evidence in (self.place_evidence, self.time_evidence, self.category_evidence, self.colour_evidence,
+                         self.brand_evidence, self.absence_evidence):  # the order of score(): the same float sum
+            raw += evidence(report, item, False)[0]
+        return round(raw, 6)
 
     def score(self, report: Profile, item: Profile, stats: "PoolStats",
               explain: bool = True) -> tuple[float, tuple]:
@@ -487,9 +503,16 @@ class MatchPool:
                     partial[case_id] = partial.get(case_id, 0.0) + self.matcher.weights.near_place
         for profile in long:
             partial.setdefault(profile.id, 0.0)
-        profiles, fits = other.profiles, self._fits
-        best = heapq.nsmallest(window.scored, ((-score, case_id) for case_id, score in partial.items()
-                                               if fits(subject, profiles[case_id])))
+        profiles, before, after = other.profiles, self._before, self._after
+        if subject.kind == REPORT:
+            low, high = subject.start - before, subject.end + after
+            fitting = [(-score, case_id) for case_id, score in partial.items()
+                       if low <= profiles[case_id].start <= high]
+        else:
+            found = subject.start
+            fitting = [(-score, case_id) for case_id, score in partial.items()
+                       if profiles[case_id].start - before <= found <= profiles[case_id].end + after]
+        best = heapq.nsmallest(window.scored, fitting)
         return [profiles[case_id] for _score, case_id in best]
 
     # -- suggestions ---------------------------------------------------------------------------
@@ -503,7 +526,7 @@ class MatchPool:
         ranked = []
         for candidate in self.candidates(subject):
             report, item = (subject, candidate) if kind == REPORT else (candidate, subject)
-            raw, _ = matcher.score(report, item, stats, explain=False)
+            raw = matcher.quick_score(report, item, stats)
             if raw > matcher.weights.least:
                 ranked.append((-raw, candidate.id, candidate))
         ranked.sort(key=lambda entry: entry[:2])

@@ -391,6 +391,19 @@ def test_a_pair_scores_the_same_from_the_report_and_from_the_item(matcher):
     assert from_item["r-1"] == from_report["i-1"]
 
 
+def test_the_quick_score_used_for_ranking_is_the_explained_score(matcher):
+    pool = m.MatchPool(matcher)
+    pool.add_report(report(features="没有壳，锁屏是一只柯基"))
+    variants = [dict(), dict(description="白色OPPO手机，透明壳"), dict(found_place="青云寺", found_at=at(-3)),
+                dict(category="other", found_at=at(30)), dict(description="灰色手机", hidden_features=())]
+    for n, changes in enumerate(variants):
+        pool.add_item(item(f"i{n}", **changes))
+    stats, lost = pool.stats(), pool.profile(m.REPORT, "r-1")
+    for n in range(len(variants)):
+        found = pool.profile(m.ITEM, f"i{n}")
+        assert matcher.quick_score(lost, found, stats) == matcher.score(lost, found, stats)[0]
+
+
 def test_a_candidate_with_more_evidence_against_than_for_is_not_suggested(matcher):
     umbrella = item("umbrella", item_name="雨伞", category="umbrella", description="红色雨伞", found_place="青岚湖",
                     hidden_features=())
