@@ -18,6 +18,13 @@ likewise. The pools are measured in turns, side by side (the machine is
 shared and noisy). Each new case is removed again, so every repetition sees
 the same pool.
 
+With ``--planted FILE`` (cases in the format of ``bench/matching.py``), each
+case's report and items are also planted among as many generated open
+reports as the largest pool has, in the days around the case, and the case's
+expected item asks for its suggestions: does the case's own report still come
+first (``planted_top1``, ``planted_top5``)? That is the narrowed candidate
+search of a busy window judged on quality, not speed.
+
 Prints one line per pool size, then one JSON object on the last line with the
 median and 90th-percentile milliseconds per pool size and
 ``turn_in_ratio_largest_over_smallest``.
@@ -121,6 +128,39 @@ def one_report(index: CaseIndex, values: dict) -> float:
     return elapsed * 1000
 
 
+def planted(path: str, reports: int, seed: int, matcher, places) -> dict:
+    """Each case of ``path`` among ``reports`` generated open reports: the rank
+    of the case's report in its expected item's suggestions."""
+    ranks = []
+    with open(path, encoding="utf-8") as handle:
+        cases = [json.loads(line) for line in handle if line.strip()]
+    for case in cases:
+        report = case["report"]
+        lost_from = dt.datetime.fromisoformat(report["lost_from"])
+        rng = random.Random(seed)
+        pool = matching.MatchPool(matcher)
+        for n in range(reports):
+            values = report_values(f"generated-{n:06}", rng, places, lost_from - dt.timedelta(days=3))
+            pool.add_report(matching.LostReportCase(*(values[key] for key in (
+                "report_id", "item_name", "category", "description", "features", "lost_place", "lost_from",
+                "lost_until"))))
+        for item in case["pool"]:
+            pool.add_item(matching.FoundItemCase(item["ref"], item["item_name"], item["category"], item["description"],
+                                                 item["found_place"], dt.datetime.fromisoformat(item["found_at"]),
+                                                 tuple(map(tuple, item["hidden_features"]))))
+        pool.add_report(matching.LostReportCase(
+            "the-report", report["item_name"], report["category"], report["description"], report["features"],
+            report["lost_place"], lost_from, dt.datetime.fromisoformat(report["lost_until"])))
+        ranked = [s.id for s in pool.suggest(matching.ITEM, case["expected"], 10)]
+        rank = ranked.index("the-report") + 1 if "the-report" in ranked else None
+        ranks.append(rank)
+        if rank != 1:
+            print(f"planted {case['id']}: the report ranks {rank or 'below 10'}", flush=True)
+    return {"planted_cases": len(ranks), "planted_among": reports,
+            "planted_top1": round(sum(rank == 1 for rank in ranks) / len(ranks), 4),
+            "planted_top5": round(sum(rank is not None and rank <= 5 for rank in ranks) / len(ranks), 4)}
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -132,6 +172,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--items", type=int, default=300)
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--planted", help="cases file (bench/matching.py format) to plant in the largest pool")
     args = parser.parse_args(argv)
 
     matcher = matching.load_matcher()
@@ -174,6 +215,8 @@ def main(argv=None) -> dict:
         result[f"turn_in_p50_ms_{largest}"] / result[f"turn_in_p50_ms_{smallest}"], 2)
     result["report_ratio_largest_over_smallest"] = round(
         result[f"report_p50_ms_{largest}"] / result[f"report_p50_ms_{smallest}"], 2)
+    if args.planted:
+        result |= planted(args.planted, max(args.reports), args.seed, matcher, places)
     print(json.dumps(result))
     return result
 

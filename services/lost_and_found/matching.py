@@ -109,8 +109,9 @@ class Window:
     long_loss: dt.timedelta = dt.timedelta(days=3)    # reports with longer windows are checked apart
     exact_up_to: int = 300
     scored: int = 100
-    common_share: float = 0.05      # a term in more of the pool than this does not find candidates
-    place_window: dt.timedelta = dt.timedelta(days=3)
+    common_share: float = 0.05      # a term in more of the pool than this share,
+    common_cap: int = 300           # or in more cases than this, does not find candidates
+    place_window: dt.timedelta = dt.timedelta(days=1)
 
 
 # -- what matching answers ---------------------------------------------------------------
@@ -483,10 +484,11 @@ class MatchPool:
 
     def _narrowed(self, subject: Profile, other: _Side, long: list) -> list[Profile]:
         """A busy window: the cases sharing a term that is not common, or at
-        the same or a neighbouring place close in time, best partial score first."""
-        window = self.matcher.window
+        the same or a neighbouring place within a day, best first by those
+        terms plus place and time evidence."""
+        window, matcher = self.matcher.window, self.matcher
         stats = self.stats()
-        common = max(8, window.common_share * stats.cases)
+        common = max(8, min(window.common_share * stats.cases, window.common_cap))
         partial: dict[str, float] = {}
         for term in sorted(subject.terms):
             ids = other.postings.get(term)
@@ -496,24 +498,22 @@ class MatchPool:
             for case_id in ids:
                 partial[case_id] = partial.get(case_id, 0.0) + weight * other.profiles[case_id].terms[term]
         low, high = subject.start - self._place_span, subject.end + self._place_span
-        for place in sorted({subject.place} | self.matcher.gazetteer.neighbours(subject.place)):
+        for place in sorted({subject.place} | matcher.gazetteer.neighbours(subject.place)):
             entries = other.by_place.get(place)
             if entries is not None:
                 for _start, case_id in self._range(entries, low, high):
-                    partial[case_id] = partial.get(case_id, 0.0) + self.matcher.weights.near_place
+                    partial.setdefault(case_id, 0.0)
         for profile in long:
             partial.setdefault(profile.id, 0.0)
-        profiles, before, after = other.profiles, self._before, self._after
-        if subject.kind == REPORT:
-            low, high = subject.start - before, subject.end + after
-            fitting = [(-score, case_id) for case_id, score in partial.items()
-                       if low <= profiles[case_id].start <= high]
-        else:
-            found = subject.start
-            fitting = [(-score, case_id) for case_id, score in partial.items()
-                       if profiles[case_id].start - before <= found <= profiles[case_id].end + after]
-        best = heapq.nsmallest(window.scored, fitting)
-        return [profiles[case_id] for _score, case_id in best]
+        fitting = []
+        for case_id, score in partial.items():
+            candidate = other.profiles[case_id]
+            if not self._fits(subject, candidate):
+                continue
+            report, item = (subject, candidate) if subject.kind == REPORT else (candidate, subject)
+            score += matcher.place_evidence(report, item, False)[0] + matcher.time_evidence(report, item, False)[0]
+            fitting.append((-score, case_id))
+        return [other.profiles[case_id] for _score, case_id in heapq.nsmallest(window.scored, fitting)]
 
     # -- suggestions ---------------------------------------------------------------------------
     def suggest(self, kind: str, case_id: str, limit: int = 10) -> list[Suggestion]:
