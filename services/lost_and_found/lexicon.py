@@ -14,8 +14,9 @@ weight (小黄鸭 and 黄色小鸭 share 黄 and 鸭), words in quotes at double
 is ``mate 60``), what the text says is missing (没有壳), and the colours and
 brands it names.
 
-jieba builds its prefix dictionary once per :class:`Lexicon` (about a second);
-:func:`load_lexicon` keeps one per file, so a process pays it once.
+jieba loads its prefix dictionary once per process (about a second); each
+:class:`Lexicon` adds its words to a copy of it, and :func:`load_lexicon`
+keeps one lexicon per file.
 """
 from __future__ import annotations
 
@@ -100,10 +101,6 @@ class Terms:
     present: frozenset = frozenset()    # what the text says is there (terms and head characters)
     absent: frozenset = frozenset()     # what it says is not (无壳: 壳)
 
-    @property
-    def length(self) -> float:
-        return sum(self.weights.values())
-
 
 def display(term: str) -> str:
     """A term as a clerk reads it: ``@huawei`` is ``huawei``, ``#black`` is ``black``."""
@@ -168,6 +165,8 @@ class Lexicon:
         return frozenset(terms)
 
     def colours_of(self, token: str) -> frozenset:
+        """The colour ids a word names: listed (星光色), listed once 深/浅/... and
+        色 are taken off (深蓝色), or made of hues (红银色); none for 银行卡."""
         if token in self.colours:
             return self.colours[token]
         core = token[:-1] if token.endswith("色") and len(token) > 1 else token
@@ -309,15 +308,9 @@ class Lexicon:
         return Terms(weights, frozenset(colours), frozenset(brands), frozenset(present), frozenset(absent))
 
     def colour_reach(self, colours) -> frozenset:
-        """The colours and the colours near them."""
+        """The colours and the colours near them (a visitor's 灰色 may be black):
+        colours outside it contradict."""
         return frozenset(colours) | frozenset(b for a, b in self.colour_near if a in colours)
-
-    def colours_agree(self, a: frozenset, b: frozenset) -> bool | None:
-        """None when a side names no colour; else whether some colour of one
-        is the same as, or near, a colour of the other."""
-        if not a or not b:
-            return None
-        return any(x == y or (x, y) in self.colour_near for x in a for y in b)
 
     def category_relation(self, a: str, b: str) -> str:
         if a == b:

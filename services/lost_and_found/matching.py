@@ -52,7 +52,7 @@ class FoundItemCase:
     description: str
     found_place: str
     found_at: dt.datetime
-    hidden_features: tuple = ()     # ((label, detail), ...): used for matching, never shown
+    hidden_features: tuple = field(default=(), repr=False)  # ((label, detail), ...): for matching, never shown
 
 
 @dataclass(frozen=True)
@@ -144,12 +144,12 @@ class Profile:
     place_text: str
     start: float                    # POSIX seconds: found_at, or the loss window
     end: float
-    terms: dict                     # term -> weight
+    terms: dict = field(repr=False)  # term -> weight (an item's include its hidden features': not in a repr)
     visible: frozenset              # terms a clerk may be shown (not from hidden features only)
-    colours: frozenset
-    visible_colours: frozenset
-    brands: frozenset
-    visible_brands: frozenset
+    colours: frozenset = field(repr=False)      # an item's: with its hidden features'
+    visible_colours: frozenset = frozenset()
+    brands: frozenset = field(default=frozenset(), repr=False)
+    visible_brands: frozenset = frozenset()
     present: frozenset = frozenset()    # what the (visible) text says is there
     absent: frozenset = frozenset()     # and what it says is not
     mentioned: frozenset = frozenset()  # places a report's account names

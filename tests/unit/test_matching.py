@@ -148,9 +148,10 @@ def test_colours_are_read_from_colour_words_only(lexicon, text, colours):
 
 
 def test_near_colours_agree_and_others_contradict(lexicon):
-    assert lexicon.colours_agree(frozenset({"grey"}), frozenset({"black"})) is True
-    assert lexicon.colours_agree(frozenset({"purple"}), frozenset({"blue"})) is False
-    assert lexicon.colours_agree(frozenset(), frozenset({"blue"})) is None
+    assert lexicon.colour_reach({"grey"}) == {"grey", "black", "silver"}
+    assert lexicon.colour_reach({"black"}) == {"black", "grey"}          # near is symmetric
+    assert "blue" not in lexicon.colour_reach({"purple"})
+    assert lexicon.colour_reach(set()) == set()
 
 
 def test_without_is_recorded_as_absent_until_the_next_word_or_punctuation(lexicon):
@@ -307,6 +308,12 @@ def test_a_hidden_feature_counts_for_the_match_and_its_detail_is_never_shown(mat
     shown = json.dumps(reasons, ensure_ascii=False)
     for word in ("柯基", "4471", "sn", "序列号"):
         assert word not in shown.lower()
+
+
+def test_neither_a_case_nor_its_profile_shows_a_hidden_detail_in_its_repr(matcher):
+    case = item(hidden_features=(("序列号", "SN-4471"), ("品牌", "OPPO"), ("颜色", "紫色")))
+    for shown in (repr(case), repr(matcher.item_profile(case))):
+        assert "4471" not in shown and "oppo" not in shown.lower() and "purple" not in shown
 
 
 def test_a_hidden_none_says_the_item_lacks_what_the_label_names(matcher):
