@@ -3,7 +3,9 @@ monthly handover to finance. An adapter: contract -> command -> decide ->
 append -> reply. Logs carry ids, positions and short codes only.
 
 Config: ``VALUABLE_CATEGORIES`` (list), ``RETENTION_DAYS`` (mapping of
-category, ``valuable`` or ``default`` to days); ``TIMEZONE`` and
+category, ``valuable`` or ``default`` to days), ``MATCHING_PLACES_FILE`` and
+``MATCHING_SYNONYMS_FILE`` (the gazetteer and the vocabulary of matching;
+default ``deploy/places.yaml``, ``deploy/synonyms.yaml``); ``TIMEZONE`` and
 ``BUSINESS_TIME_MAX_AGE_DAYS`` through the chassis (``self.site``).
 
 Suggestions in a turn-in's or report's reply are computed after the append:
@@ -30,7 +32,7 @@ from services.chassis.dependencies import EventSourced
 from services.chassis.projection import Projector
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
-from services.lost_and_found import domain
+from services.lost_and_found import domain, matching
 from services.lost_and_found.forms import CaseIndex
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
@@ -50,8 +52,10 @@ class Cases(DependencyProvider):
     items, short codes), caught up from the store before each use."""
 
     def setup(self):
-        self.store = store_from_config(self.container.config)
-        self.projector = Projector(self.store, contracts.registry, [CaseIndex()])
+        config = self.container.config
+        self.store = store_from_config(config)
+        matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
+        self.projector = Projector(self.store, contracts.registry, [CaseIndex(matcher)])
 
     def stop(self):
         self.store.close()
@@ -169,8 +173,7 @@ class LostAndFoundService(ServiceBase):
     def suggest_matches(self, request):
         index = self._index()
         kind, subject_id = ("item", request["item_id"]) if request["item_id"] else ("report", request["report_id"])
-        known = index.items if kind == "item" else index.reports
-        if subject_id not in known:
+        if not index.knows(kind, subject_id):
             raise NotFound(f"no {'found item' if kind == 'item' else 'lost-item report'} {subject_id}",
                            field=f"{kind}_id")
         return {"subject_id": subject_id, "subject_kind": kind,
