@@ -20,7 +20,7 @@ from pymongo.errors import ConfigurationError, DuplicateKeyError, InvalidName, P
 from services.eventstore.chain import canonical_payloads, chain_hash
 from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreConfigError, StoreUnavailable
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, StoredEvent, utc_now,
 )
 
 DEFAULT_DATABASE = "vsc"
@@ -345,6 +345,11 @@ class MongoEventStore(EventStore):
     def release_lease(self, name: str, owner: str) -> None:
         with self._driver("lease"):
             self._leases.delete_one({"_id": name, "owner": owner})
+
+    def lease(self, name: str) -> Lease | None:
+        with self._driver("read"):
+            doc = self._leases.find_one({"_id": name})
+        return Lease(name, doc["owner"], doc["expires_at"]) if doc else None
 
     def close(self) -> None:
         if self._closed:
