@@ -16,15 +16,21 @@ deleted afterwards, so other users of the broker see none of it.
   number of messages, the very same bodies (the relay's notices of the same
   records, built before timing) with the same properties, exchange and routing
   key, in the same confirm mode (publisher confirms, ``--window`` messages
-  outstanding, topped up as the relay does).
+  outstanding, topped up as the relay does), on stock pika.
+- **bare_coalescing**: the same bare publisher on the relay's
+  ``CoalescingConnection`` (each top-up one socket write, as each relay batch
+  is): what is left is the relay's own cost (store reads, notices, checkpoint,
+  lease), without the transport's gain. Reported beside, not instead.
 - **consumer**: a separate process (pika ``BlockingConnection``, auto-ack,
   prefetch ``--window``) on a durable queue bound to the exchange; it says
   when the last message arrived. A side's rate = messages / (last arrival -
-  moment the side started, before it connected).
+  moment the side started, before it connected). Each side's publishing
+  thread's CPU time per message is reported too (``*_cpu_us_per_event``):
+  less disturbed than the rates by other processes on a shared machine.
 
-The two sides take turns (who goes first alternates); the rates are the median
-of ``--reps`` repetitions, ``relay_ratio`` the median of the per-repetition
-ratios relay / bare.
+The sides take turns (who goes first rotates); the rates are the median of
+``--reps`` repetitions, ``relay_ratio`` the median of the per-repetition
+ratios relay / bare (``relay_ratio_to_bare_coalescing`` likewise).
 
 **Takeover**: a relay process leads, a standby relay process waits; the leader
 is killed with SIGKILL (at a random moment of its renewal cycle), one event is
@@ -39,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import platform
@@ -66,7 +73,7 @@ import contracts  # noqa: E402
 from services.chassis import logging as vsc_logging  # noqa: E402
 from services.eventstore import NewEvent, open_store  # noqa: E402
 from services.eventstore.interface import utc_now  # noqa: E402
-from services.eventstore.relay import DEFAULTS, LEASE, Relay, notice  # noqa: E402
+from services.eventstore.relay import DEFAULTS, LEASE, CoalescingConnection, Relay, notice  # noqa: E402
 
 EXCHANGE = "duty_log.events"  # ClerkSignedIn's source is duty_log
 
@@ -150,15 +157,21 @@ class Consumer:
 
 
 # -- the bare publisher ---------------------------------------------------------------------------
-def bare_publish(amqp_uri: str, messages: list[tuple[str, bytes, str, int, str]], window: int, batch: int) -> None:
+def bare_publish(amqp_uri: str, messages: list[tuple[str, bytes, str, int, str]], window: int, batch: int,
+                 coalescing: bool = False) -> None:
     """Publish every message with confirms, at most ``window`` unconfirmed, topped up
-    once ``min(batch, window // 4)`` are free (as the relay does)."""
+    once ``min(batch, window // 4)`` are free (as the relay does). ``coalescing``:
+    on the relay's CoalescingConnection, each top-up one write, as the relay's batches."""
     refill = max(1, min(batch, window // 4))
     state = {"next": 0, "tag": 0, "confirmed": 0, "outstanding": set()}
     total = len(messages)
     ioloop_holder = {}  # the channel, once open
 
     def publish(channel):
+        with connection.batched() if coalescing else contextlib.nullcontext():
+            publish_some(channel)
+
+    def publish_some(channel):
         room = window - len(state["outstanding"])
         while room > 0 and state["next"] < total:
             routing_key, body, event_id, position, stream_id = messages[state["next"]]
@@ -195,7 +208,7 @@ def bare_publish(amqp_uri: str, messages: list[tuple[str, bytes, str, int, str]]
         failures.append(error)
         c.ioloop.stop()
 
-    connection = pika.SelectConnection(
+    connection = (CoalescingConnection if coalescing else pika.SelectConnection)(
         pika.URLParameters(amqp_uri), on_open_callback=lambda c: c.channel(on_open_callback=on_channel),
         on_open_error_callback=on_open_error, on_close_callback=lambda c, _reason: c.ioloop.stop())
     connection.ioloop.start()
@@ -204,12 +217,18 @@ def bare_publish(amqp_uri: str, messages: list[tuple[str, bytes, str, int, str]]
 
 
 # -- one repetition of each side ------------------------------------------------------------------
-def run_relay(store, amqp_uri: str, total: int, window: int, batch: int, rep: int) -> float:
+def run_relay(store, amqp_uri: str, total: int, window: int, batch: int, rep: int) -> tuple[float, float]:
     consumer = Consumer(amqp_uri, expect=total, prefetch=window)
     name = f"bench-{rep}-{uuid.uuid4().hex[:6]}"  # a fresh checkpoint and lease for every attempt
     relay = Relay(store, amqp_uri, contracts.registry.source_of, window=window, batch_size=batch,
                   checkpoint_name=name, lease_name=name)
-    thread = threading.Thread(target=relay.run, daemon=True)
+    cpu = {}
+
+    def run():
+        started_cpu = time.thread_time()
+        relay.run()
+        cpu["s"] = time.thread_time() - started_cpu
+    thread = threading.Thread(target=run, daemon=True)
     started = time.monotonic()
     thread.start()
     try:
@@ -219,16 +238,17 @@ def run_relay(store, amqp_uri: str, total: int, window: int, batch: int, rep: in
         thread.join(30)
     assert result["count"] == total, result
     assert store.get_checkpoint(name) == total
-    return total / (result["last"] - started)
+    return total / (result["last"] - started), cpu["s"] / total
 
 
-def run_bare(messages, amqp_uri: str, window: int, batch: int) -> float:
+def run_bare(messages, amqp_uri: str, window: int, batch: int, coalescing: bool = False) -> tuple[float, float]:
     consumer = Consumer(amqp_uri, expect=len(messages), prefetch=window)
-    started = time.monotonic()
-    bare_publish(amqp_uri, messages, window, batch)
+    started, started_cpu = time.monotonic(), time.thread_time()
+    bare_publish(amqp_uri, messages, window, batch, coalescing)
+    cpu = time.thread_time() - started_cpu
     result = consumer.result()
     assert result["count"] == len(messages), result
-    return len(messages) / (result["last"] - started)
+    return len(messages) / (result["last"] - started), cpu / len(messages)
 
 
 # -- takeover --------------------------------------------------------------------------------------
@@ -321,7 +341,8 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S %z')}, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}", flush=True)
-    relay_rates, bare_rates, ratios = [], [], []
+    figures = {side: {"rate": [], "cpu": []} for side in ("relay", "bare", "bare_coalescing")}
+    ratios, ratios_coalescing = [], []
     with tempfile.TemporaryDirectory() as tmp, Vhost(args.management, args.user, args.password, args.host,
                                                      args.port) as vhost:
         store_uri = f"sqlite:///{tmp}/events.db"
@@ -339,9 +360,10 @@ def main(argv=None) -> int:
             while rep < args.reps:
                 sides = [("relay", lambda: run_relay(store, vhost.amqp_uri, args.events, args.window, args.batch,
                                                      rep)),
-                         ("bare", lambda: run_bare(messages, vhost.amqp_uri, args.window, args.batch))]
-                if rep % 2:
-                    sides.reverse()
+                         ("bare", lambda: run_bare(messages, vhost.amqp_uri, args.window, args.batch)),
+                         ("bare_coalescing", lambda: run_bare(messages, vhost.amqp_uri, args.window, args.batch,
+                                                              coalescing=True))]
+                sides = sides[rep % 3:] + sides[:rep % 3]  # who goes first rotates
                 rates = {}
                 try:
                     for name, side in sides:
@@ -354,11 +376,15 @@ def main(argv=None) -> int:
                     print(f"rep {rep + 1} failed ({type(exc).__name__}: {str(exc)[:100]}); again in 10 s", flush=True)
                     time.sleep(10)
                     continue
-                relay_rates.append(rates["relay"])
-                bare_rates.append(rates["bare"])
-                ratios.append(rates["relay"] / rates["bare"])
-                print(f"rep {rep + 1}: relay {rates['relay']:,.0f}/s, bare {rates['bare']:,.0f}/s, "
-                      f"ratio {ratios[-1]:.3f}, load {os.getloadavg()[0]:.2f}", flush=True)
+                for side, (rate, cpu) in rates.items():
+                    figures[side]["rate"].append(rate)
+                    figures[side]["cpu"].append(cpu * 1e6)
+                ratios.append(rates["relay"][0] / rates["bare"][0])
+                ratios_coalescing.append(rates["relay"][0] / rates["bare_coalescing"][0])
+                print(f"rep {rep + 1}: " + ", ".join(
+                    f"{side} {rate:,.0f}/s ({cpu * 1e6:.0f} us CPU each)" for side, (rate, cpu) in rates.items())
+                    + f"; ratio {ratios[-1]:.3f} (to bare_coalescing {ratios_coalescing[-1]:.3f}), "
+                    f"load {os.getloadavg()[0]:.2f}", flush=True)
                 rep += 1
 
             kills, stop = [], None
@@ -376,10 +402,13 @@ def main(argv=None) -> int:
     print(json.dumps({
         "events": args.events, "reps": args.reps, "window": args.window, "batch": args.batch,
         "notice_bytes": round(size),
-        "relay_events_per_s": round(statistics.median(relay_rates)),
-        "bare_events_per_s": round(statistics.median(bare_rates)),
+        "relay_events_per_s": round(statistics.median(figures["relay"]["rate"])),
+        "bare_events_per_s": round(statistics.median(figures["bare"]["rate"])),
         "relay_ratio": round(statistics.median(ratios), 3),
-        "relay_rates": [round(r) for r in relay_rates], "bare_rates": [round(r) for r in bare_rates],
+        "bare_coalescing_events_per_s": round(statistics.median(figures["bare_coalescing"]["rate"])),
+        "relay_ratio_to_bare_coalescing": round(statistics.median(ratios_coalescing), 3),
+        **{f"{side}_rates": [round(r) for r in figures[side]["rate"]] for side in figures},
+        **{f"{side}_cpu_us_per_event": round(statistics.median(figures[side]["cpu"]), 1) for side in figures},
         "takeover_s": round(statistics.median(kills), 2) if kills else None,
         "takeover_max_s": round(max(kills), 2) if kills else None,
         "takeovers_s": [round(t, 2) for t in kills],

@@ -2,6 +2,8 @@
 checkpoint may move past (:class:`ConfirmWindow`), and the relay itself on a
 fake channel over a real SQLite store (acks in any order, nacks, the window's
 limit, the notices it publishes)."""
+import contextlib
+
 import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -11,7 +13,7 @@ import contracts
 from contracts.envelope import EventEnvelope
 from services.eventstore import NewEvent, open_store
 from services.eventstore.interface import utc_now
-from services.eventstore.relay import ConfirmWindow, Relay, notice, relay_settings
+from services.eventstore.relay import CoalescingConnection, ConfirmWindow, Relay, notice, relay_settings
 
 
 def window_with(count, confirmed=10):
@@ -130,6 +132,13 @@ class FakeLoop:
         pass
 
 
+class FakeConnection:
+    is_closing = is_closed = False
+
+    def batched(self):
+        return contextlib.nullcontext()
+
+
 class FakeChannel:
     def __init__(self):
         self.published = []  # (tag, exchange, routing_key, body, properties)
@@ -183,7 +192,7 @@ def relay(store):
                   batch_size=4, checkpoint_interval=0)
     relay.leading = True
     relay._ioloop = FakeLoop()
-    relay._connection = object()
+    relay._connection = FakeConnection()
     relay.channel = FakeChannel()
     relay._on_channel_open(relay.channel)
     relay._ioloop.run_ready()
@@ -237,7 +246,7 @@ def test_a_lost_channel_republishes_everything_unconfirmed_on_the_next_one(relay
     relay._connection = None
     relay._lost_connection(ConnectionError("broker gone"))
     second = FakeChannel()
-    relay._connection = object()
+    relay._connection = FakeConnection()
     relay._on_channel_open(second)
     relay._ioloop.run_ready()
     assert second.positions() == [2, 3, 4, 5]
@@ -272,3 +281,19 @@ def test_relay_settings_come_from_the_config_keys_or_else_the_environment():
 def test_a_lease_renewal_slower_than_its_ttl_is_refused(store):
     with pytest.raises(ValueError, match="lease_renew"):
         Relay(store, "amqp://localhost/", contracts.registry.source_of, lease_ttl=1, lease_renew=1)
+
+
+def test_the_coalescing_connection_writes_a_message_at_once_and_a_batch_at_once_in_order():
+    connection = object.__new__(CoalescingConnection)  # no socket: only the output path is tested
+    connection.frames_sent = connection.bytes_sent = 0
+    writes = []
+    connection._adapter_emit_data = writes.append
+    connection._transport = object()
+    connection._output_marshaled_frames([b"m1", b"h1", b"b1"])
+    assert writes == [b"m1h1b1"]
+    with connection.batched():
+        connection._output_marshaled_frames([b"m2", b"h2", b"b2"])
+        connection._output_marshaled_frames([b"m3"])
+        assert writes == [b"m1h1b1"], "held until the end of the batch"
+    assert writes == [b"m1h1b1", b"m2h2b2m3"]
+    assert (connection.frames_sent, connection.bytes_sent) == (7, 14)
