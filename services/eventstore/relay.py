@@ -17,9 +17,11 @@ consumers get it.
   ``lease_renew`` seconds, a standby asks as often and takes over once it has
   expired (``lease_ttl``); a relay that stops cleanly releases it at once.
 
-Runs without eventlet, on pika's asynchronous ``SelectConnection``: one thread,
-one I/O loop, store calls made from its callbacks (each is short):
-``python -m services.eventstore.relay``.
+Runs without eventlet, on pika's asynchronous ``SelectConnection``
+(:class:`CoalescingConnection`: a batch of publishes is one socket write): one
+thread, one I/O loop, store calls made from its callbacks (each is short):
+``python -m services.eventstore.relay``. Settings: the RELAY_* keys of
+``deploy/config.yaml`` (docs/operations.md, "The relay").
 """
 from __future__ import annotations
 
