@@ -162,6 +162,14 @@ class Head(NamedTuple):
     recorded_at: str | None
 
 
+class Lease(NamedTuple):
+    """Who holds a lease and until when (unix seconds, the holder's clock)."""
+
+    name: str
+    owner: str
+    expires_at: float
+
+
 class EventValidator(Protocol):
     """Checks an event against its contract before anything is written.
     ``contracts.registry`` is the one used in every service."""
@@ -253,6 +261,11 @@ class EventStore(abc.ABC):
     @abc.abstractmethod
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease up if ``owner`` holds it."""
+
+    @abc.abstractmethod
+    def lease(self, name: str) -> Lease | None:
+        """The lease ``name`` as last taken or renewed, None once released (or
+        never taken). It may have expired: compare ``expires_at`` with now."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -22,7 +22,7 @@ from services.eventstore.errors import (
     CommandIdConflict, ConcurrencyError, DamagedRecord, InvalidEvent, StoreConfigError, StoreUnavailable,
 )
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, RawRecord, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, RawRecord, StoredEvent, utc_now,
 )
 
 DEFAULT_DATABASE = "vsc"
@@ -382,6 +382,11 @@ class MongoEventStore(EventStore):
     def release_lease(self, name: str, owner: str) -> None:
         with self._driver("lease"):
             self._leases.delete_one({"_id": name, "owner": owner})
+
+    def lease(self, name: str) -> Lease | None:
+        with self._driver("read"):
+            doc = self._leases.find_one({"_id": name})
+        return Lease(name, doc["owner"], doc["expires_at"]) if doc else None
 
     def close(self) -> None:
         if self._closed:

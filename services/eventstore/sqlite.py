@@ -21,7 +21,7 @@ import orjson
 from services.eventstore.chain import canonical_payloads, chain_hash
 from services.eventstore.errors import CommandIdConflict, ConcurrencyError, InvalidEvent, StoreUnavailable
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, RawRecord, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, RawRecord, StoredEvent, utc_now,
 )
 
 SCHEMA = """
@@ -359,6 +359,10 @@ class SQLiteEventStore(EventStore):
     def release_lease(self, name: str, owner: str) -> None:
         with self._borrow() as connection:
             connection.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def lease(self, name: str) -> Lease | None:
+        rows = self._fetch("SELECT owner, expires_at FROM leases WHERE name = ?", (name,))
+        return Lease(name, rows[0][0], rows[0][1]) if rows else None
 
     def close(self) -> None:
         with self._lock:

@@ -660,3 +660,21 @@ class StoreContract:
         assert store.acquire_lease("relay", "owner-c", 60) is False
         store.release_lease("relay", "owner-a")
         assert store.acquire_lease("relay", "owner-b", 60) is True
+
+    def test_a_lease_shows_its_holder_and_expiry_until_released(self, store):
+        assert store.lease("relay") is None
+        before = time.time()
+        assert store.acquire_lease("relay", "owner-a", 30) is True
+        held = store.lease("relay")
+        assert (held.name, held.owner) == ("relay", "owner-a")
+        assert before + 30 <= held.expires_at <= time.time() + 30
+        assert store.acquire_lease("relay", "owner-b", 60) is False
+        assert store.lease("relay") == held  # a refused request changes nothing
+        store.release_lease("relay", "owner-a")
+        assert store.lease("relay") is None
+
+    def test_an_expired_lease_is_still_shown_with_its_past_expiry(self, store):
+        assert store.acquire_lease("relay", "owner-a", 0.05) is True
+        time.sleep(0.1)
+        held = store.lease("relay")
+        assert held.owner == "owner-a" and held.expires_at < time.time()
