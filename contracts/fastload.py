@@ -63,7 +63,7 @@ class _Compiler:
 
     def __init__(self):
         self.env: dict = {"_fdt": dt.datetime.fromisoformat, "_fdate": dt.date.fromisoformat,
-                          "_ftime": dt.time.fromisoformat, "_freeze": freeze, "_PRE": PRE_LOAD, "_POST": POST_LOAD}
+                          "_ftime": dt.time.fromisoformat, "_freeze": freeze}
         self.defs: list[str] = []
         self._schemas: dict[tuple, str] = {}
         self._n = 0
@@ -92,10 +92,9 @@ class _Compiler:
         body = ["    if d.__class__ is not dict: raise TypeError"]
         pre, post = schema._hooks[PRE_LOAD], schema._hooks[POST_LOAD]
         if pre:
-            body += ["    o = d",
-                     f"    d = {s}._invoke_load_processors(_PRE, d, many=False, original_data=d, "
-                     f"partial={s}.partial, unknown={unknown!r})",
-                     "    if d.__class__ is not dict: raise TypeError"]
+            body.append("    o = d")
+            body += [f"    d = {call}" for call in self._hooks(schema, s, PRE_LOAD, "d", unknown)]
+            body.append("    if d.__class__ is not dict: raise TypeError")
         required, optional, known = [], [], []
         for attr_name, field in schema.load_fields.items():
             key_in = field.data_key if field.data_key is not None else attr_name
@@ -126,12 +125,24 @@ class _Compiler:
             extra = "_freeze(d[k])" if frozen else "d[k]"
             body.append(f"    for k in d.keys() - {names}: r[k] = {extra}")
         if post:
-            original = "o" if pre else "d"
-            body.append(f"    r = {s}._invoke_load_processors(_POST, r, many=False, original_data={original}, "
-                        f"partial={s}.partial, unknown={unknown!r})")
+            body += [f"    r = {call}" for call in self._hooks(schema, s, POST_LOAD, "r", unknown, "o" if pre else "d")]
         body.append("    return r")
         self.defs.append(f"def {fn}(d):\n" + "\n".join(body))
         return fn
+
+    @staticmethod
+    def _hooks(schema, s: str, tag: str, data: str, unknown, original: str = "o") -> list[str]:
+        """Calls of a schema's load hooks on one object, in marshmallow's
+        order (the collection hooks first), as ``Schema._invoke_processors``
+        makes them."""
+        calls = []
+        for pass_collection in (True, False):
+            for attr_name, hook_many, kwargs in schema._hooks[tag]:
+                if hook_many != pass_collection:
+                    continue
+                args = f"{data}, {original}" if kwargs.get("pass_original", False) else data
+                calls.append(f"{s}.{attr_name}({args}, many=False, partial={s}.partial, unknown={unknown!r})")
+        return calls
 
     # -- values ----------------------------------------------------------------------
     def value(self, field, src: str, frozen: bool, attr: str | None = None) -> str:
@@ -224,7 +235,7 @@ def compile_schema(schema) -> Compiled:
     frozen = compiler.schema(schema, frozen=True)
     source = "\n\n".join(compiler.defs)
     exec(compile(source, f"<fastload {type(schema).__name__}>", "exec"), compiler.env)  # noqa: S102
-    return Compiled(schema.schema_version, compiler.env[plain], compiler.env[frozen], source)
+    return Compiled(getattr(schema, "schema_version", 1), compiler.env[plain], compiler.env[frozen], source)
 
 
 def reading_schema(registry, event_type: str):

@@ -4,8 +4,11 @@
 
 - a nameko service: calls its ``health`` RPC over RabbitMQ (a standalone
   ClusterRpcProxy) and wants ``status == "ok"`` back;
-- ``relay`` (not a nameko service, it has no RPC): the event store answers
-  and the broker accepts a connection, i.e. it can do its work.
+- ``relay`` (not a nameko service, it has no RPC): a relay holds the relay
+  lease in the event store and keeps renewing it (the lease is unexpired; the
+  leader renews it every ``RELAY_LEASE_RENEW`` seconds, it lapses after
+  ``RELAY_LEASE_TTL``), and the broker accepts a connection. A standby relay
+  passes while the leader is alive: the relays as a whole are publishing.
 
 ``AMQP_URI`` and ``EVENT_STORE_URI`` come from the config file's
 placeholders, so the environment decides, as for the process probed.
@@ -47,21 +50,34 @@ def check_service(name: str, config: dict, timeout: float) -> dict:
 
 
 def check_relay(config: dict, timeout: float) -> dict:
+    import time
+
     import pika
 
     from services.chassis.config import pika_url
     from services.chassis.wiring import store_from_config
+    from services.eventstore.relay import CHECKPOINT, LEASE
 
     store = store_from_config(config)
     try:
         head = store.head().position
+        lease = store.lease(LEASE)
+        checkpoint = store.get_checkpoint(CHECKPOINT)
     finally:
         store.close()
+    now = time.time()
+    if lease is None:
+        raise RuntimeError("no relay holds the relay lease: none is running")
+    if lease.expires_at <= now:
+        raise RuntimeError(f"the relay lease of {lease.owner} expired {now - lease.expires_at:.1f}s ago: "
+                           "no relay is renewing it")
     params = pika.URLParameters(pika_url(config["AMQP_URI"]))
     params.socket_timeout = params.blocked_connection_timeout = timeout
     params.connection_attempts = 1
     pika.BlockingConnection(params).close()
-    return {"service": "relay", "status": "ok", "store_head": head}
+    return {"service": "relay", "status": "ok", "leader": lease.owner,
+            "lease_expires_in_s": round(lease.expires_at - now, 2),
+            "store_head": head, "checkpoint": checkpoint, "behind": head - checkpoint}
 
 
 def main(argv=None) -> int:

@@ -42,8 +42,10 @@ def fast_tmp_path(tmp_path):
 @pytest.fixture
 def service_config(rabbit_config, event_store_uri):
     """nameko config on the test's own RabbitMQ vhost and a fresh store. (structlog is configured
-    once per process, by whichever test starts a service first: keep LOG_LEVEL the same.)"""
-    return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai")
+    once per process, by whichever test starts a service first: keep LOG_LEVEL the same.) Tests
+    give business times on fixed days of 2026, so the window of past business times is wide."""
+    return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai",
+                BUSINESS_TIME_MAX_AGE_DAYS=36600)
 
 
 def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
