@@ -260,14 +260,15 @@ class Projector:
                             fold.name, type(exc).__name__)
                 state = None
             with self._lock:
-                try:
-                    if state is None:
-                        raise ValueError
-                    restore_fold(fold, state)
-                    position = saved.position
-                except Exception:
-                    type(fold).__init__(fold)
-                    position = 0
+                position = 0  # unreadable: the fold, untouched since it was made, rebuilds
+                if state is not None:
+                    try:
+                        restore_fold(fold, state)
+                        position = saved.position
+                    except Exception:
+                        log.warning("projector %s: %s refused its saved state: rebuilding it", self.name, fold.name)
+                        type(fold).__init__(fold)  # a fold with its own restore() makes itself anew without arguments
+                if position == 0:
                     self.changed = True
                 del self._pending[index]
                 if position < self.position:
