@@ -24,12 +24,19 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from services.eventstore.errors import InvalidEvent
 
 PERSONAL = "personal"
+SECRET = "secret"
 
 
 def Personal(**kwargs) -> fields.String:
     """A string holding personal data (a name, phone or ID number): never
     logged, and a later issue encrypts and erases these fields."""
     metadata = dict(kwargs.pop("metadata", {}), **{PERSONAL: True})
+    return fields.String(metadata=metadata, **kwargs)
+
+
+def Secret(**kwargs) -> fields.String:
+    """A password or password hash: never logged, never in a reply."""
+    metadata = dict(kwargs.pop("metadata", {}), **{SECRET: True})
     return fields.String(metadata=metadata, **kwargs)
 
 
@@ -66,13 +73,27 @@ def personal_fields(schema: Schema, prefix: str = "") -> set[str]:
     return found
 
 
-class RpcContract:
-    """The request and reply schemas of one RPC method."""
+def secret_fields(schema: Schema) -> set[str]:
+    return {field.data_key or name for name, field in schema.fields.items() if field.metadata.get(SECRET)}
 
-    def __init__(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = ""):
+
+class RpcContract:
+    """The request and reply schemas of one RPC method and the roles that may
+    call it (``contracts.roles``; ``OPEN`` needs no login). A principal that
+    must change its one-time password may call only the contracts that say
+    ``while_password_change``."""
+
+    def __init__(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "",
+                 *, roles: frozenset, while_password_change: bool = False):
         self.service, self.method = service, method
         self.request, self.reply = request, reply
         self.description = description
+        self.roles = frozenset(roles)
+        self.while_password_change = while_password_change
+
+    @property
+    def open(self) -> bool:
+        return not self.roles
 
 
 class Registry:
@@ -103,8 +124,17 @@ class Registry:
             return fn
         return register
 
-    def rpc(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "") -> RpcContract:
-        contract = RpcContract(service, method, request, reply, description)
+    def rpc(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "",
+            *, roles: frozenset, while_password_change: bool = False) -> RpcContract:
+        """Register an RPC contract; ``roles`` is required: every RPC says who may call it."""
+        from contracts.roles import ALL
+        unknown = set(roles) - ALL
+        if unknown:
+            raise TypeError(f"{service}.{method}: unknown roles {sorted(unknown)}")
+        if (service, method) in self.rpcs:
+            raise TypeError(f"RPC {service}.{method} is registered twice")
+        contract = RpcContract(service, method, request, reply, description, roles=roles,
+                               while_password_change=while_password_change)
         self.rpcs[(service, method)] = contract
         return contract
 
@@ -162,5 +192,5 @@ class Registry:
 
 registry = Registry()
 
-__all__ = ["ContractSchema", "EventSchema", "Personal", "Registry", "RpcContract", "ValidationError",
-           "registry", "personal_fields"]
+__all__ = ["ContractSchema", "EventSchema", "Personal", "Registry", "RpcContract", "Secret", "ValidationError",
+           "registry", "personal_fields", "secret_fields"]

@@ -7,6 +7,7 @@ card, receipt or form has a field for them.
 """
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from contracts import roles
 from contracts.base import PERSONAL, ContractSchema, EventSchema, Personal, registry
 from contracts.common import AppendReply, CommandFields, Desk, Id, Moment
 
@@ -24,6 +25,8 @@ ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "othe
 CONTACT_OUTCOMES = ("reached", "no_answer", "wrong_number", "left_message")
 DESCRIPTION_MAX = 500
 HIDDEN = "hidden"
+#: the roles that verify claims: they alone see hidden features
+VERIFYING = frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN})
 
 
 def Text(max_length=DESCRIPTION_MAX, **kwargs):
@@ -574,36 +577,51 @@ class ClaimantView(ContractSchema):
 
 
 TURN_IN_BY_STAFF = registry.rpc(SERVICE, "turn_in_by_staff", TurnInByStaffRequest, TurnInReply,
-                                "Staff turn an item in at the desk (3.4, receipt 3.9).")
+                                "Staff turn an item in at the desk (3.4, receipt 3.9).",
+                                roles=frozenset({roles.CLERK}))
 TURN_IN_BY_VISITOR = registry.rpc(SERVICE, "turn_in_by_visitor", TurnInByVisitorRequest, TurnInReply,
-                                  "A visitor turns an item in at the desk (3.3 upper half, card 3.10).")
+                                  "A visitor turns an item in at the desk (3.3 upper half, card 3.10).",
+                                  roles=frozenset({roles.CLERK}))
 TURN_IN_ON_SITE = registry.rpc(SERVICE, "turn_in_on_site", TurnInOnSiteRequest, TurnInReply,
-                               "Staff's on-site turn-in (3.5 upper half, receipt 3.9, card 3.10).")
+                               "Staff's on-site turn-in (3.5 upper half, receipt 3.9, card 3.10).",
+                               roles=frozenset({roles.CLERK, roles.TEAM_LEAD}))
 REPORT_LOST_ITEM = registry.rpc(SERVICE, "report_lost_item", ReportLostItemRequest, ReportLostItemReply,
-                                "A visitor reports a lost item (3.6).")
+                                "A visitor reports a lost item (3.6).",
+                                roles=frozenset({roles.CLERK}))
 SUGGEST_MATCHES = registry.rpc(SERVICE, "suggest_matches", SuggestMatchesRequest, SuggestMatchesReply,
-                               "Ranked candidates for a found item or a lost-item report.")
+                               "Ranked candidates for a found item or a lost-item report.",
+                               roles=frozenset({roles.CLERK, roles.CUSTODIAN, roles.LEAD}))
 CONFIRM_MATCH = registry.rpc(SERVICE, "confirm_match", ConfirmMatchRequest, ConfirmMatchReply,
-                             "A clerk confirms an item matches a report; a contact task opens.")
+                             "A clerk confirms an item matches a report; a contact task opens.",
+                             roles=frozenset({roles.CLERK}))
 RECORD_VISITOR_CONTACT = registry.rpc(SERVICE, "record_visitor_contact", RecordVisitorContactRequest,
-                                      RecordVisitorContactReply, "A call to the visitor; reached closes the task.")
+                                      RecordVisitorContactReply, "A call to the visitor; reached closes the task.",
+                                      roles=frozenset({roles.CLERK}))
 RECORD_CLAIM_VERIFICATION = registry.rpc(SERVICE, "record_claim_verification", RecordClaimVerificationRequest,
                                          RecordClaimVerificationReply,
-                                         "The clerk records which features matched and decides.")
+                                         "The clerk records which features matched and decides.",
+                                         roles=VERIFYING)
 CLAIM_ITEM = registry.rpc(SERVICE, "claim_item", ClaimItemRequest, ClaimItemReply,
-                          "The verified owner takes the item and fills in the claim part.")
+                          "The verified owner takes the item and fills in the claim part.",
+                          roles=VERIFYING)
 FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileOnSpotClaimFormRequest,
-                                       FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.")
+                                       FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.",
+                                       roles=frozenset({roles.CLERK}))
 HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
-                                 "The receiving clerk hands an item to the lost-and-found custodian.")
+                                 "The receiving clerk hands an item to the lost-and-found custodian.",
+                                 roles=frozenset({roles.CLERK}))
 HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
                                     HandOverToFinanceReply,
-                                    "The custodian's monthly handover to finance; run again to resume.")
+                                    "The custodian's monthly handover to finance; run again to resume.",
+                                    roles=frozenset({roles.CUSTODIAN}))
 SIGN_OFF_FINANCE_HANDOVER = registry.rpc(SERVICE, "sign_off_finance_handover", SignOffFinanceHandoverRequest,
-                                         AppendReply, "Finance signs the handover list off.")
-ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.")
+                                         AppendReply, "Finance signs the handover list off.",
+                                         roles=frozenset({roles.FINANCE}))
+ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.",
+                    roles=VERIFYING | {roles.LEAD})
 CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, ClaimantView,
-                             "A found item by its card's short code, as a claimant may see it.")
+                             "A found item by its card's short code, as a claimant may see it.",
+                             roles=roles.READERS)
 
 
 # -- forms RPCs (served by ``forms``) ------------------------------------------------------
@@ -910,20 +928,29 @@ class FinanceHandoverList(Traced):
 
 
 FOUND_ITEM_FORM = registry.rpc("forms", "found_item_form", FoundItemFormRequest, FoundItemForm,
-                               "Form 3.3, 3.4 or 3.5 of one found item (registration, custody, claim).")
+                               "Form 3.3, 3.4 or 3.5 of one found item (registration, custody, claim).",
+                               roles=roles.READERS)
 LOST_ITEM_REPORT_FORM = registry.rpc("forms", "lost_item_report_form", LostItemReportFormRequest,
-                                     LostItemReportForm, "Form 3.6 of one lost-item report.")
+                                     LostItemReportForm, "Form 3.6 of one lost-item report.",
+                                     roles=roles.READERS)
 LOST_ITEM_SUMMARY = registry.rpc("forms", "lost_item_summary", SummaryRequest, LostItemSummary,
-                                 "Form 3.7 for a day or month, optionally one clerk.")
+                                 "Form 3.7 for a day or month, optionally one clerk.",
+                                 roles=roles.READERS)
 GOOD_DEEDS_SUMMARY = registry.rpc("forms", "good_deeds_summary", SummaryRequest, GoodDeedsSummary,
-                                  "Form 3.8 for a day or month, optionally one staff member.")
+                                  "Form 3.8 for a day or month, optionally one staff member.",
+                                  roles=roles.READERS)
 FOUND_ITEM_RECEIPT = registry.rpc("forms", "found_item_receipt", FoundItemFormRequest, FoundItemReceipt,
-                                  "Form 3.9 of one item found by staff.")
+                                  "Form 3.9 of one item found by staff.",
+                                  roles=roles.DESK | {roles.AUDITOR})
 ITEM_INFORMATION_CARD = registry.rpc("forms", "item_information_card", ItemCardRequest, ItemInformationCard,
-                                     "Form 3.10 by item id or short code.")
+                                     "Form 3.10 by item id or short code.",
+                                     roles=roles.DESK | {roles.AUDITOR})
 VALUABLES_AWAITING_CUSTODY = registry.rpc("forms", "valuables_awaiting_custody", AsOfRequest, AwaitingCustody,
-                                          "Shift-end checklist: valuables not yet with the custodian.")
+                                          "Shift-end checklist: valuables not yet with the custodian.",
+                                          roles=roles.READERS)
 ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsOfRequest, OnSpotClaimsNotFiled,
-                                        "Team leads' on-spot claims whose form missed the end of that day.")
+                                        "Team leads' on-spot claims whose form missed the end of that day.",
+                                        roles=roles.READERS)
 FINANCE_HANDOVER_LIST = registry.rpc("forms", "finance_handover_list", HandoverRequest, FinanceHandoverList,
-                                     "A monthly handover list to finance with its sign-off.")
+                                     "A monthly handover list to finance with its sign-off.",
+                                     roles=frozenset({roles.CUSTODIAN, roles.FINANCE, roles.LEAD, roles.AUDITOR}))

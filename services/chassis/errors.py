@@ -46,6 +46,21 @@ class Unavailable(ServiceError):
     code = "unavailable"
 
 
+class Unauthenticated(ServiceError):
+    """No principal, or one that is forged, expired or tampered: log in."""
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    """A valid principal without a role the RPC needs (``reason`` says which rule)."""
+    code = "forbidden"
+
+
+class Throttled(ServiceError):
+    """Too many failed attempts; ``retry_after`` seconds to wait."""
+    code = "throttled"
+
+
 def _flatten(messages, prefix="") -> dict:
     flat = {}
     if isinstance(messages, dict):

@@ -8,6 +8,7 @@ import functools
 
 from nameko.rpc import rpc
 
+from services.chassis.auth import Auth
 from services.chassis.dependencies import Clock, StructLogger
 from services.chassis.errors import ServiceError, ValidationFailed, translate
 from services.eventstore import AppendResult
@@ -16,10 +17,12 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
 def contract_rpc(contract):
-    """Expose a method as RPC ``contract.method``: the payload is loaded with
-    the request schema (bad input -> ValidationFailed naming each field,
-    before anything is stored), the result dumped with the reply schema, and
-    every known error translated into a structured one."""
+    """Expose a method as RPC ``contract.method``: the caller's principal is
+    checked against the contract's roles first (``unauthenticated`` or
+    ``forbidden``, before the payload is even read), then the payload is
+    loaded with the request schema (bad input -> ValidationFailed naming each
+    field, before anything is stored), the result dumped with the reply
+    schema, and every known error translated into a structured one."""
     request_schema, reply_schema = contract.request(), contract.reply()
 
     def decorate(method):
@@ -29,6 +32,7 @@ def contract_rpc(contract):
         @functools.wraps(method)
         def entrypoint(self, payload=None, **fields):
             try:
+                self.auth.require(contract)
                 if payload is None:
                     payload = fields
                 elif not isinstance(payload, dict) or fields:
@@ -70,6 +74,7 @@ class ServiceBase:
     """Base of every service class."""
 
     name: str = ""
+    auth = Auth()
     clock = Clock()
     log = StructLogger()
 

@@ -8,6 +8,7 @@ from nameko.dependency_providers import Config
 
 from contracts.duty_log import SIGN_IN
 from services.chassis.dependencies import EventSourced
+from services.chassis.errors import ValidationFailed
 from services.chassis.service import ServiceBase, append_reply, business_time, contract_rpc
 from services.duty_log import domain
 
@@ -24,12 +25,15 @@ class DutyLogService(ServiceBase):
 
     @contract_rpc(SIGN_IN)
     def sign_in(self, request):
+        clerk = self.auth.principal
+        desk = request["desk"] or clerk.desk
+        if desk is None:
+            raise ValidationFailed("which desk? log in at a desk or name it", {"desk": ["required"]})
         at = business_time(request["at"], self.clock())
         shift_date = request["shift_date"] or desk_date(at, self.config.get("TIMEZONE", "Asia/Shanghai"))
-        command = domain.SignInClerk(request["desk"], shift_date, request["clerk_id"], request["clerk_name"], at)
+        command = domain.SignInClerk(desk, shift_date, clerk.staff_id, clerk.name, at)
         result = self.ledger.execute(
-            domain.stream_id(request["desk"], shift_date), command, occurred_at=at,
-            actor=request["actor"] or request["clerk_id"], desk=request["desk"],
+            domain.stream_id(desk, shift_date), command, occurred_at=at, desk=desk,
             command_id=request["command_id"], correlation_id=request["correlation_id"])
         signed_in = self.ledger.decode(result.events[0])
         self.log.info("clerk.signed_in", stream=result.stream_id, position=result.last_position,
