@@ -37,6 +37,7 @@ def _processes() -> list[tuple[str, list[str]]]:
             found.append((name, [os.path.join(BIN, "nameko"), "run", "--config", CONFIG,
                                  f"services.{name}.service"]))
     found.append(("relay", [sys.executable, "-m", "services.eventstore.relay", "--config", CONFIG]))
+    found.append(("witness", [sys.executable, "-m", "services.eventstore.witness", "--config", CONFIG]))
     return found
 
 
@@ -83,7 +84,7 @@ def main() -> int:
                                           stderr=subprocess.STDOUT, start_new_session=True)
 
     print("Visitor Service Center is starting ...", flush=True)
-    waiting = [name for name in children if name != "relay"]
+    waiting = [name for name in children if name not in ("relay", "witness")]  # no health RPC
     deadline = time.monotonic() + 60
     while waiting and not interrupted and time.monotonic() < deadline:
         waiting = [name for name in waiting if children[name].poll() is None and not _healthy(name, env)]

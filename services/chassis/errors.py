@@ -12,7 +12,7 @@ import json
 from marshmallow import ValidationError
 
 from services.chassis.decider import NotFound, Rejected
-from services.eventstore import ConcurrencyError, InvalidEvent, StoreUnavailable
+from services.eventstore import CommandIdConflict, ConcurrencyError, InvalidEvent, StoreUnavailable
 
 
 class ServiceError(Exception):
@@ -88,6 +88,9 @@ def translate(exc: BaseException) -> ServiceError | None:
         return UnknownId(exc.message, {exc.field: [exc.message]} if exc.field else None)
     if isinstance(exc, Rejected):
         return RuleViolated(exc.message, {exc.field: [exc.message]} if exc.field else None, reason=exc.code)
+    if isinstance(exc, CommandIdConflict):
+        message = "this command id was already used for another record; send a new command id"
+        return Conflict(str(exc), {"command_id": [message]})
     if isinstance(exc, ConcurrencyError):
         return Conflict(str(exc), stream_id=exc.stream_id)
     if isinstance(exc, StoreUnavailable):

@@ -1,14 +1,16 @@
 """The event store: the port (``interface``), its backends (``sqlite``,
-``mongo``), the hash chain (``chain``) and the relay (``relay``)."""
+``mongo``), the hash chain (``chain``), the relay (``relay``) and the witness
+(``witness``, with ``merkle``)."""
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
 from services.eventstore.errors import (  # noqa: F401  (re-exported)
-    ConcurrencyError, EventStoreError, InvalidEvent, StoreConfigError, StoreUnavailable,
+    CommandIdConflict, ConcurrencyError, DamagedRecord, EventStoreError, InvalidEvent, StoreConfigError,
+    StoreUnavailable,
 )
 from services.eventstore.interface import (  # noqa: F401
-    AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, format_time, parse_time,
+    AppendResult, EventStore, EventValidator, Head, NewEvent, RawRecord, StoredEvent, format_time, parse_time,
 )
 
 URI_EXAMPLES = "sqlite:///var/events.db, mongodb://host:27017/vsc?replicaSet=rs0, mongomock://test/vsc"

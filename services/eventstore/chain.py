@@ -1,22 +1,24 @@
-"""Tamper evidence: the hash chain and signed checkpoints.
+"""Tamper evidence, part one: the hash chain.
 
-Each record's ``hash = sha256(prev_hash || stored bytes)`` where the stored
-bytes are the canonical JSON of every stored field but the two hashes (see
-:func:`chain_hash`). Changing any field of any record, or removing or
-reordering records, breaks the chain at the first bad position. Removing the
-newest records leaves a shorter but valid chain: a signed checkpoint of
-(position, hash) taken earlier catches that.
+Each record's ``hash = sha256(prev_hash || stored bytes)`` (see
+:func:`chain_hash`): the header fields as JSON, then data and metadata exactly
+as the database holds them (the append stores the canonical JSON it hashed).
+Verification hashes the stored bytes (:class:`RawRecord`), never a re-encoding
+of parsed values, so any change of any stored byte of any record, or removing
+or reordering records, breaks the chain at that position. A forger who
+rewrites a record *and* every later hash, or removes the newest records, keeps
+a valid chain: the witness (``witness.py``) and its signed tree heads catch
+that. docs/tamper-evidence.md has the whole design.
 """
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Iterable, NamedTuple
 
 import orjson
 
 from services.eventstore.errors import InvalidEvent
-from services.eventstore.interface import GENESIS_HASH, EventStore, StoredEvent, utc_now
+from services.eventstore.interface import GENESIS_HASH, EventStore, RawRecord, StoredEvent
 
 _SEP = b"\x1e"  # cannot occur inside canonical JSON (control characters are escaped)
 
@@ -60,10 +62,58 @@ def chain_hash(prev_hash: str, position, stream_id, version, event_id, event_typ
 
 
 def record_hash(event: StoredEvent) -> str:
-    """Recompute a stored record's hash from its fields."""
+    """The hash the store writes for a decoded record: its data and metadata
+    re-encoded canonically, which is what an append stores. Verification
+    never uses this (it hashes the stored bytes, :func:`raw_hash`)."""
     return chain_hash(event.prev_hash, event.position, event.stream_id, event.version, event.event_id,
                       event.type, event.schema_version, event.occurred_at, event.recorded_at,
                       canonical(event.data), canonical(event.metadata))
+
+
+def raw_hash(record: RawRecord) -> str:
+    """A stored record's hash recomputed from the bytes as stored. Raises
+    (TypeError, ValueError, AttributeError, ...) when a field holds a value
+    the store never writes; :func:`check_record` turns that into a problem."""
+    return chain_hash(record.prev_hash, record.position, record.stream_id, record.version, record.event_id,
+                      record.type, record.schema_version, record.occurred_at, record.recorded_at,
+                      record.data, record.metadata)
+
+
+def _diagnose(record: RawRecord) -> str:
+    """Why a record's stored bytes do not give its hash (the failure path only)."""
+    for name in ("data", "metadata"):
+        text = getattr(record, name)
+        if not isinstance(text, bytes):
+            return f"{name} is not stored as JSON text"
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return f"{name} is not valid JSON"
+        if not isinstance(value, dict):
+            return f"{name} is not a JSON object"
+        try:
+            if canonical(value) != text:
+                return f"{name} is not the exact text the store wrote (whitespace, key order or number form changed)"
+        except TypeError:
+            pass
+    return "hash does not match the record's stored bytes"
+
+
+def check_record(record: RawRecord, expected_position: int, prev_hash: str) -> str | None:
+    """What is wrong with the next record of the log, or None. The position
+    must follow on, ``prev_hash`` must be the previous record's hash and the
+    stored ``hash`` must be the hash of the bytes as stored."""
+    if record.position != expected_position:
+        return f"position {expected_position} is missing (next record is {record.position})"
+    if record.prev_hash != prev_hash:
+        return "prev_hash does not match the previous record's hash"
+    try:
+        recomputed = raw_hash(record)
+    except Exception:  # noqa: BLE001  (any malformed stored field is damage at this position)
+        recomputed = None
+    if recomputed is None or recomputed != record.hash:
+        return _diagnose(record)
+    return None
 
 
 class Verification(NamedTuple):
@@ -75,61 +125,20 @@ class Verification(NamedTuple):
     problem: str | None = None
 
 
-def verify_records(records: Iterable[StoredEvent]) -> Verification:
+def verify_records(records: Iterable[RawRecord]) -> Verification:
     """Walk the chain from position 1 and name the first bad position."""
     expected_position, prev_hash, checked = 1, GENESIS_HASH, 0
-    for event in records:
-        if event.position != expected_position:
-            return Verification(False, checked, expected_position - 1, prev_hash, expected_position,
-                                f"position {expected_position} is missing (next record is {event.position})")
-        if event.prev_hash != prev_hash:
-            return Verification(False, checked, expected_position - 1, prev_hash, event.position,
-                                "prev_hash does not match the previous record's hash")
-        if record_hash(event) != event.hash:
-            return Verification(False, checked, expected_position - 1, prev_hash, event.position,
-                                "hash does not match the record's stored fields")
-        prev_hash, expected_position, checked = event.hash, expected_position + 1, checked + 1
+    for record in records:
+        problem = check_record(record, expected_position, prev_hash)
+        if problem is not None:
+            bad = expected_position if problem.startswith("position ") else record.position
+            return Verification(False, checked, expected_position - 1, prev_hash, bad, problem)
+        prev_hash, expected_position, checked = record.hash, expected_position + 1, checked + 1
     return Verification(True, checked, expected_position - 1, prev_hash)
 
 
 def verify_store(store: EventStore) -> Verification:
-    return verify_records(store.read_all())
-
-
-def _signature(key: bytes, position: int, hash_: str) -> str:
-    return hmac.new(key, f"vsc-checkpoint:{position}:{hash_}".encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def sign_checkpoint(store: EventStore, key: bytes) -> dict:
-    """A signed (position, hash) of the current head, to be exported and kept
-    away from the database (HMAC-SHA256 with the audit key)."""
-    head = store.head()
-    return {
-        "position": head.position,
-        "hash": head.hash,
-        "signed_at": utc_now(),
-        "algorithm": "HMAC-SHA256",
-        "signature": _signature(key, head.position, head.hash),
-    }
-
-
-def verify_checkpoint(store: EventStore, checkpoint: dict, key: bytes) -> Verification:
-    """Verify the chain and that it still contains the checkpointed record."""
-    position, hash_ = checkpoint["position"], checkpoint["hash"]
-    if not hmac.compare_digest(_signature(key, position, hash_), checkpoint.get("signature", "")):
-        head = store.head()
-        return Verification(False, 0, head.position, head.hash, None,
-                            "the checkpoint's signature is not valid for this key")
-    result = verify_store(store)
-    if not result.ok:
-        return result
-    if result.head_position < position:
-        return result._replace(ok=False, first_bad_position=result.head_position + 1,
-                               problem=f"records after position {result.head_position} were removed "
-                                       f"(checkpoint signed at position {position})")
-    if position > 0:
-        at = next(iter(store.read_all(after=position - 1, until=position)))
-        if at.hash != hash_:
-            return result._replace(ok=False, first_bad_position=position,
-                                   problem="the record at the checkpoint's position has another hash")
-    return result
+    """The chain of the whole log, from the bytes as stored. It cannot see a
+    rewrite that recomputes every later hash, nor the removal of the newest
+    records: the witness (``services.eventstore.witness``) catches those."""
+    return verify_records(store.read_raw())

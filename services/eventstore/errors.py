@@ -35,3 +35,26 @@ class StoreConfigError(EventStoreError):
 
 class StoreUnavailable(EventStoreError):
     """The database cannot be reached or opened."""
+
+
+class CommandIdConflict(EventStoreError):
+    """The command id was used before by an append to another stream; nothing
+    was appended. (The same id on the same stream is a retry and returns the
+    first result.)"""
+
+    def __init__(self, command_id: str, stream_id: str, first_stream_id: str):
+        self.command_id = command_id
+        self.stream_id = stream_id
+        self.first_stream_id = first_stream_id
+        super().__init__("the command id was already used on another stream")
+
+
+class DamagedRecord(EventStoreError):
+    """A stored record cannot be read back (its data or metadata is not the
+    JSON the store wrote): the log was altered outside the store.
+    ``position`` names the record."""
+
+    def __init__(self, position: int, problem: str):
+        self.position = position
+        self.problem = problem
+        super().__init__(f"the record at position {position} is damaged: {problem}")

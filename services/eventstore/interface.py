@@ -22,9 +22,13 @@ import re
 import time
 from typing import Iterator, NamedTuple, Protocol, Sequence
 
-from services.eventstore.errors import InvalidEvent
+import orjson
+
+from services.eventstore.errors import DamagedRecord, InvalidEvent
 
 GENESIS_HASH = "0" * 64
+
+_json_loads = orjson.loads
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -117,6 +121,27 @@ class StoredEvent(NamedTuple):
     hash: str
 
 
+class RawRecord(NamedTuple):
+    """One record as the database holds it, for verification: ``data`` and
+    ``metadata`` are the stored JSON text as bytes, never parsed, so a hash
+    over them covers exactly what is stored. A field altered outside the
+    store may hold anything here (another type, invalid JSON); only the
+    verifier judges it."""
+
+    position: int
+    stream_id: object
+    version: object
+    event_id: object
+    type: object
+    schema_version: object
+    data: bytes
+    metadata: bytes
+    occurred_at: object
+    recorded_at: object
+    prev_hash: object
+    hash: object
+
+
 class AppendResult(NamedTuple):
     """What an append made. ``duplicate`` is true when the command id had been
     seen before: then ``events`` are the ones the first append stored."""
@@ -166,21 +191,32 @@ class EventStore(abc.ABC):
         ``expected_version`` is the stream's version the caller decided on
         (0 for a new stream); any other current version raises
         :class:`ConcurrencyError` and appends nothing. A ``command_id`` seen
-        before returns the first append's result and appends nothing.
-        Events failing the validator raise :class:`InvalidEvent`.
+        before on this stream returns the first append's result and appends
+        nothing; seen before on another stream it raises
+        :class:`CommandIdConflict`. Events failing the validator raise
+        :class:`InvalidEvent`.
         """
 
     # -- reading -----------------------------------------------------------
     @abc.abstractmethod
     def read_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
-        """The stream's events in version order."""
+        """The stream's events in version order (:class:`DamagedRecord` as in
+        :meth:`read_all`)."""
 
     @abc.abstractmethod
     def read_all(
         self, after: int = 0, until: int | None = None, limit: int | None = None
     ) -> Iterator[StoredEvent]:
         """Events with ``after < position <= until`` in position order, at most
-        ``limit`` of them; streamed in pages, so a full replay is cheap."""
+        ``limit`` of them; streamed in pages, so a full replay is cheap. A
+        record whose stored JSON cannot be parsed raises
+        :class:`DamagedRecord` naming its position."""
+
+    @abc.abstractmethod
+    def read_raw(self, after: int = 0, until: int | None = None) -> Iterator[RawRecord]:
+        """Records with ``after < position <= until`` as stored (see
+        :class:`RawRecord`), in position order, for verification and export.
+        Never parses data or metadata, so damage there never raises."""
 
     @abc.abstractmethod
     def head(self) -> Head:
@@ -245,6 +281,19 @@ class EventStore(abc.ABC):
                 raise InvalidEvent(f"events[{index}].occurred_at", f"must be UTC time like 2026-05-01T08:30:00.000000Z, got {event.occurred_at!r}")
             if self._validator is not None:
                 self._validator.validate(event.type, event.schema_version, event.data)
+
+    @staticmethod
+    def _damaged(raw_records) -> DamagedRecord:
+        """The error for the first of ``raw_records`` (position, data text,
+        metadata text) whose JSON does not parse; called only once parsing a
+        page failed, so the hot read path pays nothing for it."""
+        for position, data, metadata in raw_records:
+            for name, text in (("data", data), ("metadata", metadata)):
+                try:
+                    _json_loads(text)
+                except (TypeError, ValueError) as exc:
+                    return DamagedRecord(position, f"{name} is not valid JSON ({exc})")
+        return DamagedRecord(raw_records[0][0] if raw_records else 0, "a record of this page cannot be read")
 
     def __enter__(self):
         return self

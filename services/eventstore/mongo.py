@@ -18,9 +18,11 @@ from pymongo import ReadPreference
 from pymongo.errors import ConfigurationError, DuplicateKeyError, InvalidName, PyMongoError
 
 from services.eventstore.chain import canonical_payloads, chain_hash
-from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreConfigError, StoreUnavailable
+from services.eventstore.errors import (
+    CommandIdConflict, ConcurrencyError, DamagedRecord, InvalidEvent, StoreConfigError, StoreUnavailable,
+)
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, NewEvent, RawRecord, StoredEvent, utc_now,
 )
 
 DEFAULT_DATABASE = "vsc"
@@ -28,6 +30,11 @@ DEFAULT_SERVER_SELECTION_MS = 5000
 _PAGE = 500          # commits per read_all query
 _ATTEMPTS = 1000     # position claims one append may lose before giving up
 _HEAD_PROJECTION = {"last": 1, "recorded_at": 1, "events": {"$slice": -1}}
+
+
+def _stored_bytes(value):
+    # the stored text as bytes; anything else is left for the verifier to refuse
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
 
 
 def _redact(uri: str) -> str:
@@ -152,9 +159,9 @@ class MongoEventStore(EventStore):
     def append(self, stream_id: str, events: Sequence[NewEvent], expected_version: int,
                command_id: str | None = None) -> AppendResult:
         self._check_new_events(stream_id, events, expected_version)
-        # stored as the JSON the hash covers, so a read hashes the same
-        encoded = [(data, orjson.loads(data), metadata, orjson.loads(metadata))
-                   for data, metadata in canonical_payloads(events)]
+        # data and metadata are stored as the very JSON text the hash covers,
+        # so verification hashes the stored bytes (see chain.py)
+        encoded = canonical_payloads(events)
         with self._driver("append"):
             # the same checks before the first claim as after a duplicate key;
             # the unique event-id index guards a server too, checking first
@@ -187,19 +194,19 @@ class MongoEventStore(EventStore):
         recorded_at = max(utc_now(), head.recorded_at or "")
         version = expected_version
         records, stored = [], []
-        for event, (data_json, data, metadata_json, metadata) in zip(events, encoded):
+        for event, (data_json, metadata_json) in zip(events, encoded):
             position += 1
             version += 1
             hash_ = chain_hash(prev_hash, position, stream_id, version, event.event_id, event.type,
                                event.schema_version, event.occurred_at, recorded_at, data_json, metadata_json)
             records.append({
                 "position": position, "version": version, "event_id": event.event_id,
-                "type": event.type, "schema_version": event.schema_version, "data": data,
-                "metadata": metadata, "occurred_at": event.occurred_at,
+                "type": event.type, "schema_version": event.schema_version, "data": data_json.decode(),
+                "metadata": metadata_json.decode(), "occurred_at": event.occurred_at,
                 "prev_hash": prev_hash, "hash": hash_,
             })
             stored.append(StoredEvent(position, stream_id, version, event.event_id, event.type,
-                                      event.schema_version, data, metadata, event.occurred_at,
+                                      event.schema_version, event.data, event.metadata, event.occurred_at,
                                       recorded_at, prev_hash, hash_))
             prev_hash = hash_
         commit = {
@@ -218,6 +225,8 @@ class MongoEventStore(EventStore):
         if command_id is not None:
             earlier = self._command_result(command_id)
             if earlier is not None:
+                if earlier.stream_id != stream_id:
+                    raise CommandIdConflict(command_id, stream_id, earlier.stream_id)
                 return earlier
         current = self._version(stream_id)
         if current != expected_version:
@@ -236,11 +245,33 @@ class MongoEventStore(EventStore):
 
     # -- reading -------------------------------------------------------------
     @staticmethod
-    def _records(doc) -> list[StoredEvent]:
+    def _records(doc, _loads=orjson.loads) -> list[StoredEvent]:
         stream_id, recorded_at = doc["stream_id"], doc["recorded_at"]
-        return [StoredEvent(r["position"], stream_id, r["version"], r["event_id"], r["type"],
-                            r["schema_version"], r["data"], r["metadata"], r["occurred_at"],
-                            recorded_at, r["prev_hash"], r["hash"]) for r in doc["events"]]
+        try:
+            return [StoredEvent(r["position"], stream_id, r["version"], r["event_id"], r["type"],
+                                r["schema_version"], _loads(r["data"]), _loads(r["metadata"]), r["occurred_at"],
+                                recorded_at, r["prev_hash"], r["hash"]) for r in doc["events"]]
+        except ValueError:  # orjson.JSONDecodeError (also for a non-text value): altered outside the store
+            raise EventStore._damaged([(r.get("position"), r.get("data"), r.get("metadata"))
+                                       for r in doc["events"]]) from None
+
+    @classmethod
+    def _records_between(cls, doc, lower, upper) -> list[StoredEvent]:
+        """The commit's records; a damaged one raises only when it lies in
+        (lower, upper], the part of the commit a read asked for."""
+        try:
+            return cls._records(doc)
+        except DamagedRecord:
+            wanted = [r for r in doc["events"] if lower < r["position"] <= upper]
+            return cls._records(dict(doc, events=wanted)) if wanted else []
+
+    @staticmethod
+    def _raw_records(doc, _lower=None, _upper=None) -> list[RawRecord]:
+        stream_id, recorded_at = doc.get("stream_id"), doc.get("recorded_at")
+        return [RawRecord(r.get("position"), stream_id, r.get("version"), r.get("event_id"), r.get("type"),
+                          r.get("schema_version"), _stored_bytes(r.get("data")), _stored_bytes(r.get("metadata")),
+                          r.get("occurred_at"), recorded_at, r.get("prev_hash"), r.get("hash"))
+                for r in doc.get("events", ())]
 
     def _command_result(self, command_id: str) -> AppendResult | None:
         doc = self._commits.find_one({"command_id": command_id})
@@ -266,6 +297,12 @@ class MongoEventStore(EventStore):
         return [event for doc in docs for event in self._records(doc) if event.version > after_version]
 
     def read_all(self, after: int = 0, until: int | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
+        return self._scan(self._records_between, after, until, limit)
+
+    def read_raw(self, after: int = 0, until: int | None = None) -> Iterator[RawRecord]:
+        return self._scan(self._raw_records, after, until, None)
+
+    def _scan(self, records_of, after, until, limit):
         upper = until if until is not None else (1 << 62)
         remaining = limit if limit is not None else (1 << 62)
         boundary = after  # every position <= boundary is behind us
@@ -273,7 +310,7 @@ class MongoEventStore(EventStore):
             with self._driver("read"):
                 doc = self._commits.find_one({"_id": {"$lte": after}}, sort=[("_id", -1)])
             if doc is not None and doc["last"] > after:  # `after` is inside this commit
-                for event in self._records(doc):
+                for event in records_of(doc, after, upper):
                     if after < event.position <= upper and remaining > 0:
                         remaining -= 1
                         yield event
@@ -291,7 +328,7 @@ class MongoEventStore(EventStore):
                     # it was visible): read once more before calling it a gap.
                     rechecked = boundary
                     break
-                for event in self._records(doc):
+                for event in records_of(doc, boundary, upper):
                     if boundary < event.position <= upper and remaining > 0:
                         remaining -= 1
                         yield event

@@ -15,12 +15,14 @@ from marshmallow import fields
 
 from contracts import registry as contracts_registry
 from contracts.base import EventSchema, Registry
-from services.eventstore.chain import record_hash, sign_checkpoint, verify_checkpoint, verify_store
-from services.eventstore.errors import ConcurrencyError, InvalidEvent, StoreUnavailable
-from services.eventstore.interface import GENESIS_HASH, EventStore, NewEvent, StoredEvent, utc_now
+from services.eventstore.chain import canonical, chain_hash, record_hash, verify_store
+from services.eventstore.errors import (
+    CommandIdConflict, ConcurrencyError, DamagedRecord, InvalidEvent, StoreUnavailable,
+)
+from services.eventstore.interface import GENESIS_HASH, EventStore, NewEvent, RawRecord, StoredEvent, utc_now
+from services.eventstore.witness import AuditPaths, Witness, audit, generate_keys, load_private_key, read_witness
 
 OCCURRED = "2026-05-01T08:30:00.000000Z"
-AUDIT_KEY = b"audit key for tests"
 
 # A registry of its own, so these tests do not depend on the domain's events.
 test_registry = Registry()
@@ -317,7 +319,7 @@ class StoreContract:
         assert snapshot(store) == before
 
     # -- idempotent commands ----------------------------------------------------------
-    @pytest.mark.parametrize("retry", ["same events", "other events", "other stream", "stale version"])
+    @pytest.mark.parametrize("retry", ["same events", "other events", "stale version"])
     def test_given_a_command_was_appended_when_it_comes_again_then_the_first_result_and_nothing_appended(
             self, store, retry):
         events = items(2)
@@ -327,7 +329,6 @@ class StoreContract:
         again = {
             "same events": lambda: store.append("a", events, 0, command_id="cmd-1"),
             "other events": lambda: store.append("a", items(3, "x"), 0, command_id="cmd-1"),
-            "other stream": lambda: store.append("c", items(1, "y"), 0, command_id="cmd-1"),
             "stale version": lambda: store.append("a", items(1, "z"), 7, command_id="cmd-1"),
         }[retry]()
         assert again.duplicate is True
@@ -336,6 +337,18 @@ class StoreContract:
         assert positions(again.events) == [1, 2]
         assert ids(again.events) == ids(events)
         assert snapshot(store) == before
+
+    @pytest.mark.parametrize("expected", [0, 1])
+    def test_given_a_command_id_used_on_one_stream_when_another_stream_reuses_it_then_conflict_and_nothing_appended(
+            self, store, expected):
+        store.append("a", items(2), 0, command_id="cmd-1")
+        store.append("c", items(1, "c"), 0)
+        before = snapshot(store)
+        with pytest.raises(CommandIdConflict) as raised:
+            store.append("c", items(1, "y"), expected, command_id="cmd-1")
+        assert (raised.value.command_id, raised.value.stream_id, raised.value.first_stream_id) == ("cmd-1", "c", "a")
+        assert snapshot(store) == before
+        assert store.append("c", items(1, "y"), 1, command_id="cmd-2").events[0].position == 4
 
     def test_given_the_stream_moved_on_when_a_command_is_retried_then_it_returns_the_first_result(self, store):
         first = store.append("a", items(1), 0, command_id="cmd-1")
@@ -409,7 +422,18 @@ class StoreContract:
         result = verify_store(store)
         assert (result.ok, result.checked, result.head_position, result.head_hash) == (
             True, 6, 6, store.head().hash)
-        assert verify_checkpoint(store, sign_checkpoint(store, AUDIT_KEY), AUDIT_KEY).ok
+
+    def test_read_raw_gives_the_stored_json_text_the_hash_covers(self, store):
+        self._three_appends(store)
+        raw, log = list(store.read_raw()), list(store.read_all())
+        assert all(isinstance(record, RawRecord) for record in raw)
+        assert [r.position for r in raw] == positions(log) == [1, 2, 3, 4, 5, 6]
+        for record, event in zip(raw, log):
+            assert (record.data, record.metadata) == (canonical(event.data), canonical(event.metadata))
+            assert (record.stream_id, record.version, record.hash, record.recorded_at) == (
+                event.stream_id, event.version, event.hash, event.recorded_at)
+        assert [r.position for r in store.read_raw(after=2, until=4)] == [3, 4]
+        assert [r.position for r in store.read_raw(after=4)] == [5, 6]
 
     @pytest.mark.parametrize("field", list(TAMPERED))
     @pytest.mark.parametrize("position", [1, 3, 4, 6])
@@ -425,6 +449,34 @@ class StoreContract:
         assert result.first_bad_position == expected
         assert result.checked == expected - 1
 
+    @pytest.mark.parametrize("field", ["data", "metadata"])
+    def test_when_whitespace_is_inserted_into_stored_json_then_verify_names_that_position(self, store, field):
+        self._three_appends(store)
+        (original,) = store.read_raw(after=3, until=4)
+        spaced = getattr(original, field).decode().replace(":", ": ").replace("{", "{ ")
+        self.tamper(store, 4, field, spaced)
+        # the same values once parsed: a verifier that re-encoded them would pass
+        assert list(store.read_all()) == list(store.read_all())
+        assert canonical(getattr(list(store.read_all())[3], field)) == getattr(original, field)
+        result = verify_store(store)
+        assert (result.ok, result.first_bad_position, result.checked) == (False, 4, 3)
+        assert "exact text" in result.problem
+
+    @pytest.mark.parametrize("field", ["data", "metadata"])
+    def test_when_stored_json_is_not_valid_then_verify_names_it_and_reads_raise_damaged_record(self, store, field):
+        self._three_appends(store)
+        self.tamper(store, 4, field, '{"item": "b-1"')
+        result = verify_store(store)
+        assert (result.ok, result.first_bad_position) == (False, 4)
+        assert result.problem == f"{field} is not valid JSON"
+        with pytest.raises(DamagedRecord) as raised:
+            list(store.read_all())
+        assert raised.value.position == 4
+        with pytest.raises(DamagedRecord):
+            store.read_stream("b")
+        assert positions(store.read_all(until=3)) == [1, 2, 3]
+        assert positions(store.read_raw()) == [1, 2, 3, 4, 5, 6]
+
     @pytest.mark.parametrize("position", [2, 4])
     def test_when_a_middle_record_is_deleted_then_verify_names_the_gap(self, store, position):
         self._three_appends(store)
@@ -434,43 +486,126 @@ class StoreContract:
         assert result.first_bad_position == position
         assert f"position {position} is missing" in result.problem
 
-    def test_when_the_newest_records_are_deleted_then_the_chain_passes_but_an_earlier_checkpoint_fails(self, store):
-        self._three_appends(store)
-        checkpoint = sign_checkpoint(store, AUDIT_KEY)
-        assert checkpoint["position"] == 6
-        self.delete(store, 6)
-        self.delete(store, 5)
-        shortened = verify_store(store)
-        assert (shortened.ok, shortened.checked) == (True, 4)
-        result = verify_checkpoint(store, checkpoint, AUDIT_KEY)
-        assert result.ok is False
-        assert result.first_bad_position == 5
+    # -- the witness --------------------------------------------------------------------
+    @pytest.fixture
+    def witness_dir(self, tmp_path):
+        paths = AuditPaths(str(tmp_path / "audit"), str(tmp_path / "audit" / "witness.key"),
+                           str(tmp_path / "audit" / "witness.pub"))
+        generate_keys(paths)
+        return paths
 
-    def test_when_the_checkpointed_record_is_rewritten_with_a_fresh_hash_then_the_checkpoint_fails(self, store):
-        self._three_appends(store)
-        checkpoint = sign_checkpoint(store, AUDIT_KEY)
-        self.tamper(store, 6, "data", {"item": "gold watch"})
-        rewritten = list(store.read_all(after=5))[0]
-        self.tamper(store, 6, "hash", record_hash(rewritten))
+    def _witness(self, store, paths, **options) -> Witness:
+        options.setdefault("sign_every", 100)
+        options.setdefault("sign_seconds", 3600)
+        witness = Witness(store, paths.directory, load_private_key(paths.key_file), **options)
+        self._witnesses = getattr(self, "_witnesses", []) + [witness]
+        return witness
+
+    @staticmethod
+    def _audit(store, paths, checkpoint=None):
+        key = load_private_key(paths.key_file).public_key()
+        return audit(store, *read_witness(paths.directory), key, checkpoint)
+
+    @staticmethod
+    def _fill(store, count: int) -> None:
+        for n in range(count // 5):
+            stream = f"s{n % 9}"
+            store.append(stream, items(5, f"n{n}"), store.stream_version(stream))
+
+    def forge(self, store, position: int, field: str, value) -> None:
+        """What a forger with write access to the database does: rewrite the
+        record at ``position`` and recompute every hash from there on."""
+        self.tamper(store, position, field, value)
+        records = list(store.read_raw(after=position - 1))
+        prev_hash = records[0].prev_hash
+        for record in records:
+            new_hash = chain_hash(prev_hash, record.position, record.stream_id, record.version, record.event_id,
+                                  record.type, record.schema_version, record.occurred_at, record.recorded_at,
+                                  record.data, record.metadata)
+            if record.prev_hash != prev_hash:
+                self.tamper(store, record.position, "prev_hash", prev_hash)
+            self.tamper(store, record.position, "hash", new_hash)
+            prev_hash = new_hash
+
+    def test_given_a_witnessed_log_when_a_forger_rewrites_record_152_and_every_later_hash_then_verify_names_152(
+            self, store, witness_dir):
+        self._fill(store, 400)
+        witness = self._witness(store, witness_dir)
+        while witness.witness_once():
+            witness.sign_if_due()
+        assert (witness.size, witness.signed) == (400, 400)
+        assert self._audit(store, witness_dir).ok
+        self.forge(store, 152, "data", {"item": "gold watch"})
         assert verify_store(store).ok  # the chain alone cannot tell
-        result = verify_checkpoint(store, checkpoint, AUDIT_KEY)
-        assert result.ok is False
-        assert result.first_bad_position == 6
+        result = self._audit(store, witness_dir)
+        assert (result.ok, result.first_bad_position, result.checked) == (False, 152, 151)
+        assert "witness" in result.problem
 
-    @pytest.mark.parametrize("forgery", ["wrong key", "forged signature", "moved position"])
-    def test_a_checkpoint_with_a_wrong_key_or_a_forged_signature_fails(self, store, forgery):
+    def test_records_after_the_newest_signed_head_are_covered_once_witnessed(self, store, witness_dir):
+        self._fill(store, 300)
+        witness = self._witness(store, witness_dir)
+        witness.witness_once()
+        witness.sign_if_due()
+        self._fill(store, 20)
+        witness.witness_once()
+        assert witness.sign_if_due() is None  # 20 < sign_every and the interval has not passed
+        clean = self._audit(store, witness_dir)
+        assert (clean.ok, clean.witnessed, clean.signed, clean.unwitnessed) == (True, 320, 300, 0)
+        self.forge(store, 310, "data", {"item": "gold watch"})
+        result = self._audit(store, witness_dir)
+        assert (result.ok, result.first_bad_position) == (False, 310)
+
+    def test_records_the_witness_has_not_seen_yet_are_chain_checked_and_reported(self, store, witness_dir):
+        self._fill(store, 10)
+        witness = self._witness(store, witness_dir)
+        witness.witness_once()
+        witness.sign_if_due(force=True)
+        self._fill(store, 5)
+        result = self._audit(store, witness_dir)
+        assert (result.ok, result.checked, result.witnessed, result.unwitnessed) == (True, 15, 10, 5)
+        assert "not witnessed yet" in result.warning
+
+    @pytest.mark.parametrize("removed", [1, 3])
+    def test_when_the_newest_records_are_removed_then_verify_against_the_witness_names_the_first(
+            self, store, witness_dir, removed):
         self._three_appends(store)
-        checkpoint = sign_checkpoint(store, AUDIT_KEY)
-        key = AUDIT_KEY
-        if forgery == "wrong key":
-            key = b"another key"
-        elif forgery == "forged signature":
-            checkpoint = dict(checkpoint, signature="0" * 64)
-        else:
-            checkpoint = dict(checkpoint, position=3)
-        result = verify_checkpoint(store, checkpoint, key)
-        assert result.ok is False
-        assert "signature" in result.problem
+        witness = self._witness(store, witness_dir)
+        witness.witness_once()
+        witness.sign_if_due(force=True)
+        for position in range(6, 6 - removed, -1):
+            self.delete(store, position)
+        assert verify_store(store).ok  # a shorter chain is still a chain
+        result = self._audit(store, witness_dir)
+        assert (result.ok, result.first_bad_position) == (False, 7 - removed)
+        assert "removed" in result.problem
+
+    def test_the_witness_never_witnesses_a_damaged_record_and_goes_on_once_it_is_mended(self, store, witness_dir):
+        self._three_appends(store)
+        (original,) = store.read_raw(after=3, until=4)
+        self.tamper(store, 4, "data", '{"item":"b-1 forged"}')
+        witness = self._witness(store, witness_dir)
+        assert witness.witness_once() == 3
+        assert (witness.size, witness.damaged_at) == (3, 4)
+        assert witness.witness_once() == 0
+        self.tamper(store, 4, "data", original.data.decode())
+        assert witness.witness_once() == 3
+        assert (witness.size, witness.damaged_at) == (6, None)
+
+    def test_the_witness_resumes_where_it_stopped_and_its_heads_stay_consistent(self, store, witness_dir):
+        self._fill(store, 20)
+        first = self._witness(store, witness_dir, sign_every=7)
+        first.witness_once()
+        first.sign_if_due()
+        first.close()
+        self._fill(store, 10)
+        second = self._witness(store, witness_dir, sign_every=7)
+        assert (second.size, second.signed) == (20, 20)
+        second.witness_once()
+        second.sign_if_due()
+        heads, entries = read_witness(witness_dir.directory)
+        assert [h["size"] for h in heads] == [20, 30]
+        assert [p for p, _ in entries] == list(range(1, 31))
+        assert self._audit(store, witness_dir).ok
 
     # -- closing and reopening -------------------------------------------------------------
     def test_given_a_closed_store_when_reopened_then_everything_is_kept_and_the_chain_continues(self, store):

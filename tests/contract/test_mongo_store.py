@@ -8,13 +8,14 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import mongomock
+import orjson
 import pymongo
 import pytest
 from pymongo.errors import AutoReconnect
 
 from services.eventstore import open_store
 from services.eventstore.chain import verify_store
-from services.eventstore.errors import ConcurrencyError, StoreConfigError, StoreUnavailable
+from services.eventstore.errors import ConcurrencyError, DamagedRecord, StoreConfigError, StoreUnavailable
 from services.eventstore.mongo import MongoEventStore
 from tests.contract.store_contract import StoreContract, item, items, positions
 
@@ -38,6 +39,8 @@ class MongoHooks:
     per_append_fields = ("stream_id", "recorded_at")
 
     def tamper(self, store, position, field, value):
+        if field in ("data", "metadata") and isinstance(value, dict):
+            value = orjson.dumps(value).decode()  # stored as JSON text, as the store writes it
         commits = store.database["commits"]
         doc = commit_of(store.database, position)
         if field in self.per_append_fields:
@@ -119,7 +122,17 @@ class TestMongoLayout:
         assert doc["recorded_at"] == result.events[0].recorded_at
         assert [record["position"] for record in doc["events"]] == [2, 3, 4]
         assert [record["hash"] for record in doc["events"]] == [event.hash for event in result.events]
-        assert doc["events"][0]["data"] == {"item": "item-0"}
+        assert doc["events"][0]["data"] == '{"item":"item-0"}'  # the JSON text the hash covers
+
+    def test_data_stored_as_a_sub_document_is_damage_at_its_position(self, store):
+        # how commits written before data was stored as JSON text look, or a forger's edit
+        store.append("a", items(3), 0)
+        store.database["commits"].update_one({"_id": 1}, {"$set": {"events.1.data": {"item": "item-1"}}})
+        result = verify_store(store)
+        assert (result.ok, result.first_bad_position, result.problem) == (False, 2, "data is not stored as JSON text")
+        with pytest.raises(DamagedRecord) as raised:
+            list(store.read_all())
+        assert raised.value.position == 2
 
     def test_the_conflicts_are_guarded_by_unique_indexes(self, store):
         indexes = {tuple(spec["key"]): spec for spec in store.database["commits"].index_information().values()}

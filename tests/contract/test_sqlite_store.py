@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from services.eventstore import open_store
+from services.eventstore.chain import verify_store
 from services.eventstore.errors import StoreConfigError, StoreUnavailable
 from services.eventstore.sqlite import SQLiteEventStore
 from tests.contract.store_contract import StoreContract, items
@@ -66,3 +67,18 @@ class TestSQLiteOpening:
         blocker.write_text("not a directory")
         with pytest.raises(StoreUnavailable):
             SQLiteEventStore(str(blocker / "events.db"))
+
+
+class TestSQLiteDamage:
+    """Damage only SQLite can hold: text that is not UTF-8."""
+
+    def test_text_that_is_not_utf8_is_damage_at_its_position_not_a_crash(self, tmp_path):
+        path = str(tmp_path / "events.db")
+        with SQLiteEventStore(path) as store:
+            store.append("a", items(3), 0)
+            with contextlib.closing(sqlite3.connect(path)) as connection:
+                connection.execute("UPDATE events SET stream_id = CAST(x'61ff' AS TEXT) WHERE position = 2")
+                connection.commit()
+            result = verify_store(store)
+            assert (result.ok, result.first_bad_position) == (False, 2)
+            assert [record.position for record in store.read_raw()] == [1, 2, 3]
