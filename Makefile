@@ -2,34 +2,42 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+# one stamp per set of pins: `make run` installs the runtime pins only,
+# `make test` (and the developer tools) the test pins over them
+RUN_STAMP  := $(VENV)/.installed-run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test venv contracts bench clean
+.PHONY: run test venv test-venv contracts bench clean
 
-venv: $(STAMP)
+venv: $(RUN_STAMP)
+test-venv: $(TEST_STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(RUN_STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
-	@rm -f $(VENV)/.installed-*; touch $@
+	@rm -f $(VENV)/.installed-run-*; touch $@
+
+$(TEST_STAMP): $(RUN_STAMP) requirements-test.lock
+	$(BIN)/pip install -q -r requirements.lock -r requirements-test.lock
+	@rm -f $(VENV)/.installed-test-*; touch $@
 
 ## make run: the whole system on the embedded SQLite store under var/
-run: $(STAMP)
+run: $(RUN_STAMP)
 	@bash deploy/ensure_rabbitmq.sh
 	@$(BIN)/python deploy/run_local.py
 
 ## make test: everything the tests need, then every test
-test: $(STAMP)
+test: $(TEST_STAMP)
 	@bash deploy/ensure_rabbitmq.sh --management
 	$(BIN)/python -m pytest
 
 ## regenerate contracts/schemas and docs/events.md after changing a contract
-contracts: $(STAMP)
+contracts: $(TEST_STAMP)
 	$(BIN)/python -m contracts.jsonschema
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/store.py
 
 clean:

@@ -14,17 +14,265 @@ class attributes::
 Events in the store are never rewritten. When a contract changes, raise its
 ``schema_version`` and register an upcaster from the old version; readers get
 the current shape (see :meth:`Registry.upcast`).
+
+Input that cannot poison the log. Every contract refuses, before anything is
+stored: unknown fields; in every string value and key, NUL and the other
+control characters (tab, newline and carriage return only in fields declared
+``multiline``), lone surrogates and bidi controls; a boolean that is not a
+JSON boolean, an integer that is not a JSON integer; a time or date outside
+2000-01-01 .. 2100-01-01 and, in a request, one in the future (beyond a
+five-minute tolerance). The registry refuses a contract that uses a lax
+marshmallow field (``fields.Boolean``, ``fields.Integer``, ``fields.DateTime``
+...) instead of the strict ones here. Stored events are read leniently: a
+record already in the log is a fact, and must replay whatever rules came later.
+
+Times are stored in UTC: every :class:`MomentField` dumps UTC, except inside
+:func:`presenting`, which the RPC layer wraps around a reply so that a person
+reads the time in the site's time zone.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import datetime as dt
+import re
 from typing import Callable
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
 from services.eventstore.errors import InvalidEvent
 
 PERSONAL = "personal"
 SECRET = "secret"
+MULTILINE = "multiline"
+
+UTC = dt.timezone.utc
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+
+# NUL and the other C0 controls but tab, LF and CR; DEL and the C1 controls;
+# lone surrogates; the bidi embedding, override, isolate and mark characters
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                        r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\n\r]")
+_UNSAFE_IN_NAME = re.compile(_FORBIDDEN.pattern[:-1] + _LINE_BREAK.pattern[1:])  # one class: either
+NAME_LIMIT = 64
+MAX_PROBLEMS = 20
+
+
+def safe_name(name, limit: int = NAME_LIMIT) -> str:
+    """A client-supplied name (a field name, a path) fit to echo in an error:
+    at most ``limit`` characters and "…", every control, surrogate or bidi
+    character written as ``\\uXXXX``."""
+    text = name if isinstance(name, str) else repr(name)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return _UNSAFE_IN_NAME.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _refusal(char: str) -> str:
+    return f"must not contain U+{ord(char):04X} (control, surrogate or bidi character)"
+
+
+def _strings(data) -> tuple[str, str]:
+    """Every string value in ``data`` joined, and every key joined: one regex
+    search each tells the common case (nothing to refuse) cheaply."""
+    keys, texts, pending = [], [], [data]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is str:
+            texts.append(value)
+        elif kind is dict or isinstance(value, dict):
+            keys.extend(value)
+            pending.extend(value.values())
+        elif kind is list or isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, str):
+            texts.append(value)
+    try:
+        return "".join(texts), "".join(keys)
+    except TypeError:  # a key that is no string (not from JSON)
+        return "".join(texts), "".join(map(str, keys))
+
+
+def unsafe_text(data) -> dict[str, list[str]]:
+    """Every string value or key in ``data`` (dicts and lists, however deep)
+    holding a forbidden character: dotted path -> messages, at most
+    :data:`MAX_PROBLEMS`. Paths are as sent: whoever echoes one makes it safe
+    with :func:`safe_name` (``services.chassis.errors`` does)."""
+    texts, keys = _strings(data)
+    if not _FORBIDDEN.search(texts) and not _UNSAFE_IN_NAME.search(keys):
+        return {}
+    problems: dict[str, list[str]] = {}
+    stack = [("", data)]
+    while stack and len(problems) < MAX_PROBLEMS:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            found = _FORBIDDEN.search(value)
+            if found:
+                problems[path or "_schema"] = [_refusal(found.group())]
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                name = key if isinstance(key, str) else str(key)
+                bad = _UNSAFE_IN_NAME.search(name)
+                child = f"{path}.{name}" if path else name
+                if bad:
+                    problems[child] = [f"field name {_refusal(bad.group())}"]
+                else:
+                    stack.append((child, item))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((f"{path}.{index}" if path else str(index), item)
+                         for index, item in reversed(list(enumerate(value))))
+    return problems
+
+
+ONE_LINE = "must be one line (no tab or line break)"
+
+
+def _line_breaks(field: fields.Field, value, path: str, problems: dict) -> None:
+    """Line breaks in ``value`` where ``field`` (or a List, Tuple or Dict
+    inside it) is a one-line string; a Nested schema checks its own."""
+    if isinstance(field, fields.String):
+        if isinstance(value, str) and not field.metadata.get(MULTILINE) and _LINE_BREAK.search(value):
+            problems[path] = [ONE_LINE]
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            _line_breaks(field.inner, item, f"{path}.{index}", problems)
+    elif isinstance(field, fields.Tuple) and isinstance(value, (list, tuple)):
+        for index, (inner, item) in enumerate(zip(field.tuple_fields, value)):
+            _line_breaks(inner, item, f"{path}.{index}", problems)
+    elif isinstance(field, fields.Dict) and isinstance(value, dict) and field.value_field is not None:
+        for key, item in value.items():
+            _line_breaks(field.value_field, item, f"{path}.{key}", problems)
+
+
+_presentation_zone: contextvars.ContextVar[dt.tzinfo | None] = contextvars.ContextVar("presentation_zone",
+                                                                                       default=None)
+
+
+@contextlib.contextmanager
+def presenting(zone: dt.tzinfo | None):
+    """Within this block every :class:`MomentField` dumps in ``zone`` (a
+    reply a person reads); outside it, in UTC (what is stored)."""
+    token = _presentation_zone.set(zone)
+    try:
+        yield
+    finally:
+        _presentation_zone.reset(token)
+
+
+def _reading_stored(field: fields.Field) -> bool:
+    return getattr(field.root, "reading_stored", False)
+
+
+def _in_event(field: fields.Field) -> bool:
+    return isinstance(field.root, EventSchema)
+
+
+class MomentField(fields.AwareDateTime):
+    """A timezone-aware ISO-8601 time, e.g. ``2026-05-01T08:30:00+08:00``,
+    from 2000-01-01 to 2100-01-01; in a request also not in the future (more
+    than five minutes). Dumped in UTC, or in the zone of :func:`presenting`."""
+
+    default_error_messages = {"range": "must be between 2000-01-01 and 2100-01-01",
+                              "future": "must not be in the future"}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            moment = super()._deserialize(value, attr, data, **kwargs)
+        except (OverflowError, ValueError):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        if _reading_stored(self):
+            return moment
+        if not EARLIEST <= moment < LATEST:
+            raise self.make_error("range")
+        if not _in_event(self) and moment > dt.datetime.now(UTC) + FUTURE_TOLERANCE:
+            raise self.make_error("future")
+        return moment
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        try:
+            value = value.astimezone(_presentation_zone.get() or UTC)
+        except (OverflowError, ValueError):
+            pass  # at the very edge of the calendar: as it is
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class DayField(fields.Date):
+    """An ISO-8601 date from 2000-01-01 to 2100-01-01; in a request not after
+    tomorrow (UTC: "today" somewhere on earth)."""
+
+    default_error_messages = {"range": "must be between 2000-01-01 and 2100-01-01",
+                              "future": "must not be in the future"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            day = super()._deserialize(value, attr, data, **kwargs)
+        except (OverflowError, ValueError):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        if _reading_stored(self):
+            return day
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise self.make_error("range")
+        if not _in_event(self) and day > dt.datetime.now(UTC).date() + dt.timedelta(days=1):
+            raise self.make_error("future")
+        return day
+
+
+class MonthField(fields.String):
+    """A month ``YYYY-MM`` from 2000-01 to 2099-12; in a request not after
+    next month."""
+
+    default_error_messages = {"month": "must be a month YYYY-MM from 2000-01 to 2099-12",
+                              "future": "must not be in the future"}
+    PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": self.PATTERN, **kwargs.pop("metadata", {})}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _reading_stored(self):
+            return text
+        if not re.fullmatch(self.PATTERN, text):
+            raise self.make_error("month")
+        today = dt.datetime.now(UTC).date()
+        next_month = (today.year + today.month // 12, today.month % 12 + 1)
+        if not _in_event(self) and (int(text[:4]), int(text[5:7])) > next_month:
+            raise self.make_error("future")
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """``true`` or ``false``, nothing else (not ``"yes"``, ``1`` or ``"true"``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer (not ``1.5``, ``"10"`` or ``true``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+
+def _inner_fields(field: fields.Field):
+    """``field`` and the fields inside a List, Tuple or Dict."""
+    yield field
+    for inner in (getattr(field, "inner", None), getattr(field, "key_field", None),
+                  getattr(field, "value_field", None), *(getattr(field, "tuple_fields", None) or ())):
+        if inner is not None:
+            yield from _inner_fields(inner)
 
 
 def Personal(**kwargs) -> fields.String:
@@ -41,10 +289,38 @@ def Secret(**kwargs) -> fields.String:
 
 
 class ContractSchema(Schema):
-    """Base of every contract: unknown fields are errors, not silently dropped."""
+    """Base of every contract: unknown fields are errors, not silently dropped;
+    no string value or key may hold a control, surrogate or bidi character;
+    a string field is one line unless its metadata says ``multiline``.
+
+    ``reading_stored=True`` makes a schema that reads records already in the
+    log: none of these checks (nor the time bounds) apply to it."""
 
     class Meta:
         unknown = RAISE
+
+    def __init__(self, *args, reading_stored: bool = False, **kwargs):
+        self.reading_stored = reading_stored
+        super().__init__(*args, **kwargs)
+
+    @pre_load
+    def _refuse_unsafe_text(self, data, **kwargs):
+        if self.reading_stored:
+            return data
+        texts, keys = _strings(data)
+        if not _UNSAFE_IN_NAME.search(texts) and not _UNSAFE_IN_NAME.search(keys):
+            return data  # the common case: two searches
+        problems = {}
+        if _FORBIDDEN.search(texts) or _UNSAFE_IN_NAME.search(keys):
+            problems = unsafe_text(data)
+        elif isinstance(data, dict):
+            for name, field in self.load_fields.items():
+                key = field.data_key or name
+                if key in data:
+                    _line_breaks(field, data[key], key, problems)
+        if problems:
+            raise ValidationError(problems)
+        return data
 
 
 class EventSchema(ContractSchema):
@@ -77,6 +353,41 @@ def secret_fields(schema: Schema) -> set[str]:
     return {field.data_key or name for name, field in schema.fields.items() if field.metadata.get(SECRET)}
 
 
+_STRICT = ((fields.Boolean, StrictBoolean, "contracts.common.Boolean"),
+           (fields.Number, StrictInteger, "contracts.common.Integer"),
+           (fields.Date, DayField, "contracts.common.Day"),
+           (fields.DateTime, MomentField, "contracts.common.Moment"),
+           (fields.TimeDelta, (), "a strict field of contracts.base"),
+           (fields.Time, (), "a strict field of contracts.base"))
+
+
+def lax_fields(schema: Schema, prefix: str = "", seen: frozenset = frozenset()) -> dict[str, str]:
+    """Fields (dotted names, nested schemas included) of a marshmallow type
+    that accepts more than JSON says, each with the strict one to use."""
+    found = {}
+    for name, field in schema.fields.items():
+        key = f"{prefix}{field.data_key or name}"
+        for inner in _inner_fields(field):
+            for lax, strict, instead in _STRICT:
+                if isinstance(inner, lax):
+                    if not (strict and isinstance(inner, strict)):
+                        found[key] = f"{type(inner).__name__}: use {instead}"
+                    break
+            nested = inner.schema if isinstance(inner, fields.Nested) else None
+            if nested is not None and type(nested) not in seen:
+                found |= lax_fields(nested, key + ".", seen | {type(nested)})
+    return found
+
+
+def _refuse_lax(schema_cls: type[Schema]) -> None:
+    lax = lax_fields(schema_cls())
+    if lax:
+        raise TypeError(f"{schema_cls.__name__} has lax fields: "
+                        + "; ".join(f"{name} is {why}" for name, why in sorted(lax.items())))
+
+
+
+
 class RpcContract:
     """The request and reply schemas of one RPC method and the roles that may
     call it (``contracts.roles``; ``OPEN`` needs no login). A principal that
@@ -102,6 +413,7 @@ class Registry:
     def __init__(self):
         self.events: dict[str, type[EventSchema]] = {}
         self._schemas: dict[str, EventSchema] = {}
+        self._readers: dict[str, EventSchema] = {}  # lenient: for records already stored (no Nested in events)
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self.rpcs: dict[tuple[str, str], RpcContract] = {}
 
@@ -113,8 +425,10 @@ class Registry:
             raise TypeError(f"{schema_cls.__name__} needs event_type and source")
         if name in self.events:
             raise TypeError(f"event type {name!r} is registered twice")
+        _refuse_lax(schema_cls)
         self.events[name] = schema_cls
         self._schemas[name] = schema_cls()
+        self._readers[name] = schema_cls(reading_stored=True)
         return schema_cls
 
     def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -131,6 +445,8 @@ class Registry:
         unknown = set(roles) - ALL
         if unknown:
             raise TypeError(f"{service}.{method}: unknown roles {sorted(unknown)}")
+        _refuse_lax(request)
+        _refuse_lax(reply)
         if (service, method) in self.rpcs:
             raise TypeError(f"RPC {service}.{method} is registered twice")
         contract = RpcContract(service, method, request, reply, description, roles=roles,
@@ -178,9 +494,11 @@ class Registry:
         return schema_version, data
 
     def load(self, event_type: str, schema_version: int, data: dict) -> dict:
-        """Stored data -> Python values of the current version."""
+        """Stored data -> Python values of the current version. Read as stored:
+        rules added since the record was appended do not refuse it."""
         _, data = self.upcast(event_type, schema_version, data)
-        return self.schema(event_type).load(data)
+        self.schema(event_type)  # InvalidEvent for an unknown type
+        return self._readers[event_type].load(data)
 
     def dump(self, event_type: str, values: dict) -> dict:
         """Python values -> plain JSON data for the store."""
@@ -192,5 +510,6 @@ class Registry:
 
 registry = Registry()
 
-__all__ = ["ContractSchema", "EventSchema", "Personal", "Registry", "RpcContract", "Secret", "ValidationError",
-           "registry", "personal_fields", "secret_fields"]
+__all__ = ["ContractSchema", "DayField", "EventSchema", "MomentField", "MonthField", "Personal", "Registry",
+           "RpcContract", "Secret", "StrictBoolean", "StrictInteger", "ValidationError", "lax_fields",
+           "personal_fields", "presenting", "registry", "safe_name", "secret_fields", "unsafe_text"]

@@ -3,7 +3,7 @@ from marshmallow import fields, validate
 
 from contracts import roles
 from contracts.base import ContractSchema, EventSchema, Personal, registry
-from contracts.common import AppendReply, CommandFields, Desk, Id, Moment
+from contracts.common import AppendReply, CommandFields, Day, Desk, Id, Integer, Moment
 
 SERVICE = "duty_log"
 
@@ -16,7 +16,7 @@ class ClerkSignedIn(EventSchema):
     description = "A desk clerk signed in (签到) for a duty day, before the shift."
 
     desk = Desk()
-    shift_date = fields.Date(required=True)
+    shift_date = Day(required=True)
     clerk_id = Id()
     clerk_name = Personal(required=True, validate=validate.Length(min=1, max=40))
     signed_in_at = Moment(required=True)
@@ -25,32 +25,32 @@ class ClerkSignedIn(EventSchema):
 class SignInRequest(CommandFields):
     """The clerk signs in for themselves: who comes from the principal."""
     desk = Desk(required=False, load_default=None, metadata={"description": "defaults to the principal's desk"})
-    shift_date = fields.Date(load_default=None, metadata={"description": "defaults to today at the desk"})
+    shift_date = Day(load_default=None, metadata={"description": "defaults to today at the desk"})
     at = Moment(load_default=None, metadata={"description": "when the clerk signed in; defaults to now"})
 
 
 class SignInReply(AppendReply):
     signed_in_at = Moment(required=True)
-    shift_date = fields.Date(required=True)
+    shift_date = Day(required=True)
 
 
 class SignInSheetRequest(ContractSchema):
     desk = Desk()
-    shift_date = fields.Date(required=True)
+    shift_date = Day(required=True)
 
 
 class SignInSheetRow(ContractSchema):
     clerk_id = fields.String(required=True)
     clerk_name = Personal(required=True)
     signed_in_at = Moment(required=True)
-    position = fields.Integer(required=True, metadata={"description": "the event this row comes from"})
+    position = Integer(required=True, metadata={"description": "the event this row comes from"})
 
 
 class SignInSheet(ContractSchema):
     desk = fields.String(required=True)
-    shift_date = fields.Date(required=True)
+    shift_date = Day(required=True)
     rows = fields.List(fields.Nested(SignInSheetRow), required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 SIGN_IN = registry.rpc(SERVICE, "sign_in", SignInRequest, SignInReply,

@@ -38,7 +38,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from apispec.ext.marshmallow.common import resolve_schema_cls
 
 import contracts
-from contracts.base import PERSONAL, Registry
+from contracts.base import MULTILINE, PERSONAL, Registry
 from contracts.envelope import EventEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,7 @@ class ContractConverter(OpenAPIConverter):
     def init_attribute_functions(self):
         super().init_attribute_functions()
         self.add_attribute_function(personal2property)
+        self.add_attribute_function(multiline2property)
 
     def field2choices(self, field, **kwargs):
         result = super().field2choices(field, **kwargs)
@@ -87,6 +88,10 @@ class ContractConverter(OpenAPIConverter):
 
 def personal2property(self, field, **_kwargs) -> dict:
     return {"x-personal": True} if field.metadata.get(PERSONAL) else {}
+
+
+def multiline2property(self, field, **_kwargs) -> dict:
+    return {"x-multiline": True} if field.metadata.get(MULTILINE) else {}
 
 
 class ContractPlugin(MarshmallowPlugin):
@@ -286,6 +291,14 @@ def catalogue(registry: Registry, files: dict[str, dict]) -> str:
         "Every event and RPC contract, per service. JSON Schema (2020-12) for each is in",
         "`contracts/schemas/`. Unknown fields are refused everywhere. Fields marked personal",
         "(names, phones, ID numbers) never appear in logs.",
+        "",
+        "What every contract refuses besides (`contracts/base.py`): in any string or field",
+        "name, NUL and other control characters (tab and line breaks only in fields marked",
+        "`x-multiline`), lone surrogates and bidi controls; a boolean that is not `true` or",
+        "`false`; an integer that is not a JSON integer (`1.5`, `\"10\"`); a time or date before",
+        "2000-01-01 or from 2100-01-01 on and, in a request, one in the future (times: more",
+        "than five minutes; dates: after tomorrow; months: after next month). Times are",
+        "stored in UTC and shown in replies in the site's time zone (`TIMEZONE`).",
         "",
     ]
     for service in services:

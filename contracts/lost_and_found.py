@@ -9,7 +9,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts import roles
 from contracts.base import PERSONAL, ContractSchema, EventSchema, Personal, registry
-from contracts.common import AppendReply, CommandFields, Desk, Id, Moment
+from contracts.common import (AppendReply, Boolean, CommandFields, Day, Desk, Id, Integer, Moment, Month,
+                              Multiline)
 
 SERVICE = "lost_and_found"
 
@@ -30,11 +31,13 @@ VERIFYING = frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN})
 
 
 def Text(max_length=DESCRIPTION_MAX, **kwargs):
-    return fields.String(validate=validate.Length(min=1, max=max_length), **{"required": True, **kwargs})
+    """A description: may span lines."""
+    return Multiline(validate=validate.Length(min=1, max=max_length), **{"required": True, **kwargs})
 
 
 def Short(**kwargs):
-    return Text(80, **kwargs)
+    """One line of at most 80 characters (a name, a place)."""
+    return fields.String(validate=validate.Length(min=1, max=80), **{"required": True, **kwargs})
 
 
 def Maybe(field_cls=fields.String, **kwargs):
@@ -95,13 +98,13 @@ class FoundItemTurnedIn(_Event):
     registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
     witness_id = Maybe(required=True)
     witness_name = Personal(required=True, allow_none=True)
-    owner_urgent = fields.Boolean(required=True)
+    owner_urgent = Boolean(required=True)
     storage_place = Short()
     hidden_features = HiddenPairs(required=True)
-    valuable = fields.Boolean(required=True)
-    retain_until = fields.Date(required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
     turned_in_at = Moment(required=True)
-    business_date = fields.Date(required=True)
+    business_date = Day(required=True)
 
 
 @registry.event
@@ -117,7 +120,7 @@ class FoundItemReceiptIssued(_Event):
     good_deed = fields.String(required=True, validate=validate.OneOf(("desk", "on_site")))
     issued_by = Id()
     issued_at = Moment(required=True)
-    business_date = fields.Date(required=True)
+    business_date = Day(required=True)
 
 
 @registry.event
@@ -141,7 +144,7 @@ class ClaimVerificationRecorded(_Event):
     claimant_description = Text()
     matched_features = fields.List(fields.String(), required=True,
                                    metadata={"description": "labels of hidden features, never their details"})
-    description_matched = fields.Boolean(required=True)
+    description_matched = Boolean(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     verified_by = Id()
     verified_by_role = fields.String(required=True, validate=validate.OneOf(VERIFIER_ROLES))
@@ -179,7 +182,7 @@ class OnSpotClaimFormFiled(_Event):
     claim_id = Id()
     received_by = Id()
     filed_at = Moment(required=True)
-    late = fields.Boolean(required=True)
+    late = Boolean(required=True)
 
 
 @registry.event
@@ -223,7 +226,7 @@ class LostItemReported(_Event):
     visitor_phone = Phone()
     received_by = Id()
     reported_at = Moment(required=True)
-    business_date = fields.Date(required=True)
+    business_date = Day(required=True)
 
 
 @registry.event
@@ -258,7 +261,7 @@ class VisitorContacted(_Event):
     task_id = Id()
     contacted_by = Id()
     outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
-    task_closed = fields.Boolean(required=True)
+    task_closed = Boolean(required=True)
     contacted_at = Moment(required=True)
 
 
@@ -268,7 +271,7 @@ class FinanceHandoverListDrawn(_Event):
     description = "The custodian drew the month's list of items confirmed unclaimed for finance."
 
     handover_id = Id()
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    month = Month(required=True)
     custodian_id = Id()
     item_ids = fields.List(fields.String(), required=True)
     drawn_at = Moment(required=True)
@@ -306,12 +309,16 @@ class HiddenFeature(ContractSchema):
 class Suggestion(ContractSchema):
     id = fields.String(required=True)
     kind = fields.String(required=True, metadata={"description": "item or report"})
-    score = fields.Integer(required=True)
+    score = Integer(required=True)
     reasons = fields.List(fields.String(), required=True)
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     place = fields.String(required=True)
     short_code = fields.String(allow_none=True)
+
+
+SUGGESTIONS_UNAVAILABLE = ("true when suggestions could not be computed after the events were stored "
+                           "(the command is stored all the same; ask suggest_matches later)")
 
 
 class _TurnInFields(CommandFields):
@@ -352,7 +359,7 @@ class TurnInOnSiteRequest(_TurnInFields):
     registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
     witness_id = Maybe(validate=validate.Length(min=1, max=80))
     witness_name = Maybe(Name)
-    owner_urgent = fields.Boolean(load_default=False,
+    owner_urgent = Boolean(load_default=False,
                                   metadata={"description": "no clerk can come and the owner urgently asks"})
 
 
@@ -360,11 +367,12 @@ class TurnInReply(AppendReply):
     item_id = fields.String(required=True)
     short_code = fields.String(required=True)
     form = fields.String(required=True)
-    valuable = fields.Boolean(required=True)
-    retain_until = fields.Date(required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
     receipt_no = fields.String(allow_none=True)
     qr_payload = fields.String(allow_none=True)
     suggestions = fields.List(fields.Nested(Suggestion), required=True)
+    suggestions_unavailable = Boolean(required=True, metadata={"description": SUGGESTIONS_UNAVAILABLE})
 
 
 class ReportLostItemRequest(CommandFields):
@@ -386,12 +394,13 @@ class ReportLostItemRequest(CommandFields):
 class ReportLostItemReply(AppendReply):
     report_id = fields.String(required=True)
     suggestions = fields.List(fields.Nested(Suggestion), required=True)
+    suggestions_unavailable = Boolean(required=True, metadata={"description": SUGGESTIONS_UNAVAILABLE})
 
 
 class SuggestMatchesRequest(ContractSchema):
-    item_id = fields.String(load_default=None)
-    report_id = fields.String(load_default=None)
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    report_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    limit = Integer(load_default=10, validate=validate.Range(min=1, max=50))
 
     @validates_schema
     def one_subject(self, data, **kwargs):
@@ -403,7 +412,7 @@ class SuggestMatchesReply(ContractSchema):
     subject_id = fields.String(required=True)
     subject_kind = fields.String(required=True)
     suggestions = fields.List(fields.Nested(Suggestion), required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class ConfirmMatchRequest(CommandFields):
@@ -428,7 +437,7 @@ class RecordVisitorContactRequest(CommandFields):
 
 
 class RecordVisitorContactReply(AppendReply):
-    task_closed = fields.Boolean(required=True)
+    task_closed = Boolean(required=True)
 
 
 class RecordClaimVerificationRequest(CommandFields):
@@ -437,7 +446,7 @@ class RecordClaimVerificationRequest(CommandFields):
     verification_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
     claimant_description = Text()
     matched_features = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
-    description_matched = fields.Boolean(load_default=False)
+    description_matched = Boolean(load_default=False)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     verified_by = Id()
     verified_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
@@ -480,7 +489,7 @@ class FileOnSpotClaimFormRequest(CommandFields):
 
 
 class FileOnSpotClaimFormReply(AppendReply):
-    late = fields.Boolean(required=True)
+    late = Boolean(required=True)
 
 
 class HandToCustodianRequest(CommandFields):
@@ -494,8 +503,7 @@ class HandToCustodianRequest(CommandFields):
 
 class HandOverToFinanceRequest(CommandFields):
     handover_id = Id()
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                   error="must be YYYY-MM"))
+    month = Month(required=True)
     custodian_id = Id()
     item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
                            validate=validate.Length(min=1, max=500),
@@ -505,8 +513,8 @@ class HandOverToFinanceRequest(CommandFields):
 
 class HandoverStep(ContractSchema):
     stream_id = fields.String(required=True)
-    positions = fields.List(fields.Integer(), required=True)
-    duplicate = fields.Boolean(required=True)
+    positions = fields.List(Integer(), required=True)
+    duplicate = Boolean(required=True)
     refused = fields.String(allow_none=True)
 
 
@@ -547,8 +555,8 @@ class ItemView(ContractSchema):
     found_place = fields.String(required=True)
     found_at = Moment(required=True)
     storage_place = fields.String(required=True)
-    valuable = fields.Boolean(required=True)
-    retain_until = fields.Date(required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
     status = fields.String(required=True)
     custodian_id = fields.String(allow_none=True)
     hidden_features = fields.List(fields.Nested(HiddenFeature), required=True,
@@ -556,7 +564,7 @@ class ItemView(ContractSchema):
     verifications = fields.List(fields.Nested(VerificationView), required=True)
     claim_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
-    version = fields.Integer(required=True)
+    version = Integer(required=True)
 
 
 class ClaimantViewRequest(ContractSchema):
@@ -570,7 +578,7 @@ class ClaimantView(ContractSchema):
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     found_place = fields.String(required=True)
-    found_on = fields.Date(required=True)
+    found_on = Day(required=True)
     desk = fields.String(required=True)
     status = fields.String(required=True)
     where = fields.String(required=True, metadata={"description": "where to ask for it"})
@@ -626,7 +634,7 @@ CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, Clai
 
 # -- forms RPCs (served by ``forms``) ------------------------------------------------------
 class Traced(ContractSchema):
-    positions = fields.List(fields.Integer(), required=True,
+    positions = fields.List(Integer(), required=True,
                             metadata={"description": "the events this row or part comes from"})
     event_ids = fields.List(fields.String(), required=True)
 
@@ -653,10 +661,10 @@ class RegistrationPart(Traced):
     registered_by_role = fields.String(required=True)
     witness_id = fields.String(allow_none=True)
     witness_name = Personal(allow_none=True)
-    owner_urgent = fields.Boolean(required=True)
+    owner_urgent = Boolean(required=True)
     storage_place = fields.String(required=True)
-    valuable = fields.Boolean(required=True)
-    hidden_features_recorded = fields.Integer(required=True, metadata={"description": "how many; never what"})
+    valuable = Boolean(required=True)
+    hidden_features_recorded = Integer(required=True, metadata={"description": "how many; never what"})
     turned_in_at = Moment(required=True)
     receipt_no = fields.String(allow_none=True)
 
@@ -673,7 +681,7 @@ class VerificationPart(Traced):
     verification_id = fields.String(required=True)
     claimant_description = fields.String(required=True)
     matched_features = fields.List(fields.String(), required=True)
-    description_matched = fields.Boolean(required=True)
+    description_matched = Boolean(required=True)
     decision = fields.String(required=True)
     verified_by = fields.String(required=True)
     verified_by_role = fields.String(required=True)
@@ -696,7 +704,7 @@ class ClaimPart(Traced):
     verification_id = fields.String(required=True)
     on_spot_form_due = Moment(allow_none=True)
     filed_at_desk = Moment(allow_none=True)
-    filed_late = fields.Boolean(allow_none=True)
+    filed_late = Boolean(allow_none=True)
 
 
 class FinancePart(Traced):
@@ -714,7 +722,7 @@ class FoundItemForm(ContractSchema):
     verifications = fields.List(fields.Nested(VerificationPart), required=True)
     claim = fields.Nested(ClaimPart, allow_none=True)
     finance = fields.Nested(FinancePart, allow_none=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class LostItemReportFormRequest(ContractSchema):
@@ -747,17 +755,16 @@ class LostItemReportForm(Traced):
     matched_item_id = fields.String(allow_none=True)
     matched_short_code = fields.String(allow_none=True)
     contact_task_id = fields.String(allow_none=True)
-    contact_task_open = fields.Boolean(required=True)
+    contact_task_open = Boolean(required=True)
     contacts = fields.List(fields.Nested(ContactRow), required=True)
     returned_at = Moment(allow_none=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class SummaryRequest(ContractSchema):
     """One day (``date``) or one month (``month``), optionally one staff member."""
-    date = fields.Date(load_default=None)
-    month = fields.String(load_default=None, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                                       error="must be YYYY-MM"))
+    date = Day(load_default=None)
+    month = Month(load_default=None)
     staff_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
 
     @validates_schema
@@ -767,7 +774,7 @@ class SummaryRequest(ContractSchema):
 
 
 class LostItemSummaryRow(Traced):
-    business_date = fields.Date(required=True)
+    business_date = Day(required=True)
     report_id = fields.String(required=True)
     desk = fields.String(required=True)
     item_name = fields.String(required=True)
@@ -786,12 +793,12 @@ class LostItemSummary(ContractSchema):
     period = fields.String(required=True)
     staff_id = fields.String(allow_none=True)
     rows = fields.List(fields.Nested(LostItemSummaryRow), required=True)
-    totals = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    as_of_position = fields.Integer(required=True)
+    totals = fields.Dict(keys=fields.String(), values=Integer(), required=True)
+    as_of_position = Integer(required=True)
 
 
 class GoodDeedRow(Traced):
-    business_date = fields.Date(required=True)
+    business_date = Day(required=True)
     staff_id = fields.String(required=True)
     staff_name = Personal(required=True)
     department = fields.String(allow_none=True)
@@ -801,7 +808,7 @@ class GoodDeedRow(Traced):
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     found_place = fields.String(required=True)
-    returned_to_owner = fields.Boolean(required=True)
+    returned_to_owner = Boolean(required=True)
 
 
 class GoodDeedsSummary(ContractSchema):
@@ -810,8 +817,8 @@ class GoodDeedsSummary(ContractSchema):
     period = fields.String(required=True)
     staff_id = fields.String(allow_none=True)
     rows = fields.List(fields.Nested(GoodDeedRow), required=True)
-    per_staff = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    as_of_position = fields.Integer(required=True)
+    per_staff = fields.Dict(keys=fields.String(), values=Integer(), required=True)
+    as_of_position = Integer(required=True)
 
 
 class FoundItemReceipt(Traced):
@@ -832,12 +839,12 @@ class FoundItemReceipt(Traced):
     good_deed = fields.String(required=True)
     issued_by = fields.String(required=True)
     issued_at = Moment(required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class ItemCardRequest(ContractSchema):
-    item_id = fields.String(load_default=None)
-    short_code = fields.String(load_default=None)
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    short_code = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
 
     @validates_schema
     def one_key(self, data, **kwargs):
@@ -855,12 +862,12 @@ class ItemInformationCard(Traced):
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     found_place = fields.String(required=True)
-    found_on = fields.Date(required=True)
+    found_on = Day(required=True)
     desk = fields.String(required=True)
     storage_place = fields.String(required=True)
     registered_by = fields.String(required=True)
     issued_at = Moment(required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class AsOfRequest(ContractSchema):
@@ -882,7 +889,7 @@ class AwaitingCustodyRow(Traced):
 class AwaitingCustody(ContractSchema):
     as_of = Moment(required=True)
     rows = fields.List(fields.Nested(AwaitingCustodyRow), required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class OnSpotClaimRow(Traced):
@@ -898,7 +905,7 @@ class OnSpotClaimRow(Traced):
 class OnSpotClaimsNotFiled(ContractSchema):
     as_of = Moment(required=True)
     rows = fields.List(fields.Nested(OnSpotClaimRow), required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 class HandoverRequest(ContractSchema):
@@ -910,7 +917,7 @@ class HandoverLineRow(Traced):
     short_code = fields.String(allow_none=True)
     item_name = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
-    turned_in_on = fields.Date(allow_none=True)
+    turned_in_on = Day(allow_none=True)
     state = fields.String(required=True, metadata={"description": "listed, handed_over or withdrawn"})
 
 
@@ -924,7 +931,7 @@ class FinanceHandoverList(Traced):
     signed_by = fields.String(allow_none=True)
     signer_name = Personal(allow_none=True)
     signed_at = Moment(allow_none=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 FOUND_ITEM_FORM = registry.rpc("forms", "found_item_form", FoundItemFormRequest, FoundItemForm,

@@ -1,9 +1,18 @@
 """`make run`: every service, the relay (and what else exists) as separate
 processes on this machine, on the embedded SQLite store under var/.
 
-Prints what runs and where, waits until each service answers its health RPC,
-and stops everything cleanly on Ctrl-C (SIGTERM, then SIGKILL after 20 s).
-If any process dies, everything is stopped and the exit code says so.
+Prints what runs and where, waits until each process answers its health
+check, prints one ``ready: ...`` line, and stops everything cleanly on
+Ctrl-C, SIGTERM or SIGHUP (SIGTERM to each, SIGKILL after 20 s or at a
+second Ctrl-C). If any process dies, everything is stopped and the exit code
+is 1.
+
+Stopping never depends on stdout: ``make run | tee run.log`` loses its
+reader at Ctrl-C, so every print here may fail and is then dropped.
+
+The environment decides where (so a test runs beside a user's ``make run``):
+``VSC_VAR_DIR`` (default ``var/``: logs in ``<var>/log/<name>.log``),
+``EVENT_STORE_URI`` (default ``sqlite:///<var>/events.db``), ``AMQP_URI``.
 """
 from __future__ import annotations
 
@@ -16,21 +25,60 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 CONFIG = os.path.join("deploy", "config.yaml")
+HEALTH_TIMEOUT = 90  # seconds for every process to answer, after start
+STOP_TIMEOUT = 20    # seconds each process gets between SIGTERM and SIGKILL
 
 # nameko services, in start order; a module that does not exist yet is skipped
 SERVICES = ["duty_log", "lost_and_found", "forms", "gateway"]
 
+# The deprecation banners that eventlet (imported by nameko's CLI) and
+# pkg_resources print before any of our code runs. Only these two: a warning
+# of ours, or any other, still shows.
+QUIET_WARNINGS = "ignore::Warning:nameko.cli.commands,ignore:pkg_resources is deprecated:UserWarning"
 
-def _env() -> dict:
+
+class Console:
+    """Prints that never raise. A stream that fails once (its reader is
+    gone: EPIPE, a closed terminal) is pointed at /dev/null and left alone,
+    so neither a later print nor the interpreter's last flush raises."""
+
+    def __init__(self):
+        self.dead: set[int] = set()
+
+    def say(self, text: str = "", err: bool = False) -> None:
+        stream = sys.stderr if err else sys.stdout
+        if id(stream) in self.dead:
+            return
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except (OSError, ValueError):
+            self.dead.add(id(stream))
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+
+
+def var_dir() -> str:
+    return os.path.abspath(os.environ.get("VSC_VAR_DIR") or os.path.join(ROOT, "var"))
+
+
+def child_env(var: str) -> dict:
     env = dict(os.environ)
-    env.setdefault("EVENT_STORE_URI", "sqlite:///var/events.db")
+    default_var = os.path.join(ROOT, "var")
+    store = "var/events.db" if var == default_var else os.path.join(var, "events.db")
+    env.setdefault("EVENT_STORE_URI", f"sqlite:///{store}")
     env.setdefault("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [QUIET_WARNINGS, os.environ.get("PYTHONWARNINGS")]))
     return env
 
 
-def _processes() -> list[tuple[str, list[str]]]:
+def processes() -> list[tuple[str, list[str]]]:
     found = []
     for name in SERVICES:
         if os.path.exists(os.path.join(ROOT, "services", name, "service.py")):
@@ -41,89 +89,106 @@ def _processes() -> list[tuple[str, list[str]]]:
     return found
 
 
-def _healthy(name: str, env: dict) -> bool:
-    result = subprocess.run([sys.executable, os.path.join("deploy", "healthcheck.py"), name],
-                            cwd=ROOT, env=env, capture_output=True, timeout=20)
-    return result.returncode == 0
+def _die_with_parent():  # Linux: a child gets SIGTERM if the runner itself is killed
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 def main() -> int:
     os.chdir(ROOT)
-    os.makedirs(os.path.join("var", "log"), exist_ok=True)
-    env = _env()
+    console = Console()
+    var = var_dir()
+    os.makedirs(os.path.join(var, "log"), exist_ok=True)
+    env = child_env(var)
     children: dict[str, subprocess.Popen] = {}
     logs = {}
+    signals: list[int] = []
 
-    def stop_all(*_):
-        for name, proc in children.items():
+    def on_signal(signum, _frame):
+        signals.append(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    # a write to a closed pipe fails with EPIPE (Console drops it) instead of
+    # killing the runner before it has stopped its children
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+
+    def stop_all():
+        for proc in children.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 20
-        for proc in children.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        stopping_signals = len(signals)
+        while any(proc.poll() is None for proc in children.values()):
+            if time.monotonic() > deadline or len(signals) > max(stopping_signals, 1):
+                for proc in children.values():
+                    if proc.poll() is None:
+                        proc.kill()
+                for proc in children.values():
+                    proc.wait()
+                break
+            time.sleep(0.1)
         for handle in logs.values():
             handle.close()
 
-    interrupted = False
+    def dead():
+        return [name for name, proc in children.items() if proc.poll() is not None]
 
-    def on_signal(*_):
-        nonlocal interrupted
-        interrupted = True
+    try:
+        for name, command in processes():
+            logs[name] = open(os.path.join(var, "log", f"{name}.log"), "ab")
+            # own session: Ctrl-C in the terminal reaches only us, and we
+            # stop the children ourselves
+            children[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name],
+                                              stderr=subprocess.STDOUT, start_new_session=True,
+                                              preexec_fn=_die_with_parent)
+        console.say("Visitor Service Center is starting ...")
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+        waiting = [name for name in children if name != "witness"]  # it has no health check; it must stay up
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while waiting and not signals:
+            if dead():
+                console.say(f"stopped unexpectedly: {', '.join(dead())} (see {var}/log/<name>.log)", err=True)
+                return 1
+            if time.monotonic() > deadline:
+                console.say(f"no health answer from: {', '.join(waiting)} (see {var}/log/)", err=True)
+                return 1
+            probes = {name: subprocess.Popen([sys.executable, os.path.join("deploy", "healthcheck.py"), name],
+                                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL)
+                      for name in waiting}
+            waiting = [name for name, probe in probes.items() if probe.wait() != 0]
+            if waiting:
+                time.sleep(0.5)
 
-    for name, command in _processes():
-        logs[name] = open(os.path.join("var", "log", f"{name}.log"), "ab")
-        # own process group: Ctrl-C in the terminal reaches only us, and we
-        # stop the children in order
-        children[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name],
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+        if not signals:
+            console.say()
+            console.say(f"  event store   {env['EVENT_STORE_URI']}")
+            console.say(f"  RabbitMQ      {env['AMQP_URI'].split('@')[-1]}"
+                        " (management UI on http://localhost:15672 if enabled)")
+            for name, proc in children.items():
+                console.say(f"  {name:<14} pid {proc.pid:<7} log {os.path.join(var, 'log', name + '.log')}")
+            console.say()
+            if "gateway" in children:
+                console.say("ready: desk console on http://localhost:8000/ (Ctrl-C stops everything)")
+            else:
+                console.say(f"ready: {len(children)} processes healthy; no desk console yet, RPC with "
+                            f".venv/bin/nameko shell --config {CONFIG} (Ctrl-C stops everything)")
 
-    print("Visitor Service Center is starting ...", flush=True)
-    waiting = [name for name in children if name not in ("relay", "witness")]  # no health RPC
-    deadline = time.monotonic() + 60
-    while waiting and not interrupted and time.monotonic() < deadline:
-        waiting = [name for name in waiting if children[name].poll() is None and not _healthy(name, env)]
-        dead = [name for name, proc in children.items() if proc.poll() is not None]
-        if dead:
-            print(f"stopped unexpectedly: {', '.join(dead)} (see var/log/<name>.log)", file=sys.stderr)
-            stop_all()
-            return 1
-    if waiting and not interrupted:
-        print(f"no health answer from: {', '.join(waiting)} (see var/log/)", file=sys.stderr)
+        while not signals:
+            if dead():
+                console.say(f"stopped unexpectedly: {', '.join(dead())} (see {var}/log/<name>.log); "
+                            "stopping the rest", err=True)
+                return 1
+            time.sleep(0.5)
+        console.say("\nstopping ...")
+        return 0
+    finally:
         stop_all()
-        return 1
-
-    if not interrupted:
-        print()
-        print(f"  event store   {env['EVENT_STORE_URI']}")
-        print(f"  RabbitMQ      {env['AMQP_URI'].split('@')[-1]} (management UI on http://localhost:15672 if enabled)")
-        for name, proc in children.items():
-            print(f"  {name:<13} pid {proc.pid:<7} log var/log/{name}.log")
-        if "gateway" in children:
-            print("\n  desk console  http://localhost:8000/")
-        else:
-            print("\n  desk console  not built yet (gateway issue); use RPC, e.g.")
-            print("                .venv/bin/nameko shell --config deploy/config.yaml")
-            print("                >>> n.rpc.duty_log.health()")
-        print("\nCtrl-C stops everything.", flush=True)
-
-    while not interrupted:
-        dead = [name for name, proc in children.items() if proc.poll() is not None]
-        if dead:
-            print(f"stopped unexpectedly: {', '.join(dead)} (see var/log/<name>.log); stopping the rest",
-                  file=sys.stderr)
-            stop_all()
-            return 1
-        time.sleep(0.5)
-    print("\nstopping ...", flush=True)
-    stop_all()
-    print("stopped.")
-    return 0
+        console.say("stopped.")
 
 
 if __name__ == "__main__":

@@ -39,9 +39,10 @@ def principal_keys(tmp_path_factory):
 def service_config(rabbit_config, event_store_uri, principal_keys):
     """nameko config on the test's own RabbitMQ vhost and a fresh store. (structlog is configured
     once per process, by whichever test starts a service first: keep LOG_LEVEL the same.)
+    Tests give business times on fixed days of 2026, so the window of past business times is wide.
     Passwords are hashed with argon2's cheapest profile: only tests may do that."""
     return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai",
-                PASSWORD_HASH_PROFILE="CHEAPEST", **principal_keys)
+                BUSINESS_TIME_MAX_AGE_DAYS=36600, PASSWORD_HASH_PROFILE="CHEAPEST", **principal_keys)
 
 
 @pytest.fixture

@@ -3,9 +3,14 @@ calls a plain factory, so tests can build the same objects without nameko."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 import time
 
+from marshmallow import fields
 from nameko.extensions import DependencyProvider
+from nameko.events import EventHandler
+from nameko.timer import Timer
 
 import contracts
 from services.chassis import logging as vsc_logging
@@ -105,9 +110,63 @@ class Clock(DependencyProvider):
         return lambda: dt.datetime.now(dt.timezone.utc)
 
 
+@functools.cache
+def _declared_names(service: str, method: str) -> frozenset[str]:
+    """Every field name the request schema of ``service.method`` declares
+    (nested schemas too): the names a log line may repeat."""
+    contract = contracts.registry.rpcs.get((service, method))
+    names: set[str] = set()
+
+    def walk(schema):
+        for name, field in schema.fields.items():
+            names.add(field.data_key or name)
+            inner = getattr(field, "inner", None)
+            nested = field.schema if isinstance(field, fields.Nested) else None
+            if isinstance(inner, fields.Nested):
+                nested = inner.schema
+            if nested is not None:
+                walk(nested)
+
+    if contract is not None:
+        walk(contract.request())
+    return frozenset(names | {"_schema"})
+
+
+_PATH_PARTS = re.compile(r"[.\[\]]+")
+
+
+def loggable_fields(service: str, method: str, names) -> tuple[list[str], int]:
+    """The reported field paths that consist of declared names and list
+    indexes only, and the number of the others: a client's own field name
+    (which may be 100 KB long or hold personal data) is never logged."""
+    declared = _declared_names(service, method)
+    safe, other = [], 0
+    for name in names:
+        parts = [part for part in _PATH_PARTS.split(str(name)) if part]
+        if (parts and len(str(name)) <= 200 and parts[0] in declared
+                and all(part in declared or (part.isdigit() and len(part) <= 6) for part in parts)):
+            safe.append(str(name))
+        else:
+            other += 1
+    return sorted(safe), other
+
+
+# entrypoints that run whether or not there is work (see StructLogger)
+BACKGROUND = (Timer, EventHandler)
+
+
 class StructLogger(DependencyProvider):
     """structlog bound to service, entrypoint and call id; logs every call's
-    outcome and duration (never its arguments: they may hold personal data)."""
+    outcome and duration (never its arguments: they may hold personal data).
+
+    - a request (RPC, HTTP): ``call.done``, ``call.refused`` (code, reason,
+      the declared fields named) or ``call.failed``, at INFO; ``health``
+      (probed every few seconds) at DEBUG. Its result is never logged;
+    - a timer or event handler runs whether or not there is work: its
+      ``call.done`` is logged at INFO only when the method returns a truthy
+      summary of what it did (a dict of ids and counts, merged into the
+      line); a call that found nothing new is ``call.idle`` at DEBUG.
+    """
 
     def setup(self):
         vsc_logging.configure(self.container.config.get("LOG_LEVEL", "INFO"))
@@ -128,12 +187,24 @@ class StructLogger(DependencyProvider):
         started = self._started.pop(worker_ctx, None)
         elapsed = round((time.perf_counter() - started) * 1000, 2) if started else None
         log = self._bound(worker_ctx)
+        method = worker_ctx.entrypoint.method_name
         if exc_info is None:
-            log.info("call.done", ms=elapsed)
-        else:
-            body = getattr(exc_info[1], "body", None)
-            if body is not None:
-                log.info("call.refused", ms=elapsed, code=body.get("code"),
-                         fields=sorted(body.get("fields", {})))
+            if not isinstance(worker_ctx.entrypoint, BACKGROUND):  # a caller's request: never its result
+                (log.debug if method == "health" else log.info)("call.done", ms=elapsed)
+            elif result:
+                summary = result if isinstance(result, dict) else {}
+                log.info("call.done", ms=elapsed, **{str(key): value for key, value in summary.items()})
             else:
-                log.error("call.failed", ms=elapsed, error=type(exc_info[1]).__name__)
+                log.debug("call.idle", ms=elapsed)
+            return
+        body = getattr(exc_info[1], "body", None)
+        if isinstance(body, dict):
+            named, other = loggable_fields(self.container.service_name, method, body.get("fields") or {})
+            details = {"code": body.get("code"), "fields": named}
+            if other:
+                details["undeclared_fields"] = other
+            if isinstance(body.get("reason"), str):
+                details["reason"] = body["reason"]
+            log.info("call.refused", ms=elapsed, **details)
+        else:
+            log.error("call.failed", ms=elapsed, error=type(exc_info[1]).__name__)

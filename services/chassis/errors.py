@@ -4,6 +4,11 @@ nameko carries a remote exception to the caller as ``RemoteError(exc_type,
 value)`` where value is ``str(exc)``; ours make that string a JSON object, so
 a caller gets the code, message and per-field problems back with
 :func:`error_body`. No exception registry is needed on either side.
+
+A body echoes what a client sent only bounded and clean: field names are cut
+to 64 characters and "…" with control, surrogate and bidi characters escaped
+(:func:`contracts.base.safe_name`), at most 20 fields are listed, and every
+message is cut to 300 characters.
 """
 from __future__ import annotations
 
@@ -11,15 +16,42 @@ import json
 
 from marshmallow import ValidationError
 
+from contracts.base import MAX_PROBLEMS, safe_name
 from services.chassis.decider import NotFound, Rejected
 from services.eventstore import CommandIdConflict, ConcurrencyError, InvalidEvent, StoreUnavailable
+
+MESSAGE_LIMIT = 300
+MESSAGES_PER_FIELD = 5
+
+
+def _clean(value):
+    """A body value made bounded and safe to echo (and to encode)."""
+    if isinstance(value, str):
+        return safe_name(value, MESSAGE_LIMIT)
+    if isinstance(value, dict):
+        return {safe_name(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
+    return value
+
+
+def _bounded_fields(fields: dict) -> dict:
+    shown = {}
+    for name, messages in fields.items():
+        if len(shown) == MAX_PROBLEMS:
+            shown["_more"] = [f"{len(fields) - MAX_PROBLEMS} more fields not shown"]
+            break
+        messages = messages if isinstance(messages, list) else [messages]
+        shown[safe_name(name)] = [_clean(str(m)) for m in messages[:MESSAGES_PER_FIELD]]
+    return shown
 
 
 class ServiceError(Exception):
     code = "error"
 
     def __init__(self, message: str, fields: dict | None = None, **details):
-        self.body = {"code": self.code, "message": message, **({"fields": fields} if fields else {}), **details}
+        self.body = {"code": self.code, "message": _clean(message),
+                     **({"fields": _bounded_fields(fields)} if fields else {}), **_clean(details)}
         super().__init__(json.dumps(self.body, ensure_ascii=False, default=str))
 
 
@@ -61,6 +93,12 @@ class Throttled(ServiceError):
     code = "throttled"
 
 
+class Internal(ServiceError):
+    """Something unexpected failed (a bug); the details are in the service's
+    log under the call id, never in the reply."""
+    code = "internal_error"
+
+
 def _flatten(messages, prefix="") -> dict:
     flat = {}
     if isinstance(messages, dict):
@@ -81,9 +119,14 @@ def translate(exc: BaseException) -> ServiceError | None:
         return exc
     if isinstance(exc, ValidationError):
         fields = _flatten(exc.messages)
-        return ValidationFailed(f"invalid input: {', '.join(sorted(fields))}", fields)
+        named = sorted(fields)
+        return ValidationFailed(f"invalid input: {', '.join(safe_name(name) for name in named[:MAX_PROBLEMS])}"
+                                + (" …" if len(named) > MAX_PROBLEMS else ""), fields)
     if isinstance(exc, InvalidEvent):
-        return ValidationFailed(f"invalid event: {exc}", exc.problems)
+        # an event's field is named as the client sent it (``data.lost_from`` -> ``lost_from``)
+        fields = {name[5:] if name.startswith("data.") else name: messages
+                  for name, messages in exc.problems.items()}
+        return ValidationFailed(f"invalid input: {', '.join(sorted(fields))}", fields)
     if isinstance(exc, NotFound):
         return UnknownId(exc.message, {exc.field: [exc.message]} if exc.field else None)
     if isinstance(exc, Rejected):

@@ -1,27 +1,16 @@
 """duty_log: the desk's duty record (客服岗位值班记录表) write side."""
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
-from nameko.dependency_providers import Config
-
 from contracts.duty_log import SIGN_IN
 from services.chassis.dependencies import EventSourced
 from services.chassis.errors import ValidationFailed
-from services.chassis.service import ServiceBase, append_reply, business_time, contract_rpc
+from services.chassis.service import ServiceBase, append_reply, business_date, contract_rpc
 from services.duty_log import domain
-
-
-def desk_date(moment: dt.datetime, timezone: str) -> dt.date:
-    """The duty day a moment belongs to, in the scenic area's time zone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 class DutyLogService(ServiceBase):
     name = "duty_log"
     ledger = EventSourced(domain, domain.EVENTS)
-    config = Config()
 
     @contract_rpc(SIGN_IN)
     def sign_in(self, request):
@@ -29,8 +18,10 @@ class DutyLogService(ServiceBase):
         desk = request["desk"] or clerk.desk
         if desk is None:
             raise ValidationFailed("which desk? log in at a desk or name it", {"desk": ["required"]})
-        at = business_time(request["at"], self.clock())
-        shift_date = request["shift_date"] or desk_date(at, self.config.get("TIMEZONE", "Asia/Shanghai"))
+        now = self.clock()
+        at = self.business_time(request["at"], now)
+        shift_date = business_date(request["shift_date"], self.desk_date(at), "shift_date", now=self.desk_date(now),
+                                   max_age=self.site.max_age)
         command = domain.SignInClerk(desk, shift_date, clerk.staff_id, clerk.name, at)
         result = self.ledger.execute(
             domain.stream_id(desk, shift_date), command, occurred_at=at, desk=desk,

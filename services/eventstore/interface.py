@@ -260,8 +260,17 @@ class EventStore(abc.ABC):
 
     # -- shared by backends --------------------------------------------------
     def _check_new_events(self, stream_id: str, events: Sequence[NewEvent], expected_version: int) -> None:
+        def _storable_id(text: str) -> bool:
+            # a lone surrogate cannot be encoded (sqlite3, BSON); NUL ends a C string
+            try:
+                return "\x00" not in text and bool(text.encode("utf-8"))
+            except UnicodeEncodeError:
+                return False
+
         if not isinstance(stream_id, str) or not stream_id or len(stream_id) > 200:
             raise InvalidEvent("stream_id", "must be a non-empty string of at most 200 characters")
+        if not _storable_id(stream_id):
+            raise InvalidEvent("stream_id", "must be UTF-8 text without NUL (no lone surrogate)")
         if not isinstance(expected_version, int) or expected_version < 0:
             raise InvalidEvent("expected_version", "must be an integer >= 0")
         if not events:
@@ -272,6 +281,8 @@ class EventStore(abc.ABC):
                 raise InvalidEvent(f"events[{index}]", "must be a NewEvent")
             if not isinstance(event.event_id, str) or not event.event_id:
                 raise InvalidEvent(f"events[{index}].event_id", "must be a non-empty string")
+            if not _storable_id(event.event_id):
+                raise InvalidEvent(f"events[{index}].event_id", "must be UTF-8 text without NUL (no lone surrogate)")
             if event.event_id in event_ids:
                 raise InvalidEvent(f"events[{index}].event_id", "repeats an event id of this append")
             event_ids.add(event.event_id)

@@ -43,19 +43,28 @@ class FormsService(ServiceBase):
     name = "forms"
     projections = Projections()
 
+    # The handlers and the timer return what they applied, or None when
+    # there was nothing new: StructLogger logs only the calls that did work.
+    def _caught_up(self):
+        before = self.projections.position
+        after = self.projections.catch_up()
+        return {"caught_up_from": before, "position": after} if after > before else None
+
     @event_handler("duty_log", "#")
     def on_duty_log_event(self, envelope):
         if envelope.get("position", 0) > self.projections.position:
-            self.projections.catch_up()
+            return self._caught_up()
+        return None
 
     @event_handler("lost_and_found", "#")
     def on_lost_and_found_event(self, envelope):
         if envelope.get("position", 0) > self.projections.position:
-            self.projections.catch_up()
+            return self._caught_up()
+        return None
 
     @timer(interval=5)
     def catch_up(self):
-        self.projections.catch_up()
+        return self._caught_up()
 
     @contract_rpc(SIGN_IN_SHEET)
     def sign_in_sheet(self, request):

@@ -22,8 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from services.chassis.decider import NotFound, Rejected
 
@@ -809,82 +808,3 @@ def evolve(state, event):
         case FinanceHandoverSignedOff():
             return replace(state, signed_off=True)
     return state
-
-
-# -- matching --------------------------------------------------------------------
-@dataclass(frozen=True)
-class MatchSubject:
-    """A found item (found_from == found_until == found_at) or a lost report
-    (its loss window), as the ranking sees it."""
-
-    id: str
-    kind: str                       # "item" or "report"
-    category: str
-    place: str
-    when_from: dt.datetime
-    when_until: dt.datetime
-    text: str                       # name, description and visible features
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    id: str
-    score: int
-    reasons: tuple = field(default_factory=tuple)
-
-
-_CJK = re.compile(r"[\u3400-\u9fff]+")
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def tokens(text: str) -> frozenset:
-    """Words of Latin text and character pairs of Chinese text."""
-    text = text.lower()
-    found = set(_WORD.findall(text))
-    for run in _CJK.findall(text):
-        found |= {run[i:i + 2] for i in range(len(run) - 1)} if len(run) > 1 else {run}
-    return frozenset(found)
-
-
-def similarity(a: str, b: str) -> float:
-    ta, tb = tokens(a), tokens(b)
-    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
-
-
-def _place_similarity(a: str, b: str) -> float:
-    a, b = a.strip().lower(), b.strip().lower()
-    if a and a == b:
-        return 1.0
-    if a and b and (a in b or b in a):
-        return 0.7
-    return similarity(a, b)
-
-
-def rank_matches(subject: MatchSubject, candidates, *, window: dt.timedelta = dt.timedelta(days=3),
-                 slack: dt.timedelta = dt.timedelta(hours=1), limit: int = 10) -> list[Suggestion]:
-    """Candidates for ``subject`` (reports for an item, items for a report),
-    best first. An item found before the loss began (less ``slack``) or more
-    than ``window`` after it ended is never suggested; the rest score up to
-    100 by category (40), place (25), time (15) and description (20), and
-    are kept when the category agrees or the descriptions are alike."""
-    ranked = []
-    for candidate in candidates:
-        item, report = (subject, candidate) if subject.kind == "item" else (candidate, subject)
-        found_at = item.when_from
-        if found_at < report.when_from - slack or found_at > report.when_until + window:
-            continue
-        same_category = subject.category == candidate.category
-        place = _place_similarity(subject.place, candidate.place)
-        text = similarity(subject.text, candidate.text)
-        if not same_category and text < 0.3:
-            continue
-        late = max(found_at - report.when_until, dt.timedelta(0))
-        timely = 1.0 - late / window
-        score = round(40 * same_category + 25 * place + 15 * timely + 20 * text)
-        reasons = tuple(reason for reason, holds in (
-            ("same category", same_category), ("same place" if place == 1.0 else "nearby place", place >= 0.5),
-            ("found within the loss window", late == dt.timedelta(0)), ("similar description", text >= 0.2),
-        ) if holds)
-        ranked.append(Suggestion(candidate.id, score, reasons))
-    ranked.sort(key=lambda s: (-s.score, s.id))
-    return ranked[:limit]

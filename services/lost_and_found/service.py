@@ -3,13 +3,19 @@ monthly handover to finance. An adapter: contract -> command -> decide ->
 append -> reply. Logs carry ids, positions and short codes only.
 
 Config: ``VALUABLE_CATEGORIES`` (list), ``RETENTION_DAYS`` (mapping of
-category, ``valuable`` or ``default`` to days), ``TIMEZONE``.
+category, ``valuable`` or ``default`` to days), ``MATCHING_PLACES_FILE`` and
+``MATCHING_SYNONYMS_FILE`` (the gazetteer and the vocabulary of matching;
+default ``deploy/places.yaml``, ``deploy/synonyms.yaml``); ``TIMEZONE`` and
+``BUSINESS_TIME_MAX_AGE_DAYS`` through the chassis (``self.site``).
+
+Suggestions in a turn-in's or report's reply are computed after the append:
+if that fails, the reply still reports the stored events, with
+``suggestions_unavailable`` true.
 """
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
@@ -24,9 +30,9 @@ from contracts.lost_and_found import (
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced
 from services.chassis.projection import Projector
-from services.chassis.service import ServiceBase, append_reply, business_time, contract_rpc
+from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
-from services.lost_and_found import domain
+from services.lost_and_found import domain, matching
 from services.lost_and_found.forms import CaseIndex
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
@@ -46,8 +52,10 @@ class Cases(DependencyProvider):
     items, short codes), caught up from the store before each use."""
 
     def setup(self):
-        self.store = store_from_config(self.container.config)
-        self.projector = Projector(self.store, contracts.registry, [CaseIndex()])
+        config = self.container.config
+        self.store = store_from_config(config)
+        matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
+        self.projector = Projector(self.store, contracts.registry, [CaseIndex(matcher)])
 
     def stop(self):
         self.store.close()
@@ -63,19 +71,22 @@ class LostAndFoundService(ServiceBase):
     config = Config()
 
     # -- helpers -------------------------------------------------------------------
-    def _zone(self) -> ZoneInfo:
-        return ZoneInfo(self.config.get("TIMEZONE", "Asia/Shanghai"))
-
     def _desk_date(self, moment: dt.datetime) -> dt.date:
-        return moment.astimezone(self._zone()).date()
+        return self.desk_date(moment)
 
     def _end_of_desk_day(self, moment: dt.datetime) -> dt.datetime:
         next_day = self._desk_date(moment) + dt.timedelta(days=1)
-        return dt.datetime.combine(next_day, dt.time(0), tzinfo=self._zone())
+        return dt.datetime.combine(next_day, dt.time(0), tzinfo=self.site.zone)
 
     def _index(self) -> CaseIndex:
         self.cases.catch_up()
         return self.cases.fold(CaseIndex)
+
+    def _suggestions_after_append(self, kind: str, subject_id: str, result) -> dict:
+        suggestions, available = after_append(
+            self.log, "suggestions", lambda: self._index().suggestions(kind, subject_id, SUGGESTIONS_IN_REPLY),
+            [], stream=result.stream_id, position=result.last_position)
+        return {"suggestions": suggestions, "suggestions_unavailable": not available}
 
     def _execute(self, stream_id, command, request, *, at, actor, desk=None, command_id=None):
         return self.ledger.execute(stream_id, command, occurred_at=at, actor=request.get("actor") or actor,
@@ -92,8 +103,8 @@ class LostAndFoundService(ServiceBase):
     def _turn_in(self, request, channel, *, finder_kind, registered_by, registered_by_role, finder_id=None,
                  witness_id=None, witness_name=None, owner_urgent=False):
         now = self.clock()
-        at = business_time(request["at"], now)
-        found_at = business_time(request["found_at"], now, "found_at")
+        at = self.business_time(request["at"], now)
+        found_at = self.business_time(request["found_at"], now, "found_at")
         command = domain.TurnInFoundItem(
             item_id=request["item_id"] or uuid.uuid4().hex, desk=request["desk"], channel=channel,
             item_name=request["item_name"], category=request["category"], description=request["description"],
@@ -118,7 +129,7 @@ class LostAndFoundService(ServiceBase):
                 "form": domain.FORM_OF_CHANNEL[turned_in.channel], "valuable": turned_in.valuable,
                 "retain_until": turned_in.retain_until, "receipt_no": receipt.receipt_no if receipt else None,
                 "qr_payload": card.qr_payload if card else None,
-                "suggestions": self._index().suggestions("item", turned_in.item_id, SUGGESTIONS_IN_REPLY)}
+                **self._suggestions_after_append("item", turned_in.item_id, result)}
 
     @contract_rpc(TURN_IN_BY_STAFF)
     def turn_in_by_staff(self, request):
@@ -141,13 +152,13 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(REPORT_LOST_ITEM)
     def report_lost_item(self, request):
         now = self.clock()
-        at = business_time(request["at"], now)
+        at = self.business_time(request["at"], now)
         command = domain.ReportLostItem(
             report_id=request["report_id"] or uuid.uuid4().hex, desk=request["desk"],
             item_name=request["item_name"], category=request["category"], description=request["description"],
             features=request["features"], lost_place=request["lost_place"],
-            lost_from=business_time(request["lost_from"], now, "lost_from"),
-            lost_until=business_time(request["lost_until"], now, "lost_until"),
+            lost_from=self.business_time(request["lost_from"], now, "lost_from"),
+            lost_until=self.business_time(request["lost_until"], now, "lost_until"),
             visitor_name=request["visitor_name"], visitor_phone=request["visitor_phone"],
             received_by=request["clerk_id"], at=at, business_date=self._desk_date(at))
         result = self._execute(domain.report_stream(command.report_id), command, request, at=at,
@@ -156,14 +167,13 @@ class LostAndFoundService(ServiceBase):
         self.log.info("lost_item.reported", stream=result.stream_id, position=result.last_position,
                       duplicate=result.duplicate)
         return {**append_reply(result), "report_id": report.report_id,
-                "suggestions": self._index().suggestions("report", report.report_id, SUGGESTIONS_IN_REPLY)}
+                **self._suggestions_after_append("report", report.report_id, result)}
 
     @contract_rpc(SUGGEST_MATCHES)
     def suggest_matches(self, request):
         index = self._index()
         kind, subject_id = ("item", request["item_id"]) if request["item_id"] else ("report", request["report_id"])
-        known = index.items if kind == "item" else index.reports
-        if subject_id not in known:
+        if not index.knows(kind, subject_id):
             raise NotFound(f"no {'found item' if kind == 'item' else 'lost-item report'} {subject_id}",
                            field=f"{kind}_id")
         return {"subject_id": subject_id, "subject_kind": kind,
@@ -172,7 +182,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(CONFIRM_MATCH)
     def confirm_match(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         item = self.ledger.state(domain.item_stream(request["item_id"]))
         facts = domain.ItemFacts(item.item_id, item.short_code, item.status) \
             if isinstance(item, domain.FoundItem) else None
@@ -187,7 +197,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(RECORD_VISITOR_CONTACT)
     def record_visitor_contact(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         command = domain.RecordVisitorContact(request["report_id"], request["task_id"], request["clerk_id"],
                                               request["outcome"], at)
         result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
@@ -200,7 +210,7 @@ class LostAndFoundService(ServiceBase):
     # -- claims ------------------------------------------------------------------------
     @contract_rpc(RECORD_CLAIM_VERIFICATION)
     def record_claim_verification(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         command = domain.RecordClaimVerification(
             request["item_id"], request["verification_id"] or f"verification-{uuid.uuid4().hex[:12]}",
             request["claimant_description"], tuple(request["matched_features"]), request["description_matched"],
@@ -215,7 +225,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(CLAIM_ITEM)
     def claim_item(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         team_lead = request["released_by_role"] == domain.TEAM_LEAD
         command = domain.ClaimItem(
             item_id=request["item_id"], claim_id=request["claim_id"] or f"claim-{uuid.uuid4().hex[:12]}",
@@ -235,7 +245,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(FILE_ON_SPOT_CLAIM_FORM)
     def file_on_spot_claim_form(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         command = domain.FileOnSpotClaimForm(request["item_id"], request["clerk_id"], at)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                actor=request["clerk_id"], desk=request["desk"])
@@ -246,7 +256,7 @@ class LostAndFoundService(ServiceBase):
     # -- custody and disposal --------------------------------------------------------------
     @contract_rpc(HAND_TO_CUSTODIAN)
     def hand_to_custodian(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         command = domain.HandToCustodian(request["item_id"], request["handed_by"], request["custodian_id"],
                                          request["storage_place"], at)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
@@ -259,7 +269,7 @@ class LostAndFoundService(ServiceBase):
         """Draw the list, hand each item over on its own stream, record the
         outcome. Every step has a command id derived from the handover id, so
         calling again after a crash completes the run without repeating a step."""
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         today = self._desk_date(at)
         handover_id = request["handover_id"]
         item_ids = request["item_ids"] or self._index().due_for_finance(today)
@@ -311,7 +321,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(SIGN_OFF_FINANCE_HANDOVER)
     def sign_off_finance_handover(self, request):
-        at = business_time(request["at"], self.clock())
+        at = self.business_time(request["at"], self.clock())
         command = domain.SignOffFinanceHandover(request["handover_id"], request["signed_by"],
                                                 request["signer_name"], at)
         result = self._execute(domain.handover_stream(request["handover_id"]), command, request, at=at,

@@ -154,4 +154,5 @@ def mask_name(name: str) -> str:
             out.append(part[0] + "*")
         else:
             out.append(part[0] + "*" * (len(part) - 2) + part[-1])
-    return "".join(out)
+    masked = "".join(out)
+    return masked if "*" in masked else "*"  # nothing but separators ("." or "·"): still masked

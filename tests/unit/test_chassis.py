@@ -38,11 +38,11 @@ def sign_in(store, codec, clerk="c-017", command_id=None):
                    metadata={"actor": clerk, "desk": "main-gate"}, command_id=command_id)
 
 
-def test_an_event_survives_encoding_storing_and_decoding_unchanged(store, codec):
+def test_an_event_survives_encoding_storing_and_decoding_unchanged_and_its_times_are_stored_in_utc(store, codec):
     result = sign_in(store, codec)
     stored = result.events[0]
     assert stored.data == {"desk": "main-gate", "shift_date": "2026-05-01", "clerk_id": "c-017",
-                           "clerk_name": "王芳", "signed_in_at": "2026-05-01T07:28:00+08:00"}
+                           "clerk_name": "王芳", "signed_in_at": "2026-04-30T23:28:00+00:00"}
     assert stored.metadata == {"actor": "c-017", "desk": "main-gate"}
     assert stored.occurred_at == "2026-04-30T23:28:00.000000Z"
     assert codec.decode(stored) == domain.ClerkSignedIn("main-gate", DAY, "c-017", "王芳", AT)

@@ -4,6 +4,7 @@ from marshmallow import fields
 
 import contracts
 from contracts.base import EventSchema, Personal, Registry
+from contracts.common import Integer
 from services.eventstore import InvalidEvent
 
 
@@ -18,7 +19,7 @@ def registry():
         source = "assets_checkout"
         item = fields.String(required=True)
         borrower_name = Personal(required=True)
-        deposit_fen = fields.Integer(required=True)
+        deposit_fen = Integer(required=True)
 
     @registry.upcaster("ItemLent", 1)
     def deposit_in_fen(data):

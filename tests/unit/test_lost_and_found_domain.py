@@ -166,55 +166,6 @@ def test_hidden_feature_details_are_only_in_the_turn_in_event_never_in_the_recei
         assert "grey cat" not in repr(event) and "SN-77" not in repr(event)
 
 
-# -- matching ---------------------------------------------------------------------------
-REPORT = d.MatchSubject("r-1", "report", "phone", "north gate", at(-3), at(-2), "black phone blue case")
-
-
-def item_subject(item_id, category="phone", place="north gate", found_at=None, text="black smartphone blue case"):
-    found_at = found_at or at(-1)
-    return d.MatchSubject(item_id, "item", category, place, found_at, found_at, text)
-
-
-def test_ranking_puts_the_same_category_place_and_time_first():
-    best = item_subject("best")
-    elsewhere = item_subject("elsewhere", place="south lake")
-    late = item_subject("late", found_at=at(days=2))
-    ranked = d.rank_matches(REPORT, [late, elsewhere, best])
-    assert [s.id for s in ranked] == ["best", "late", "elsewhere"]
-    assert "same category" in ranked[0].reasons and "same place" in ranked[0].reasons
-    assert ranked[0].score > ranked[1].score > ranked[2].score
-
-
-def test_an_item_found_before_the_loss_began_is_never_suggested():
-    assert d.rank_matches(REPORT, [item_subject("early", found_at=at(-5))]) == []
-
-
-def test_an_item_found_long_after_the_loss_window_is_not_suggested():
-    assert d.rank_matches(REPORT, [item_subject("much-later", found_at=at(days=4))]) == []
-
-
-def test_another_category_is_suggested_only_when_the_descriptions_are_alike():
-    unlike = item_subject("umbrella", category="umbrella", text="red umbrella")
-    alike = item_subject("electronics", category="electronics", text="black phone blue case")
-    assert [s.id for s in d.rank_matches(REPORT, [unlike, alike])] == ["electronics"]
-
-
-def test_a_found_item_is_ranked_against_reports_the_same_way():
-    item = item_subject("item-x")
-    other = d.MatchSubject("r-2", "report", "bag", "south lake", at(-3), at(-2), "green backpack")
-    assert [s.id for s in d.rank_matches(item, [other, REPORT])] == ["r-1"]
-
-
-def test_chinese_descriptions_are_compared_by_pairs_of_characters():
-    assert d.similarity("黑色钱包", "黑色的钱包") > d.similarity("黑色钱包", "红色雨伞")
-    assert d.tokens("黑色钱包 black") == {"黑色", "色钱", "钱包", "black"}
-
-
-def test_the_limit_keeps_the_best():
-    items = [item_subject(f"i{n}", place="north gate" if n == 3 else f"place {n}") for n in range(5)]
-    assert [s.id for s in d.rank_matches(REPORT, items, limit=1)] == ["i3"]
-
-
 # -- lost-item reports, matches and contact tasks -------------------------------------------
 def report(**changes) -> d.ReportLostItem:
     base = d.ReportLostItem("r-1", "main-gate", "black phone", "phone", "black smartphone", "blue case, cracked corner",

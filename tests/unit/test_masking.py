@@ -128,3 +128,8 @@ def test_a_masked_name_of_3_or_more_characters_hides_its_middle(name):
     parts = [part for part in unicodedata.normalize("NFKC", name).split() if len(part) >= 3]
     for part in parts:
         assert part not in masked
+
+
+@pytest.mark.parametrize("name", [".", "·", " . ", "•・"])
+def test_a_name_of_separators_only_is_still_masked(name):
+    assert mask_name(name) == "*"
