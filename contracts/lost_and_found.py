@@ -330,8 +330,6 @@ class _TurnInFields(CommandFields):
     description = Text()
     found_place = Short()
     found_at = Moment(required=True)
-    finder_name = Name()
-    finder_phone = Maybe(Phone)
     storage_place = Short()
     hidden_features = fields.List(fields.Nested(HiddenFeature), load_default=list,
                                   validate=validate.Length(max=10), metadata={PERSONAL: True, HIDDEN: True})
@@ -339,26 +337,26 @@ class _TurnInFields(CommandFields):
 
 
 class TurnInByStaffRequest(_TurnInFields):
-    """Staff bring an item to the desk (form 3.4, receipt 3.9)."""
-    finder_id = Id()
+    """Staff bring an item to the desk (form 3.4, receipt 3.9). The clerk who
+    registers it is the caller; the finder is a staff member, by staff id."""
+    finder_id = Id(metadata={"description": "the finder's staff id (an existing account)"})
     finder_department = Maybe(validate=validate.Length(max=40))
-    clerk_id = Id()
 
 
 class TurnInByVisitorRequest(_TurnInFields):
     """A visitor brings an item to the desk (form 3.3 upper half, card 3.10)."""
-    clerk_id = Id()
+    finder_name = Name()
+    finder_phone = Maybe(Phone)
 
 
 class TurnInOnSiteRequest(_TurnInFields):
     """Staff found an item at work and could not bring it (form 3.5 upper half,
-    receipt 3.9, card 3.10); a team lead registers only with a witness."""
-    finder_id = Id()
+    receipt 3.9, card 3.10). The caller registers it: a clerk, or a team lead
+    (only with a staff witness, by staff id)."""
+    finder_id = Id(metadata={"description": "the finder's staff id (an existing account)"})
     finder_department = Maybe(validate=validate.Length(max=40))
-    registered_by = Id()
-    registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
-    witness_id = Maybe(validate=validate.Length(min=1, max=80))
-    witness_name = Maybe(Name)
+    witness_id = Maybe(validate=validate.Length(min=1, max=80),
+                       metadata={"description": "the witness's staff id (an existing account)"})
     owner_urgent = Boolean(load_default=False,
                                   metadata={"description": "no clerk can come and the owner urgently asks"})
 
@@ -387,7 +385,6 @@ class ReportLostItemRequest(CommandFields):
     lost_until = Moment(required=True)
     visitor_name = Name()
     visitor_phone = Phone()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -419,7 +416,6 @@ class ConfirmMatchRequest(CommandFields):
     desk = Desk()
     report_id = Id()
     item_id = Id()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -431,7 +427,6 @@ class RecordVisitorContactRequest(CommandFields):
     desk = Desk()
     report_id = Id()
     task_id = Id()
-    clerk_id = Id()
     outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
     at = Moment(load_default=None)
 
@@ -448,8 +443,6 @@ class RecordClaimVerificationRequest(CommandFields):
     matched_features = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
     description_matched = Boolean(load_default=False)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    verified_by = Id()
-    verified_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
     at = Moment(load_default=None)
 
 
@@ -469,10 +462,9 @@ class ClaimItemRequest(CommandFields):
     claimant_phone = Phone()
     claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
     claimant_id_number = Personal(required=True, validate=validate.Length(min=4, max=30))
-    released_by = Id()
-    released_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
-    custodian_id = Maybe(validate=validate.Length(min=1, max=80))
-    at = Moment(load_default=None)
+    at = Moment(load_default=None, metadata={"description": (
+        "who releases is the caller; an item in the custodian's keeping is released only with a custodian: "
+        "the caller, or a second login passed as the cosigner")})
 
 
 class ClaimItemReply(AppendReply):
@@ -484,7 +476,6 @@ class ClaimItemReply(AppendReply):
 class FileOnSpotClaimFormRequest(CommandFields):
     desk = Desk()
     item_id = Id()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -493,10 +484,11 @@ class FileOnSpotClaimFormReply(AppendReply):
 
 
 class HandToCustodianRequest(CommandFields):
+    """The caller (the clerk) hands the item over; the custodian takes it with
+    their own login: the caller when they hold the custodian role, else the
+    call's cosigner."""
     desk = Desk()
     item_id = Id()
-    handed_by = Id()
-    custodian_id = Id()
     storage_place = Short()
     at = Moment(load_default=None)
 
@@ -504,7 +496,6 @@ class HandToCustodianRequest(CommandFields):
 class HandOverToFinanceRequest(CommandFields):
     handover_id = Id()
     month = Month(required=True)
-    custodian_id = Id()
     item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
                            validate=validate.Length(min=1, max=500),
                            metadata={"description": "defaults to every item whose retention is over"})
@@ -527,9 +518,9 @@ class HandOverToFinanceReply(ContractSchema):
 
 
 class SignOffFinanceHandoverRequest(CommandFields):
+    """Finance signs: the caller when they hold the finance role, else the
+    call's cosigner (finance's own login at the custodian's terminal)."""
     handover_id = Id()
-    signed_by = Id()
-    signer_name = Name()
     at = Moment(load_default=None)
 
 
@@ -617,14 +608,14 @@ FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileO
                                        roles=frozenset({roles.CLERK}))
 HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
                                  "The receiving clerk hands an item to the lost-and-found custodian.",
-                                 roles=frozenset({roles.CLERK}))
+                                 roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
 HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
                                     HandOverToFinanceReply,
                                     "The custodian's monthly handover to finance; run again to resume.",
                                     roles=frozenset({roles.CUSTODIAN}))
 SIGN_OFF_FINANCE_HANDOVER = registry.rpc(SERVICE, "sign_off_finance_handover", SignOffFinanceHandoverRequest,
                                          AppendReply, "Finance signs the handover list off.",
-                                         roles=frozenset({roles.FINANCE}))
+                                         roles=frozenset({roles.FINANCE, roles.CUSTODIAN}))
 ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.",
                     roles=VERIFYING | {roles.LEAD})
 CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, ClaimantView,

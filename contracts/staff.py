@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from contracts import roles
 from contracts.base import ContractSchema, EventSchema, Secret, registry
-from contracts.common import AppendReply, Desk, Moment
+from contracts.common import AppendReply, Boolean, Desk, Integer, Moment
 
 SERVICE = "staff"
 
@@ -48,7 +48,7 @@ class StaffAccountCreated(_Event):
     roles = _roles()
     desks = fields.List(fields.String(), required=True)
     password_hash = Secret(required=True)
-    password_change_required = fields.Boolean(required=True)
+    password_change_required = Boolean(required=True)
     created_at = Moment(required=True)
 
 
@@ -70,7 +70,7 @@ class StaffPasswordSet(_Event):
 
     staff_id = _staff_id()
     password_hash = Secret(required=True)
-    password_change_required = fields.Boolean(required=True)
+    password_change_required = Boolean(required=True)
     set_at = Moment(required=True)
 
 
@@ -121,7 +121,7 @@ class PrincipalReply(ContractSchema):
     desk = fields.String(allow_none=True)
     issued_at = Moment(required=True)
     expires_at = Moment(required=True)
-    password_change_required = fields.Boolean(required=True)
+    password_change_required = Boolean(required=True)
 
 
 class Empty(ContractSchema):
@@ -169,12 +169,12 @@ class StaffRow(ContractSchema):
     display_name = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     desks = fields.List(fields.String(), required=True)
-    active = fields.Boolean(required=True)
+    active = Boolean(required=True)
 
 
 class StaffList(ContractSchema):
     rows = fields.List(fields.Nested(StaffRow), required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = Integer(required=True)
 
 
 LOGIN = registry.rpc(SERVICE, "login", LoginRequest, PrincipalReply,

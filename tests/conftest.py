@@ -45,6 +45,22 @@ def service_config(rabbit_config, event_store_uri, principal_keys):
                 BUSINESS_TIME_MAX_AGE_DAYS=36600, PASSWORD_HASH_PROFILE="CHEAPEST", **principal_keys)
 
 
+def add_staff(store, staff_id, name, *roles, desks=()):
+    """A staff account in the store, as the staff service records it (tests
+    that name finders and witnesses by staff id need them to exist)."""
+    import datetime as dt
+
+    import contracts
+    from services.chassis.codec import EventCodec
+    from services.chassis.commands import execute
+    from services.staff import domain as staff
+    at = dt.datetime.now(dt.timezone.utc)
+    command = staff.CreateStaffAccount(staff_id, name, frozenset(roles), frozenset(desks), "$argon2id$not-a-hash",
+                                       at, password_change_required=False)
+    return execute(store, EventCodec(contracts.registry, staff.EVENTS), staff, staff.stream_id(staff_id), command,
+                   occurred_at=at, metadata={"actor": "test-setup"})
+
+
 @pytest.fixture
 def token_for(principal_keys):
     """``token_for("clerk", staff_id=..., desk=...)``: a principal as the login step would sign it."""

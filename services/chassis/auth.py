@@ -88,6 +88,16 @@ class CallAuth:
         setattr(self._ctx, _COSIGNER, cosigner)
         return cosigner
 
+    def optional_cosigner(self, roles, purpose: str) -> Principal | None:
+        """The caller when they hold one of ``roles``, else the cosigner when
+        the call carries one (checked as :meth:`cosigner`), else None: for a
+        rule that needs the second person only in some states (the decider
+        refuses when it needs them and they are absent)."""
+        principal = self.principal
+        if principal.holds(roles):
+            return principal
+        return self.cosigner(roles, purpose) if self._ctx.data.get(COSIGNER_KEY) else None
+
     def principal_or_cosigner(self, roles, purpose: str) -> Principal:
         """The caller when they hold one of ``roles`` themselves, else the cosigner."""
         principal = self.principal

@@ -31,8 +31,18 @@ DEFAULT_TTL_MINUTES = 30
 LEEWAY_SECONDS = 5
 MAX_TOKEN_LENGTH = 4096
 
-DEFAULT_PUBLIC_KEY_FILE = "var/keys/principal.pub"
-DEFAULT_SIGNING_KEY_FILE = "var/keys/principal.key"
+def secrets_dir() -> str:
+    """Where the local installation keeps its keys when the config names
+    none: ``VSC_SECRETS_DIR``, else ``$XDG_CONFIG_HOME/vsc`` (``~/.config/vsc``):
+    never inside ``var/``, next to the database."""
+    explicit = os.environ.get("VSC_SECRETS_DIR")
+    if explicit:
+        return explicit
+    return os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config"), "vsc")
+
+
+DEFAULT_PUBLIC_KEY_FILE = "principal.pub"   # in secrets_dir() unless the config names a path
+DEFAULT_SIGNING_KEY_FILE = "principal.key"
 
 
 class Unauthenticated(Exception):
@@ -135,8 +145,12 @@ def write_keypair(private_path: str, public_path: str) -> None:
             handle.write(data)
 
 
+def key_path(config: dict, key: str, default: str) -> str:
+    return config.get(key) or os.path.join(secrets_dir(), default)
+
+
 def _read(config: dict, key: str, default: str) -> bytes:
-    path = config.get(key) or default
+    path = key_path(config, key, default)
     try:
         with open(path, "rb") as handle:
             return handle.read()

@@ -22,7 +22,7 @@ import sys
 import warnings
 
 from services.chassis.principal import (
-    CONTEXT_KEY, DEFAULT_PUBLIC_KEY_FILE, DEFAULT_SIGNING_KEY_FILE, write_keypair,
+    CONTEXT_KEY, DEFAULT_PUBLIC_KEY_FILE, DEFAULT_SIGNING_KEY_FILE, key_path, write_keypair,
 )
 
 DEFAULT_TOKEN_FILE = os.path.join("~", ".config", "vsc", "principal.json")
@@ -97,8 +97,8 @@ def _print(value) -> None:
 
 # -- commands -------------------------------------------------------------------------
 def cmd_keys_init(args, config) -> int:
-    private = config.get("PRINCIPAL_SIGNING_KEY_FILE") or DEFAULT_SIGNING_KEY_FILE
-    public = config.get("PRINCIPAL_PUBLIC_KEY_FILE") or DEFAULT_PUBLIC_KEY_FILE
+    private = key_path(config, "PRINCIPAL_SIGNING_KEY_FILE", DEFAULT_SIGNING_KEY_FILE)
+    public = key_path(config, "PRINCIPAL_PUBLIC_KEY_FILE", DEFAULT_PUBLIC_KEY_FILE)
     existed = os.path.exists(private) and os.path.exists(public)
     write_keypair(private, public)
     print(f"principal keys {'already exist' if existed else 'written'}: {private} (private, 0600), {public}")
