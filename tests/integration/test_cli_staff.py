@@ -16,6 +16,14 @@ pytestmark = pytest.mark.rabbit
 
 
 @pytest.fixture
+def store_for_cli(service_config):
+    from services.eventstore import open_store
+    store = open_store(service_config["EVENT_STORE_URI"])
+    yield store
+    store.close()
+
+
+@pytest.fixture
 def cli(tmp_path, service_config, runner_factory, monkeypatch, capsys):
     config = {key: service_config[key] for key in (
         "AMQP_URI", "EVENT_STORE_URI", "PRINCIPAL_PUBLIC_KEY_FILE", "PRINCIPAL_SIGNING_KEY_FILE",
@@ -66,3 +74,32 @@ def test_a_wrong_password_is_a_clear_refusal(cli):
     cli("staff", "bootstrap", "--staff-id", "root", "--name", "管理员")
     code, _, err = cli("login", "--staff-id", "root", "--password-stdin", stdin="wrong\n")
     assert code == 2 and "wrong staff id or password" in err
+
+
+def test_the_documented_desk_script_logs_in_and_signs_in(tmp_path, service_config, runner_factory, store_for_cli):
+    """docs/examples/desk_script.py, run as a separate process against the running services."""
+    import subprocess
+    import sys
+    from services.duty_log.service import DutyLogService
+    from services.forms.service import FormsService
+    from services.staff.bootstrap import bootstrap_admin
+    one_time = bootstrap_admin(store_for_cli, "root", "管理员", service_config)
+    runner_factory(service_config, StaffService, DutyLogService, FormsService).start()
+    from nameko.standalone.rpc import ClusterRpcProxy
+    with ClusterRpcProxy(service_config) as anonymous:
+        first = anonymous.staff.login({"staff_id": "root", "password": one_time})
+    with ClusterRpcProxy(service_config, context_data={"principal": first["token"]}) as rpc:
+        admin = rpc.staff.change_own_password({"current_password": one_time, "new_password": "Qinglan-2026-admin"})
+    with ClusterRpcProxy(service_config, context_data={"principal": admin["token"]}) as rpc:
+        clerk_otp = rpc.staff.add_staff({"staff_id": "wang.fang", "display_name": "王芳", "roles": ["clerk"]})
+    with ClusterRpcProxy(service_config) as anonymous:
+        clerk = anonymous.staff.login({"staff_id": "wang.fang", "password": clerk_otp["one_time_password"]})
+    with ClusterRpcProxy(service_config, context_data={"principal": clerk["token"]}) as rpc:
+        rpc.staff.change_own_password({"current_password": clerk_otp["one_time_password"],
+                                       "new_password": "Qinglan-desk-7"})
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "examples", "desk_script.py")
+    result = subprocess.run([sys.executable, script, "--amqp-uri", service_config["AMQP_URI"], "--staff-id",
+                             "wang.fang", "--desk", "main-gate", "--password-stdin"], input="Qinglan-desk-7\n",
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "王芳 signed in at" in result.stdout and "1 on the sheet" in result.stdout
