@@ -14,7 +14,8 @@ import yaml
 from tests.conftest import ROOT
 
 SECRETS = ["RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS", "MONGO_INITDB_ROOT_USERNAME",
-           "MONGO_INITDB_ROOT_PASSWORD"]
+           "MONGO_INITDB_ROOT_PASSWORD", "PRINCIPAL_PUBLIC_KEY_FILE", "PRINCIPAL_SIGNING_KEY_FILE",
+           "PRIVACY_MASTER_KEY_FILE"]
 DUMMY = {name: f"ci-{name.lower()}" for name in SECRETS}
 TEST_ONLY = ["pytest", "hypothesis", "mongomock", "playwright", "eventsourcing"]
 
@@ -173,3 +174,13 @@ def test_nameko_starts_without_deprecation_banners_but_other_warnings_still_show
 
 def test_the_image_silences_the_same_warnings_as_the_runner():
     assert f'PYTHONWARNINGS="{quiet_warnings()}"' in read("Dockerfile")
+
+
+def test_only_the_staff_container_holds_the_principal_signing_key(compose):
+    holders = {name for name, service in compose["services"].items()
+               if "principal_signing_key" in (service.get("secrets") or [])}
+    assert holders == {"staff"}
+    assert "PRINCIPAL_SIGNING_KEY_FILE" not in compose["x-app-env"]
+    services = {name for name, service in compose["services"].items() if "nameko" in str(service.get("command"))}
+    assert services >= {"staff", "duty_log", "lost_and_found", "forms"}
+    assert all("principal_public_key" in compose["services"][name]["secrets"] for name in services)
