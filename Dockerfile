@@ -26,8 +26,8 @@ COPY services/ services/
 COPY deploy/ deploy/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && useradd --create-home --uid 10001 --user-group vsc \
-    && mkdir -p /app/var \
-    && chown vsc:vsc /app/var
+    && mkdir -p /app/var /audit \
+    && chown vsc:vsc /app/var /audit
 
 USER vsc
 

@@ -23,8 +23,9 @@ last line (JSON): ``forms_cold_s``, ``forms_warm_s``, ``lost_and_found_item_s``,
 ``lost_and_found_suggest_s``, each also as ``..._health_s`` (until the
 process answered ``health``: the start-up floor), ``python_import_s``, ``events``.
 
-RPCs will soon need a signed principal: ``CONTEXT`` below is the one place
-to put the token (``ClusterRpcProxy(config, context_data=CONTEXT)``).
+Every RPC but ``health`` needs a signed principal: the run makes its own
+key pair (``services.chassis.principal``), gives the services its key files
+and signs one clerk's principal; ``CONTEXT`` is what every call carries.
 """
 from __future__ import annotations
 
@@ -56,11 +57,12 @@ if ROOT not in sys.path:
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from bench.simstore import copy_of, simulated_year  # noqa: E402
+from services.chassis.principal import CONTEXT_KEY, load_signer, write_keypair  # noqa: E402
 from services.eventstore import open_store  # noqa: E402
 
 MANAGEMENT = "http://localhost:15672/api"
 AUTH = ("guest", "guest")
-#: the RPC context every call carries; a login token goes here when RPCs need a principal
+#: the RPC context every call carries: a clerk's signed principal (set in main)
 CONTEXT: dict = {}
 HEALTHY: list[float] = []  # when each start's health RPC first answered
 
@@ -158,10 +160,14 @@ def main(argv=None) -> int:
                          if r.type == "LostItemReported")
         store.close()
         readmodels = path[:-3] + ".readmodels.db"
+        keys = {"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(scratch, "principal.key"),
+                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub")}
+        write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
+        CONTEXT[CONTEXT_KEY] = load_signer(keys).issue("c-n01", "王芳", {"clerk"}, "north-gate")[0]
         results: dict[str, list[float]] = {}
         with Vhost() as amqp_uri:
             env = dict(os.environ, EVENT_STORE_URI=f"sqlite:///{path}", AMQP_URI=amqp_uri, LOG_LEVEL="WARNING",
-                       PYTHONPATH=ROOT, READMODEL_STORE_URI=f"sqlite:///{readmodels}")
+                       PYTHONPATH=ROOT, READMODEL_STORE_URI=f"sqlite:///{readmodels}", **keys)
             form = ("found_item_form", {"item_id": item_id})
             for rep in range(args.reps):
                 for leftover in (readmodels, readmodels + "-wal", readmodels + "-shm"):

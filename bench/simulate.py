@@ -9,7 +9,8 @@ leads and staff of other departments, a custodian and finance; busy
 weekends, public holidays and the peaks of National Day week (Oct 1-7) and
 Spring Festival (``bench/scenarios/calendar.py``). Every service that exists
 has a scenario module in ``bench/scenarios/`` that builds its commands (the
-one place to change when a service's commands change): duty_log sign-ins;
+one place to change when a service's commands change): staff accounts and
+logins; duty_log sign-ins;
 lost_and_found turn-ins of the three kinds, lost reports, matches, calls,
 verifications, claims, custody, monthly handovers to finance.
 
@@ -41,10 +42,11 @@ from bench.scenarios.base import Desk, Simulation, Staff  # noqa: E402
 from bench.scenarios.calendar import AreaCalendar  # noqa: E402
 from bench.scenarios.duty_log import DutyLogScenario  # noqa: E402
 from bench.scenarios.lost_and_found import LostAndFoundScenario  # noqa: E402
+from bench.scenarios.staff import StaffScenario  # noqa: E402
 from services.eventstore import open_store  # noqa: E402
 
 #: every service's scenario, in the order they act each day
-SCENARIOS = (DutyLogScenario, LostAndFoundScenario)
+SCENARIOS = (StaffScenario, DutyLogScenario, LostAndFoundScenario)
 
 DEPARTMENTS = ("安保部", "保洁部", "索道部", "餐饮部", "游乐部", "演艺部", "交通部")
 

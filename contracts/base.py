@@ -43,6 +43,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 from services.eventstore.errors import InvalidEvent
 
 PERSONAL = "personal"
+SECRET = "secret"
 MULTILINE = "multiline"
 
 UTC = dt.timezone.utc
@@ -281,6 +282,12 @@ def Personal(**kwargs) -> fields.String:
     return fields.String(metadata=metadata, **kwargs)
 
 
+def Secret(**kwargs) -> fields.String:
+    """A password or password hash: never logged, never in a reply."""
+    metadata = dict(kwargs.pop("metadata", {}), **{SECRET: True})
+    return fields.String(metadata=metadata, **kwargs)
+
+
 class ContractSchema(Schema):
     """Base of every contract: unknown fields are errors, not silently dropped;
     no string value or key may hold a control, surrogate or bidi character;
@@ -342,6 +349,10 @@ def personal_fields(schema: Schema, prefix: str = "") -> set[str]:
     return found
 
 
+def secret_fields(schema: Schema) -> set[str]:
+    return {field.data_key or name for name, field in schema.fields.items() if field.metadata.get(SECRET)}
+
+
 _STRICT = ((fields.Boolean, StrictBoolean, "contracts.common.Boolean"),
            (fields.Number, StrictInteger, "contracts.common.Integer"),
            (fields.Date, DayField, "contracts.common.Day"),
@@ -375,13 +386,25 @@ def _refuse_lax(schema_cls: type[Schema]) -> None:
                         + "; ".join(f"{name} is {why}" for name, why in sorted(lax.items())))
 
 
-class RpcContract:
-    """The request and reply schemas of one RPC method."""
 
-    def __init__(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = ""):
+
+class RpcContract:
+    """The request and reply schemas of one RPC method and the roles that may
+    call it (``contracts.roles``; ``OPEN`` needs no login). A principal that
+    must change its one-time password may call only the contracts that say
+    ``while_password_change``."""
+
+    def __init__(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "",
+                 *, roles: frozenset, while_password_change: bool = False):
         self.service, self.method = service, method
         self.request, self.reply = request, reply
         self.description = description
+        self.roles = frozenset(roles)
+        self.while_password_change = while_password_change
+
+    @property
+    def open(self) -> bool:
+        return not self.roles
 
 
 class Registry:
@@ -415,10 +438,19 @@ class Registry:
             return fn
         return register
 
-    def rpc(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "") -> RpcContract:
+    def rpc(self, service: str, method: str, request: type[Schema], reply: type[Schema], description: str = "",
+            *, roles: frozenset, while_password_change: bool = False) -> RpcContract:
+        """Register an RPC contract; ``roles`` is required: every RPC says who may call it."""
+        from contracts.roles import ALL
+        unknown = set(roles) - ALL
+        if unknown:
+            raise TypeError(f"{service}.{method}: unknown roles {sorted(unknown)}")
         _refuse_lax(request)
         _refuse_lax(reply)
-        contract = RpcContract(service, method, request, reply, description)
+        if (service, method) in self.rpcs:
+            raise TypeError(f"RPC {service}.{method} is registered twice")
+        contract = RpcContract(service, method, request, reply, description, roles=roles,
+                               while_password_change=while_password_change)
         self.rpcs[(service, method)] = contract
         return contract
 
@@ -479,5 +511,5 @@ class Registry:
 registry = Registry()
 
 __all__ = ["ContractSchema", "DayField", "EventSchema", "MomentField", "MonthField", "Personal", "Registry",
-           "RpcContract", "StrictBoolean", "StrictInteger", "ValidationError", "lax_fields", "personal_fields",
-           "presenting", "registry", "safe_name", "unsafe_text"]
+           "RpcContract", "Secret", "StrictBoolean", "StrictInteger", "ValidationError", "lax_fields",
+           "personal_fields", "presenting", "registry", "safe_name", "secret_fields", "unsafe_text"]

@@ -61,8 +61,6 @@ class CommandFields(ContractSchema):
 
     command_id = fields.String(load_default=None, validate=validate.Length(min=8, max=80),
                                metadata={"description": "makes a retried call a no-op that returns the first result"})
-    actor = fields.String(load_default=None, validate=validate.Length(max=80),
-                          metadata={"description": "staff id of who acts; defaults to the clerk"})
     correlation_id = fields.String(load_default=None, validate=validate.Length(max=80))
 
 

@@ -1,6 +1,7 @@
 """Duty log (客服岗位值班记录表) contracts: events and RPCs of ``duty_log``."""
 from marshmallow import fields, validate
 
+from contracts import roles
 from contracts.base import ContractSchema, EventSchema, Personal, registry
 from contracts.common import AppendReply, CommandFields, Day, Desk, Id, Integer, Moment
 
@@ -22,9 +23,8 @@ class ClerkSignedIn(EventSchema):
 
 
 class SignInRequest(CommandFields):
-    desk = Desk()
-    clerk_id = Id()
-    clerk_name = Personal(required=True, validate=validate.Length(min=1, max=40))
+    """The clerk signs in for themselves: who comes from the principal."""
+    desk = Desk(required=False, load_default=None, metadata={"description": "defaults to the principal's desk"})
     shift_date = Day(load_default=None, metadata={"description": "defaults to today at the desk"})
     at = Moment(load_default=None, metadata={"description": "when the clerk signed in; defaults to now"})
 
@@ -54,6 +54,8 @@ class SignInSheet(ContractSchema):
 
 
 SIGN_IN = registry.rpc(SERVICE, "sign_in", SignInRequest, SignInReply,
-                       "A clerk signs in (签到) for the duty day at a desk.")
+                       "A clerk signs in (签到) for the duty day at a desk.",
+                       roles=frozenset({roles.CLERK}))
 SIGN_IN_SHEET = registry.rpc("forms", "sign_in_sheet", SignInSheetRequest, SignInSheet,
-                             "The sign-in sheet of one desk and duty day, rebuilt from the log.")
+                             "The sign-in sheet of one desk and duty day, rebuilt from the log.",
+                             roles=roles.READERS)

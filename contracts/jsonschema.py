@@ -172,7 +172,8 @@ def rpc_document(contract, part: str) -> dict:
            "description": contract.description,
            "x-rpc-service": contract.service,
            "x-rpc-method": contract.method,
-           "x-rpc-part": part})
+           "x-rpc-part": part,
+           "x-roles": sorted(contract.roles)})
 
 
 def envelope_document() -> dict:
@@ -303,7 +304,7 @@ def catalogue(registry: Registry, files: dict[str, dict]) -> str:
     ]
     for service in services:
         lines += [f"- [{service}](#{service})"]
-    lines.append("")
+    lines += ["- [Who may call what](#who-may-call-what)", ""]
     for service in services:
         lines += [f"## {service}", ""]
         events = sorted(name for name, cls in registry.events.items() if cls.source == service)
@@ -327,15 +328,42 @@ def catalogue(registry: Registry, files: dict[str, dict]) -> str:
                 lines += [f"#### `{service}.{method}`", ""]
                 if contract.description:
                     lines += [_md(contract.description), ""]
+                lines += [f"Who may call it: {_who(contract)}.", ""]
                 for part in ("request", "reply"):
                     path = rpc_path(service, method, part)
                     lines += [f"{part.capitalize()} ([`{path}`](../contracts/schemas/{path})):", ""]
                     lines += _field_table(files[path])
+    lines += _access_table(registry)
     envelope = files["envelope.json"]
     lines += ["## Envelope", "", _md(envelope.get("description", "")), "",
               "Schema [`envelope.json`](../contracts/schemas/envelope.json).", ""]
     lines += _field_table(envelope)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _who(contract) -> str:
+    if contract.open:
+        return "anyone, without a login"
+    who = ", ".join(f"`{role}`" for role in sorted(contract.roles))
+    return who + (" (also before changing a one-time password)" if contract.while_password_change else "")
+
+
+def _access_table(registry: Registry) -> list[str]:
+    """RPCs down, roles across: the access table of docs/identity.md."""
+    from contracts.roles import ROLES
+    columns = list(ROLES)
+    lines = ["## Who may call what", "",
+             "Every RPC's contract names the roles allowed (`contracts/roles.py`); the chassis checks the",
+             "caller's signed principal against them before reading the payload (`unauthenticated`,",
+             "`forbidden`). ● allowed; `open`: no login. `health` is open on every service.", "",
+             "| RPC | " + " | ".join(columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    for service, method in sorted(registry.rpcs):
+        contract = registry.rpcs[(service, method)]
+        cells = ["open"] * len(columns) if contract.open else [
+            "●" if role in contract.roles else "" for role in columns]
+        lines.append(f"| `{service}.{method}` | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 # -- write / check -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ card, receipt or form has a field for them.
 """
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from contracts import roles
 from contracts.base import PERSONAL, ContractSchema, EventSchema, Personal, registry
 from contracts.common import (AppendReply, Boolean, CommandFields, Day, Desk, Id, Integer, Moment, Month,
                               Multiline)
@@ -25,6 +26,8 @@ ID_TYPES = ("resident_id", "passport", "hk_macao_permit", "taiwan_permit", "othe
 CONTACT_OUTCOMES = ("reached", "no_answer", "wrong_number", "left_message")
 DESCRIPTION_MAX = 500
 HIDDEN = "hidden"
+#: the roles that verify claims: they alone see hidden features
+VERIFYING = frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN})
 
 
 def Text(max_length=DESCRIPTION_MAX, **kwargs):
@@ -327,8 +330,6 @@ class _TurnInFields(CommandFields):
     description = Text()
     found_place = Short()
     found_at = Moment(required=True)
-    finder_name = Name()
-    finder_phone = Maybe(Phone)
     storage_place = Short()
     hidden_features = fields.List(fields.Nested(HiddenFeature), load_default=list,
                                   validate=validate.Length(max=10), metadata={PERSONAL: True, HIDDEN: True})
@@ -336,26 +337,26 @@ class _TurnInFields(CommandFields):
 
 
 class TurnInByStaffRequest(_TurnInFields):
-    """Staff bring an item to the desk (form 3.4, receipt 3.9)."""
-    finder_id = Id()
+    """Staff bring an item to the desk (form 3.4, receipt 3.9). The clerk who
+    registers it is the caller; the finder is a staff member, by staff id."""
+    finder_id = Id(metadata={"description": "the finder's staff id (an existing account)"})
     finder_department = Maybe(validate=validate.Length(max=40))
-    clerk_id = Id()
 
 
 class TurnInByVisitorRequest(_TurnInFields):
     """A visitor brings an item to the desk (form 3.3 upper half, card 3.10)."""
-    clerk_id = Id()
+    finder_name = Name()
+    finder_phone = Maybe(Phone)
 
 
 class TurnInOnSiteRequest(_TurnInFields):
     """Staff found an item at work and could not bring it (form 3.5 upper half,
-    receipt 3.9, card 3.10); a team lead registers only with a witness."""
-    finder_id = Id()
+    receipt 3.9, card 3.10). The caller registers it: a clerk, or a team lead
+    (only with a staff witness, by staff id)."""
+    finder_id = Id(metadata={"description": "the finder's staff id (an existing account)"})
     finder_department = Maybe(validate=validate.Length(max=40))
-    registered_by = Id()
-    registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
-    witness_id = Maybe(validate=validate.Length(min=1, max=80))
-    witness_name = Maybe(Name)
+    witness_id = Maybe(validate=validate.Length(min=1, max=80),
+                       metadata={"description": "the witness's staff id (an existing account)"})
     owner_urgent = Boolean(load_default=False,
                                   metadata={"description": "no clerk can come and the owner urgently asks"})
 
@@ -384,7 +385,6 @@ class ReportLostItemRequest(CommandFields):
     lost_until = Moment(required=True)
     visitor_name = Name()
     visitor_phone = Phone()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -416,7 +416,6 @@ class ConfirmMatchRequest(CommandFields):
     desk = Desk()
     report_id = Id()
     item_id = Id()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -428,7 +427,6 @@ class RecordVisitorContactRequest(CommandFields):
     desk = Desk()
     report_id = Id()
     task_id = Id()
-    clerk_id = Id()
     outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES))
     at = Moment(load_default=None)
 
@@ -445,8 +443,6 @@ class RecordClaimVerificationRequest(CommandFields):
     matched_features = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
     description_matched = Boolean(load_default=False)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    verified_by = Id()
-    verified_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
     at = Moment(load_default=None)
 
 
@@ -466,10 +462,9 @@ class ClaimItemRequest(CommandFields):
     claimant_phone = Phone()
     claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
     claimant_id_number = Personal(required=True, validate=validate.Length(min=4, max=30))
-    released_by = Id()
-    released_by_role = fields.String(load_default="clerk", validate=validate.OneOf(VERIFIER_ROLES))
-    custodian_id = Maybe(validate=validate.Length(min=1, max=80))
-    at = Moment(load_default=None)
+    at = Moment(load_default=None, metadata={"description": (
+        "who releases is the caller; an item in the custodian's keeping is released only with a custodian: "
+        "the caller, or a second login passed as the cosigner")})
 
 
 class ClaimItemReply(AppendReply):
@@ -481,7 +476,6 @@ class ClaimItemReply(AppendReply):
 class FileOnSpotClaimFormRequest(CommandFields):
     desk = Desk()
     item_id = Id()
-    clerk_id = Id()
     at = Moment(load_default=None)
 
 
@@ -490,10 +484,11 @@ class FileOnSpotClaimFormReply(AppendReply):
 
 
 class HandToCustodianRequest(CommandFields):
+    """The caller (the clerk) hands the item over; the custodian takes it with
+    their own login: the caller when they hold the custodian role, else the
+    call's cosigner."""
     desk = Desk()
     item_id = Id()
-    handed_by = Id()
-    custodian_id = Id()
     storage_place = Short()
     at = Moment(load_default=None)
 
@@ -501,7 +496,6 @@ class HandToCustodianRequest(CommandFields):
 class HandOverToFinanceRequest(CommandFields):
     handover_id = Id()
     month = Month(required=True)
-    custodian_id = Id()
     item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
                            validate=validate.Length(min=1, max=500),
                            metadata={"description": "defaults to every item whose retention is over"})
@@ -524,9 +518,9 @@ class HandOverToFinanceReply(ContractSchema):
 
 
 class SignOffFinanceHandoverRequest(CommandFields):
+    """Finance signs: the caller when they hold the finance role, else the
+    call's cosigner (finance's own login at the custodian's terminal)."""
     handover_id = Id()
-    signed_by = Id()
-    signer_name = Name()
     at = Moment(load_default=None)
 
 
@@ -582,36 +576,51 @@ class ClaimantView(ContractSchema):
 
 
 TURN_IN_BY_STAFF = registry.rpc(SERVICE, "turn_in_by_staff", TurnInByStaffRequest, TurnInReply,
-                                "Staff turn an item in at the desk (3.4, receipt 3.9).")
+                                "Staff turn an item in at the desk (3.4, receipt 3.9).",
+                                roles=frozenset({roles.CLERK}))
 TURN_IN_BY_VISITOR = registry.rpc(SERVICE, "turn_in_by_visitor", TurnInByVisitorRequest, TurnInReply,
-                                  "A visitor turns an item in at the desk (3.3 upper half, card 3.10).")
+                                  "A visitor turns an item in at the desk (3.3 upper half, card 3.10).",
+                                  roles=frozenset({roles.CLERK}))
 TURN_IN_ON_SITE = registry.rpc(SERVICE, "turn_in_on_site", TurnInOnSiteRequest, TurnInReply,
-                               "Staff's on-site turn-in (3.5 upper half, receipt 3.9, card 3.10).")
+                               "Staff's on-site turn-in (3.5 upper half, receipt 3.9, card 3.10).",
+                               roles=frozenset({roles.CLERK, roles.TEAM_LEAD}))
 REPORT_LOST_ITEM = registry.rpc(SERVICE, "report_lost_item", ReportLostItemRequest, ReportLostItemReply,
-                                "A visitor reports a lost item (3.6).")
+                                "A visitor reports a lost item (3.6).",
+                                roles=frozenset({roles.CLERK}))
 SUGGEST_MATCHES = registry.rpc(SERVICE, "suggest_matches", SuggestMatchesRequest, SuggestMatchesReply,
-                               "Ranked candidates for a found item or a lost-item report.")
+                               "Ranked candidates for a found item or a lost-item report.",
+                               roles=frozenset({roles.CLERK, roles.CUSTODIAN, roles.LEAD}))
 CONFIRM_MATCH = registry.rpc(SERVICE, "confirm_match", ConfirmMatchRequest, ConfirmMatchReply,
-                             "A clerk confirms an item matches a report; a contact task opens.")
+                             "A clerk confirms an item matches a report; a contact task opens.",
+                             roles=frozenset({roles.CLERK}))
 RECORD_VISITOR_CONTACT = registry.rpc(SERVICE, "record_visitor_contact", RecordVisitorContactRequest,
-                                      RecordVisitorContactReply, "A call to the visitor; reached closes the task.")
+                                      RecordVisitorContactReply, "A call to the visitor; reached closes the task.",
+                                      roles=frozenset({roles.CLERK}))
 RECORD_CLAIM_VERIFICATION = registry.rpc(SERVICE, "record_claim_verification", RecordClaimVerificationRequest,
                                          RecordClaimVerificationReply,
-                                         "The clerk records which features matched and decides.")
+                                         "The clerk records which features matched and decides.",
+                                         roles=VERIFYING)
 CLAIM_ITEM = registry.rpc(SERVICE, "claim_item", ClaimItemRequest, ClaimItemReply,
-                          "The verified owner takes the item and fills in the claim part.")
+                          "The verified owner takes the item and fills in the claim part.",
+                          roles=VERIFYING)
 FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileOnSpotClaimFormRequest,
-                                       FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.")
+                                       FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.",
+                                       roles=frozenset({roles.CLERK}))
 HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
-                                 "The receiving clerk hands an item to the lost-and-found custodian.")
+                                 "The receiving clerk hands an item to the lost-and-found custodian.",
+                                 roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
 HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
                                     HandOverToFinanceReply,
-                                    "The custodian's monthly handover to finance; run again to resume.")
+                                    "The custodian's monthly handover to finance; run again to resume.",
+                                    roles=frozenset({roles.CUSTODIAN}))
 SIGN_OFF_FINANCE_HANDOVER = registry.rpc(SERVICE, "sign_off_finance_handover", SignOffFinanceHandoverRequest,
-                                         AppendReply, "Finance signs the handover list off.")
-ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.")
+                                         AppendReply, "Finance signs the handover list off.",
+                                         roles=frozenset({roles.FINANCE, roles.CUSTODIAN}))
+ITEM = registry.rpc(SERVICE, "item", ItemRequest, ItemView, "The clerk's view of a found item.",
+                    roles=VERIFYING | {roles.LEAD})
 CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, ClaimantView,
-                             "A found item by its card's short code, as a claimant may see it.")
+                             "A found item by its card's short code, as a claimant may see it.",
+                             roles=roles.READERS)
 
 
 # -- forms RPCs (served by ``forms``) ------------------------------------------------------
@@ -917,20 +926,29 @@ class FinanceHandoverList(Traced):
 
 
 FOUND_ITEM_FORM = registry.rpc("forms", "found_item_form", FoundItemFormRequest, FoundItemForm,
-                               "Form 3.3, 3.4 or 3.5 of one found item (registration, custody, claim).")
+                               "Form 3.3, 3.4 or 3.5 of one found item (registration, custody, claim).",
+                               roles=roles.READERS)
 LOST_ITEM_REPORT_FORM = registry.rpc("forms", "lost_item_report_form", LostItemReportFormRequest,
-                                     LostItemReportForm, "Form 3.6 of one lost-item report.")
+                                     LostItemReportForm, "Form 3.6 of one lost-item report.",
+                                     roles=roles.READERS)
 LOST_ITEM_SUMMARY = registry.rpc("forms", "lost_item_summary", SummaryRequest, LostItemSummary,
-                                 "Form 3.7 for a day or month, optionally one clerk.")
+                                 "Form 3.7 for a day or month, optionally one clerk.",
+                                 roles=roles.READERS)
 GOOD_DEEDS_SUMMARY = registry.rpc("forms", "good_deeds_summary", SummaryRequest, GoodDeedsSummary,
-                                  "Form 3.8 for a day or month, optionally one staff member.")
+                                  "Form 3.8 for a day or month, optionally one staff member.",
+                                  roles=roles.READERS)
 FOUND_ITEM_RECEIPT = registry.rpc("forms", "found_item_receipt", FoundItemFormRequest, FoundItemReceipt,
-                                  "Form 3.9 of one item found by staff.")
+                                  "Form 3.9 of one item found by staff.",
+                                  roles=roles.DESK | {roles.AUDITOR})
 ITEM_INFORMATION_CARD = registry.rpc("forms", "item_information_card", ItemCardRequest, ItemInformationCard,
-                                     "Form 3.10 by item id or short code.")
+                                     "Form 3.10 by item id or short code.",
+                                     roles=roles.DESK | {roles.AUDITOR})
 VALUABLES_AWAITING_CUSTODY = registry.rpc("forms", "valuables_awaiting_custody", AsOfRequest, AwaitingCustody,
-                                          "Shift-end checklist: valuables not yet with the custodian.")
+                                          "Shift-end checklist: valuables not yet with the custodian.",
+                                          roles=roles.READERS)
 ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsOfRequest, OnSpotClaimsNotFiled,
-                                        "Team leads' on-spot claims whose form missed the end of that day.")
+                                        "Team leads' on-spot claims whose form missed the end of that day.",
+                                        roles=roles.READERS)
 FINANCE_HANDOVER_LIST = registry.rpc("forms", "finance_handover_list", HandoverRequest, FinanceHandoverList,
-                                     "A monthly handover list to finance with its sign-off.")
+                                     "A monthly handover list to finance with its sign-off.",
+                                     roles=frozenset({roles.CUSTODIAN, roles.FINANCE, roles.LEAD, roles.AUDITOR}))

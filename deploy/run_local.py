@@ -12,7 +12,9 @@ reader at Ctrl-C, so every print here may fail and is then dropped.
 
 The environment decides where (so a test runs beside a user's ``make run``):
 ``VSC_VAR_DIR`` (default ``var/``: logs in ``<var>/log/<name>.log``),
-``EVENT_STORE_URI`` (default ``sqlite:///<var>/events.db``), ``AMQP_URI``.
+``EVENT_STORE_URI`` (default ``sqlite:///<var>/events.db``), ``AMQP_URI``,
+``VSC_SECRETS_DIR`` (default ``~/.config/vsc``: the principal key pair and
+the personal-data master key, made on the first start; never under var/).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ HEALTH_TIMEOUT = 90  # seconds for every process to answer, after start
 STOP_TIMEOUT = 20    # seconds each process gets between SIGTERM and SIGKILL
 
 # nameko services, in start order; a module that does not exist yet is skipped
-SERVICES = ["duty_log", "lost_and_found", "forms", "gateway"]
+SERVICES = ["staff", "duty_log", "lost_and_found", "forms", "gateway"]
 
 # The deprecation banners that eventlet (imported by nameko's CLI) and
 # pkg_resources print before any of our code runs. Only these two: a warning
@@ -78,6 +80,43 @@ def child_env(var: str) -> dict:
     return env
 
 
+def ensure_keys(env: dict) -> list[str]:
+    """The keys every process needs, made once in the secrets directory
+    unless the environment names files: the principal key pair (the staff
+    service signs logins, every service checks them) and the master key of
+    personal data. Returns what was created."""
+    sys.path.insert(0, ROOT)
+    from services.chassis.principal import secrets_dir, write_keypair
+    from services.privacy import generate_master_key
+    folder = env.get("VSC_SECRETS_DIR") or secrets_dir()
+    env.setdefault("PRINCIPAL_SIGNING_KEY_FILE", os.path.join(folder, "principal.key"))
+    env.setdefault("PRINCIPAL_PUBLIC_KEY_FILE", os.path.join(folder, "principal.pub"))
+    env.setdefault("PRIVACY_MASTER_KEY_FILE", os.path.join(folder, "privacy.key"))
+    made = []
+    if not os.path.exists(env["PRINCIPAL_SIGNING_KEY_FILE"]):
+        write_keypair(env["PRINCIPAL_SIGNING_KEY_FILE"], env["PRINCIPAL_PUBLIC_KEY_FILE"])
+        made.append(env["PRINCIPAL_SIGNING_KEY_FILE"])
+    if not env.get("PRIVACY_MASTER_KEY") and not os.path.exists(env["PRIVACY_MASTER_KEY_FILE"]):
+        os.makedirs(os.path.dirname(env["PRIVACY_MASTER_KEY_FILE"]), mode=0o700, exist_ok=True)
+        with open(os.open(env["PRIVACY_MASTER_KEY_FILE"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as key:
+            key.write(generate_master_key() + "\n")
+        made.append(env["PRIVACY_MASTER_KEY_FILE"])
+    return made
+
+
+def first_admin_missing(env: dict) -> bool:
+    """True while no active admin exists (then `vsc staff bootstrap` is the next step)."""
+    import contracts
+    from services.chassis.projection import replay
+    from services.eventstore import open_store
+    from services.staff.directory import StaffDirectory
+    try:
+        with open_store(env["EVENT_STORE_URI"]) as store:
+            return not replay(store, contracts.registry, [StaffDirectory]).fold(StaffDirectory).active_admins()
+    except Exception:
+        return False  # the store will say what is wrong in its own log
+
+
 def processes() -> list[tuple[str, list[str]]]:
     found = []
     for name in SERVICES:
@@ -103,6 +142,8 @@ def main() -> int:
     var = var_dir()
     os.makedirs(os.path.join(var, "log"), exist_ok=True)
     env = child_env(var)
+    for made in ensure_keys(env):
+        console.say(f"created key {made} (mode 0600; keep it out of the database's backups)")
     children: dict[str, subprocess.Popen] = {}
     logs = {}
     signals: list[int] = []
@@ -171,6 +212,9 @@ def main() -> int:
                         " (management UI on http://localhost:15672 if enabled)")
             for name, proc in children.items():
                 console.say(f"  {name:<14} pid {proc.pid:<7} log {os.path.join(var, 'log', name + '.log')}")
+            if first_admin_missing(env):
+                console.say("\n  first admin   none yet; create one (it prints a one-time password):")
+                console.say("                .venv/bin/vsc staff bootstrap --staff-id admin --name 管理员")
             console.say()
             if "gateway" in children:
                 console.say("ready: desk console on http://localhost:8000/ (Ctrl-C stops everything)")

@@ -23,6 +23,18 @@ def event_store_uri(tmp_path):
     return f"sqlite:///{tmp_path}/events.db"
 
 
+@pytest.fixture(scope="session")
+def principal_keys(tmp_path_factory):
+    """One Ed25519 key pair for the session's principals (the staff service
+    signs with it; every service verifies with its public half)."""
+    from services.chassis.principal import write_keypair
+    folder = tmp_path_factory.mktemp("keys")
+    keys = {"PRINCIPAL_SIGNING_KEY_FILE": str(folder / "principal.key"),
+            "PRINCIPAL_PUBLIC_KEY_FILE": str(folder / "principal.pub")}
+    write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
+    return keys
+
+
 @pytest.fixture
 def fast_tmp_path(tmp_path):
     """A directory on tmpfs (/dev/shm) when there is one: SQLite commits
@@ -40,12 +52,56 @@ def fast_tmp_path(tmp_path):
 
 
 @pytest.fixture
-def service_config(rabbit_config, event_store_uri):
+def service_config(rabbit_config, event_store_uri, principal_keys):
     """nameko config on the test's own RabbitMQ vhost and a fresh store. (structlog is configured
-    once per process, by whichever test starts a service first: keep LOG_LEVEL the same.) Tests
-    give business times on fixed days of 2026, so the window of past business times is wide."""
+    once per process, by whichever test starts a service first: keep LOG_LEVEL the same.)
+    Tests give business times on fixed days of 2026, so the window of past business times is wide.
+    Passwords are hashed with argon2's cheapest profile: only tests may do that."""
     return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai",
-                BUSINESS_TIME_MAX_AGE_DAYS=36600)
+                BUSINESS_TIME_MAX_AGE_DAYS=36600, PASSWORD_HASH_PROFILE="CHEAPEST", **principal_keys)
+
+
+def add_staff(store, staff_id, name, *roles, desks=()):
+    """A staff account in the store, as the staff service records it (tests
+    that name finders and witnesses by staff id need them to exist)."""
+    import datetime as dt
+
+    import contracts
+    from services.chassis.codec import EventCodec
+    from services.chassis.commands import execute
+    from services.staff import domain as staff
+    at = dt.datetime.now(dt.timezone.utc)
+    command = staff.CreateStaffAccount(staff_id, name, frozenset(roles), frozenset(desks), "$argon2id$not-a-hash",
+                                       at, password_change_required=False)
+    return execute(store, EventCodec(contracts.registry, staff.EVENTS), staff, staff.stream_id(staff_id), command,
+                   occurred_at=at, metadata={"actor": "test-setup"})
+
+
+@pytest.fixture
+def token_for(principal_keys):
+    """``token_for("clerk", staff_id=..., desk=...)``: a principal as the login step would sign it."""
+    from services.chassis.principal import load_signer
+    signer = load_signer(principal_keys)
+
+    def issue(*roles, staff_id="c-017", name="王芳", desk="main-gate", **kwargs):
+        return signer.issue(staff_id, name, set(roles), desk, **kwargs)[0]
+    return issue
+
+
+@pytest.fixture
+def rpc_as(service_config, token_for):
+    """``with rpc_as("clerk") as rpc: rpc.lost_and_found.item(...)``: a standalone
+    proxy whose calls carry a principal with those roles (and, given
+    ``cosigner=token``, a second person's principal)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.chassis.principal import CONTEXT_KEY, COSIGNER_KEY
+
+    def proxy(*roles, token=None, cosigner=None, timeout=30, **kwargs):
+        context = {CONTEXT_KEY: token or token_for(*roles, **kwargs)}
+        if cosigner:
+            context[COSIGNER_KEY] = cosigner
+        return ClusterRpcProxy(service_config, context_data=context, timeout=timeout)
+    return proxy
 
 
 def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):

@@ -91,6 +91,8 @@ class Simulation:
         self.commands = 0
         self.counter = 0
         self.scale = 1.0
+        self.names: dict[str, str] = {}  # staff id -> display name (the staff scenario's accounts)
+        self.login = lambda staff_id, desk: None  # a person logs in before working (staff scenario)
         self._planned: list[float] = []  # volume planned per day so far
 
     # -- wiring ---------------------------------------------------------------------

@@ -21,7 +21,10 @@ class DutyLogScenario:
     def __init__(self, sim: Simulation):
         self.sim = sim
         sim.service(SERVICE, domain, domain.EVENTS)
-        self.names = {clerk: texts.person_name(sim.rng) for desk in sim.desks for clerk in desk.clerks}
+        self.names = sim.names  # the staff accounts' names (drawn here when no staff scenario runs)
+        for desk in sim.desks:
+            for clerk in desk.clerks:
+                self.names.setdefault(clerk, texts.person_name(sim.rng))
 
     def on_day(self, day: dt.date) -> None:
         sim = self.sim
@@ -33,5 +36,6 @@ class DutyLogScenario:
                 sim.schedule(at, lambda desk=desk.id, clerk=clerk: self._sign_in(desk, day, clerk))
 
     def _sign_in(self, desk: str, day: dt.date, clerk: str) -> None:
+        self.sim.login(clerk, desk)
         stream, command = sign_in(desk, day, clerk, self.names[clerk], self.sim.now)
         self.sim.execute(SERVICE, stream, command, actor=clerk, desk=desk)

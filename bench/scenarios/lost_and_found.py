@@ -212,9 +212,18 @@ class LostAndFoundScenario:
     def _clerk(self, desk) -> str:
         return self.sim.rng.choice(desk.clerks)
 
-    def _run(self, stream_command, actor, desk=None, command_id=None):
+    def _run(self, stream_command, actor, desk=None, command_id=None, cosigner=None):
+        """Run a command as ``actor`` (logged in at ``desk``), with a second
+        person's own login where the service asks for one."""
+        self.sim.login(actor, desk)
+        if cosigner is not None:
+            self.sim.login(cosigner, desk)
         stream, command = stream_command
         return self.sim.execute(SERVICE, stream, command, actor=actor, desk=desk, command_id=command_id)
+
+    def _name(self, staff_id: str) -> str:
+        """A staff member's name as the staff directory has it."""
+        return self.sim.names.get(staff_id) or self.sim.names.setdefault(staff_id, texts.person_name(self.sim.rng))
 
     def _turn_in(self, item_id, desk, channel, thing, place, found_at, urgent) -> None:
         sim, rng = self.sim, self.sim.rng
@@ -224,11 +233,11 @@ class LostAndFoundScenario:
             finder = ("visitor", None, texts.person_name(rng), texts.phone(rng) if rng.random() < 0.7 else None, None)
         else:
             finder_id, department = rng.choice(staff.others)
-            finder = ("staff", finder_id, texts.person_name(rng), None, department)
+            finder = ("staff", finder_id, self._name(finder_id), None, department)
             if urgent:
                 registered_by, role = rng.choice(staff.team_leads), d.TEAM_LEAD
                 witness_id = next(s for s, _ in rng.sample(staff.others, 3) if s != finder_id)
-                witness = (witness_id, texts.person_name(rng))
+                witness = (witness_id, self._name(witness_id))
         valuable = thing.category in VALUABLES
         storage = rng.choice(SAFE if valuable else STORAGE)
         result = self._run(turn_in_command(
@@ -304,7 +313,7 @@ class LostAndFoundScenario:
                                 verification_id=verification_id, kind=kind, claimant=self._claimant(), by=by,
                                 role=role, report_id=report_id,
                                 custodian_id=case.custodian_id if case.status == d.IN_CUSTODY else None),
-                  by, case.desk)
+                  by, case.desk, cosigner=case.custodian_id if case.status == d.IN_CUSTODY else None)
         case.status = d.CLAIMED
         self.open.pop(case.item_id, None)
 
@@ -338,7 +347,7 @@ class LostAndFoundScenario:
         for case in [c for c in self.open.values() if c.valuable and c.status == d.HELD and c.turned_in_on == today]:
             self._run(custody_command(sim, item_id=case.item_id, handed_by=case.registered_by,
                                       custodian=sim.staff.custodian, storage_place=sim.rng.choice(SAFE)),
-                      case.registered_by, case.desk)
+                      case.registered_by, case.desk, cosigner=sim.staff.custodian)
             case.status, case.custodian_id = d.IN_CUSTODY, sim.staff.custodian
 
     def _finance_handover(self, day: dt.date) -> None:
@@ -356,7 +365,7 @@ class LostAndFoundScenario:
                 case.status = d.WITH_FINANCE
                 self.open.pop(case.item_id, None)
             signer = sim.rng.choice(sim.staff.finance)
-            name = texts.person_name(sim.rng)
+            name = self._name(signer)
             sim.schedule(sim.now + sim.rng.uniform(2, 26) * HOUR, lambda handover_id=handover_id, signer=signer,
                          name=name: self._run(sign_off_command(sim, handover_id=handover_id, signed_by=signer,
                                                                signer_name=name), signer))

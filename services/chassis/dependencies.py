@@ -14,6 +14,9 @@ from nameko.timer import Timer
 
 import contracts
 from services.chassis import logging as vsc_logging
+from services.chassis.auth import verified_cosigner, verified_principal
+from services.chassis.principal import Principal
+from services.chassis.projection import Projector
 from services.chassis.codec import EventCodec
 from services.chassis.commands import execute, load_state
 from services.chassis.decider import Decider
@@ -35,19 +38,31 @@ class EventStoreProvider(DependencyProvider):
 
 
 class Ledger:
-    """What a write-side worker needs: load a stream, execute a command."""
+    """What a write-side worker needs: load a stream, execute a command.
+    The events' actor is the principal the chassis verified for this call
+    (and the cosigner, when a rule needed a second person's login); a
+    service never passes who acts."""
 
-    def __init__(self, store: EventStore, codec: EventCodec, decider: Decider, correlation_id: str | None):
+    def __init__(self, store: EventStore, codec: EventCodec, decider: Decider, worker_ctx):
         self.store, self.codec, self.decider = store, codec, decider
-        self.correlation_id = correlation_id
+        self._ctx = worker_ctx
+        stack = worker_ctx.call_id_stack or [worker_ctx.call_id]
+        self.correlation_id = stack[0]
 
     def state(self, stream_id: str):
         return load_state(self.store, self.codec, self.decider, stream_id)[0]
 
-    def execute(self, stream_id: str, command, *, occurred_at: dt.datetime, actor: str | None,
-                desk: str | None = None, command_id: str | None = None,
-                correlation_id: str | None = None) -> AppendResult:
-        metadata = {"actor": actor, "desk": desk, "correlation_id": correlation_id or self.correlation_id}
+    def execute(self, stream_id: str, command, *, occurred_at: dt.datetime, desk: str | None = None,
+                command_id: str | None = None, correlation_id: str | None = None,
+                as_principal: Principal | None = None) -> AppendResult:
+        """``as_principal`` only for the login step, which has just proven
+        who acts by their password and issued their principal."""
+        principal, cosigner = as_principal or verified_principal(self._ctx), verified_cosigner(self._ctx)
+        if principal is None:
+            raise RuntimeError("no verified principal: a command RPC must declare roles in its contract")
+        metadata = {"actor": principal.staff_id, "desk": desk or principal.desk,
+                    "cosigner": cosigner.staff_id if cosigner is not None else None,
+                    "correlation_id": correlation_id or self.correlation_id}
         return execute(self.store, self.codec, self.decider, stream_id, command,
                        occurred_at=occurred_at, metadata=metadata, command_id=command_id)
 
@@ -67,8 +82,25 @@ class EventSourced(EventStoreProvider):
         self.codec = EventCodec(contracts.registry, self.event_classes)
 
     def get_dependency(self, worker_ctx):
-        stack = worker_ctx.call_id_stack or [worker_ctx.call_id]
-        return Ledger(self.store, self.codec, self.decider, stack[0])
+        return Ledger(self.store, self.codec, self.decider, worker_ctx)
+
+
+class ReadModel(DependencyProvider):
+    """An in-process projector over ``fold_classes`` (e.g. the staff
+    directory): ``self.<name>.catch_up()`` then ``.fold(cls)``."""
+
+    def __init__(self, *fold_classes):
+        self.fold_classes = fold_classes
+
+    def setup(self):
+        self.store = store_from_config(self.container.config)
+        self.projector = Projector(self.store, contracts.registry, [cls() for cls in self.fold_classes])
+
+    def stop(self):
+        self.store.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.projector
 
 
 class Clock(DependencyProvider):

@@ -78,6 +78,21 @@ class Unavailable(ServiceError):
     code = "unavailable"
 
 
+class Unauthenticated(ServiceError):
+    """No principal, or one that is forged, expired or tampered: log in."""
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    """A valid principal without a role the RPC needs (``reason`` says which rule)."""
+    code = "forbidden"
+
+
+class Throttled(ServiceError):
+    """Too many failed attempts; ``retry_after`` seconds to wait."""
+    code = "throttled"
+
+
 class Internal(ServiceError):
     """Something unexpected failed (a bug); the details are in the service's
     log under the call id, never in the reply."""

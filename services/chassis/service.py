@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
+from services.chassis.auth import Auth
 from contracts.base import FUTURE_TOLERANCE, presenting
 from services.chassis.dependencies import Clock, StructLogger
 from services.chassis.errors import Internal, ServiceError, ValidationFailed, translate
@@ -29,12 +30,14 @@ T = TypeVar("T")
 
 
 def contract_rpc(contract):
-    """Expose a method as RPC ``contract.method``: the payload is loaded with
-    the request schema (bad input -> ValidationFailed naming each field,
-    before anything is stored), the result dumped with the reply schema (times
-    in the site's time zone), and every error translated into a structured
-    one; an unexpected one becomes ``internal_error`` and is logged by type
-    and place only."""
+    """Expose a method as RPC ``contract.method``: the caller's principal is
+    checked against the contract's roles first (``unauthenticated`` or
+    ``forbidden``, before the payload is even read), then the payload is
+    loaded with the request schema (bad input -> ValidationFailed naming each
+    field, before anything is stored), the result dumped with the reply schema
+    (times in the site's time zone), and every error translated into a
+    structured one; an unexpected one becomes ``internal_error`` and is logged
+    by type and place only."""
     request_schema, reply_schema = contract.request(), contract.reply()
 
     def decorate(method):
@@ -44,6 +47,7 @@ def contract_rpc(contract):
         @functools.wraps(method)
         def entrypoint(self, payload=None, **fields):
             try:
+                self.auth.require(contract)
                 if payload is None:
                     payload = fields
                 elif not isinstance(payload, dict) or fields:
@@ -151,6 +155,7 @@ class ServiceBase:
     """Base of every service class."""
 
     name: str = ""
+    auth = Auth()
     clock = Clock()
     log = StructLogger()
     site = Site()

@@ -29,7 +29,10 @@ import zoneinfo
 import orjson
 
 from services.chassis.config import load_config
+from services.chassis.decider import Rejected
+from services.cli import staff as staff_cli
 from services.chassis.wiring import store_from_config
+from services.chassis.principal import KeyConfigError
 from services.eventstore import EventStoreError
 from services.eventstore.chain import check_record
 from services.eventstore.interface import GENESIS_HASH
@@ -239,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
     store = groups.add_parser("store", help="the event store").add_subparsers(dest="command", required=True)
     store.add_parser("head", help="the newest record").set_defaults(run=cmd_head)
+    staff_cli.add_parsers(groups)
     return parser
 
 
@@ -252,6 +256,12 @@ def main(argv=None) -> int:
         return 2
     except EventStoreError as exc:
         print(f"vsc: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except (staff_cli.CliError, KeyConfigError) as exc:
+        print(f"vsc: {exc}", file=sys.stderr)
+        return 2
+    except Rejected as exc:
+        print(f"vsc: refused ({exc.code}): {exc.message}", file=sys.stderr)
         return 2
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contracts.duty_log import SIGN_IN
 from services.chassis.dependencies import EventSourced
+from services.chassis.errors import ValidationFailed
 from services.chassis.service import ServiceBase, append_reply, business_date, contract_rpc
 from services.duty_log import domain
 
@@ -13,14 +14,17 @@ class DutyLogService(ServiceBase):
 
     @contract_rpc(SIGN_IN)
     def sign_in(self, request):
+        clerk = self.auth.principal
+        desk = request["desk"] or clerk.desk
+        if desk is None:
+            raise ValidationFailed("which desk? log in at a desk or name it", {"desk": ["required"]})
         now = self.clock()
         at = self.business_time(request["at"], now)
         shift_date = business_date(request["shift_date"], self.desk_date(at), "shift_date", now=self.desk_date(now),
                                    max_age=self.site.max_age)
-        command = domain.SignInClerk(request["desk"], shift_date, request["clerk_id"], request["clerk_name"], at)
+        command = domain.SignInClerk(desk, shift_date, clerk.staff_id, clerk.name, at)
         result = self.ledger.execute(
-            domain.stream_id(request["desk"], shift_date), command, occurred_at=at,
-            actor=request["actor"] or request["clerk_id"], desk=request["desk"],
+            domain.stream_id(desk, shift_date), command, occurred_at=at, desk=desk,
             command_id=request["command_id"], correlation_id=request["correlation_id"])
         signed_in = self.ledger.decode(result.events[0])
         self.log.info("clerk.signed_in", stream=result.stream_id, position=result.last_position,

@@ -74,7 +74,7 @@ _UUID7_RANDOM_MASK = 0x0FFF_3FFF_FFFF_FFFF_FFFF
 _UUID7_VERSION_AND_VARIANT = 0x7000_8000_0000_0000_0000
 
 
-METADATA_KEYS = ("actor", "desk", "correlation_id", "causation_id", "command_id")
+METADATA_KEYS = ("actor", "desk", "cosigner", "correlation_id", "causation_id", "command_id")
 
 
 class _NewEventFields(NamedTuple):

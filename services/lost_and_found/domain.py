@@ -148,7 +148,7 @@ class ClaimItem:
     released_by_role: str
     at: dt.datetime
     report_id: str | None = None
-    custodian_id: str | None = None
+    custodian_id: str | None = None  # a custodian who confirmed with their own login (principal or cosigner)
     on_spot_form_due: dt.datetime | None = None  # end of that day, for a team lead's claim
 
 
@@ -618,9 +618,10 @@ def _claim(c: ClaimItem, item: FoundItem) -> list:
     if team_lead and c.on_spot_form_due is None:
         raise Rejected("due_time_required", "a team lead's claim needs the time its form is due at the desk",
                        field="on_spot_form_due")
-    if item.status == IN_CUSTODY and c.custodian_id != item.custodian_id:
+    if item.status == IN_CUSTODY and c.custodian_id is None:
         raise Rejected("custodian_required", f"item {item.short_code} is in the custodian's keeping; "
-                                             "it is released only with the custodian", field="custodian_id")
+                                             "it is released only with a custodian's own login",
+                       field="cosigner")
     return [FoundItemClaimed(
         c.item_id, c.claim_id, c.verification_id, c.claim_kind, c.report_id, FORM_OF_CHANNEL[item.channel],
         c.claimant_name, c.claimant_phone, c.claimant_id_type, c.claimant_id_number, c.released_by,

@@ -27,13 +27,15 @@ from contracts.lost_and_found import (
     REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
     TURN_IN_ON_SITE,
 )
+from contracts import roles
 from services.chassis.decider import NotFound, Rejected
-from services.chassis.dependencies import EventSourced
+from services.chassis.dependencies import EventSourced, ReadModel
 from services.chassis.projection import Projector
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
 from services.lost_and_found import domain, matching
 from services.lost_and_found.forms import CaseIndex
+from services.staff.directory import StaffDirectory
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
 SUGGESTIONS_IN_REPLY = 5
@@ -68,6 +70,7 @@ class LostAndFoundService(ServiceBase):
     name = "lost_and_found"
     ledger = EventSourced(domain, domain.EVENTS)
     cases = Cases()
+    staff = ReadModel(StaffDirectory)
     config = Config()
 
     # -- helpers -------------------------------------------------------------------
@@ -88,10 +91,26 @@ class LostAndFoundService(ServiceBase):
             [], stream=result.stream_id, position=result.last_position)
         return {"suggestions": suggestions, "suggestions_unavailable": not available}
 
-    def _execute(self, stream_id, command, request, *, at, actor, desk=None, command_id=None):
-        return self.ledger.execute(stream_id, command, occurred_at=at, actor=request.get("actor") or actor,
-                                   desk=desk, command_id=command_id or request.get("command_id"),
+    def _execute(self, stream_id, command, request, *, at, desk=None, command_id=None):
+        """The events' actor (and cosigner) come from the call's principals."""
+        return self.ledger.execute(stream_id, command, occurred_at=at, desk=desk,
+                                   command_id=command_id or request.get("command_id"),
                                    correlation_id=request.get("correlation_id"))
+
+    def _acting(self, *preferred: str) -> tuple[str, str]:
+        """The caller's staff id and the role they act in: the first of
+        ``preferred`` they hold (the contract let only those roles in)."""
+        principal = self.auth.principal
+        return principal.staff_id, next(role for role in preferred if role in principal.roles)
+
+    def _staff_member(self, staff_id: str, field: str):
+        """A staff member named by id in the payload (a finder, a witness): an
+        existing, active account, or a not_found naming the field."""
+        self.staff.catch_up()
+        entry = self.staff.fold(StaffDirectory).active(staff_id)
+        if entry is None:
+            raise NotFound(f"no active staff account {staff_id}", field=field)
+        return entry
 
     def _found_item(self, item_id: str) -> domain.FoundItem:
         state = self.ledger.state(domain.item_stream(item_id))
@@ -100,8 +119,9 @@ class LostAndFoundService(ServiceBase):
         return state
 
     # -- turn-in -----------------------------------------------------------------------
-    def _turn_in(self, request, channel, *, finder_kind, registered_by, registered_by_role, finder_id=None,
+    def _turn_in(self, request, channel, *, finder_kind, finder_name, finder_phone=None, finder_id=None,
                  witness_id=None, witness_name=None, owner_urgent=False):
+        registered_by, registered_by_role = self._acting(domain.CLERK, domain.TEAM_LEAD)
         now = self.clock()
         at = self.business_time(request["at"], now)
         found_at = self.business_time(request["found_at"], now, "found_at")
@@ -109,7 +129,7 @@ class LostAndFoundService(ServiceBase):
             item_id=request["item_id"] or uuid.uuid4().hex, desk=request["desk"], channel=channel,
             item_name=request["item_name"], category=request["category"], description=request["description"],
             found_place=request["found_place"], found_at=found_at, finder_kind=finder_kind, finder_id=finder_id,
-            finder_name=request["finder_name"], finder_phone=request["finder_phone"],
+            finder_name=finder_name, finder_phone=finder_phone,
             finder_department=request.get("finder_department"), registered_by=registered_by,
             registered_by_role=registered_by_role, storage_place=request["storage_place"], at=at,
             business_date=self._desk_date(at),
@@ -117,8 +137,7 @@ class LostAndFoundService(ServiceBase):
             witness_id=witness_id, witness_name=witness_name, owner_urgent=owner_urgent,
             valuable_categories=frozenset(self.config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)),
             retention=retention_policy(self.config))
-        result = self._execute(domain.item_stream(command.item_id), command, request, at=at,
-                               actor=registered_by, desk=request["desk"])
+        result = self._execute(domain.item_stream(command.item_id), command, request, at=at, desk=request["desk"])
         events = [self.ledger.decode(record) for record in result.events]
         turned_in = events[0]
         receipt = next((e for e in events if isinstance(e, domain.FoundItemReceiptIssued)), None)
@@ -133,20 +152,22 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(TURN_IN_BY_STAFF)
     def turn_in_by_staff(self, request):
-        return self._turn_in(request, domain.DESK_STAFF, finder_kind="staff", finder_id=request["finder_id"],
-                             registered_by=request["clerk_id"], registered_by_role=domain.CLERK)
+        finder = self._staff_member(request["finder_id"], "finder_id")
+        return self._turn_in(request, domain.DESK_STAFF, finder_kind="staff", finder_id=finder.staff_id,
+                             finder_name=finder.display_name)
 
     @contract_rpc(TURN_IN_BY_VISITOR)
     def turn_in_by_visitor(self, request):
         return self._turn_in(request, domain.DESK_VISITOR, finder_kind="visitor",
-                             registered_by=request["clerk_id"], registered_by_role=domain.CLERK)
+                             finder_name=request["finder_name"], finder_phone=request["finder_phone"])
 
     @contract_rpc(TURN_IN_ON_SITE)
     def turn_in_on_site(self, request):
-        return self._turn_in(request, domain.ON_SITE, finder_kind="staff", finder_id=request["finder_id"],
-                             registered_by=request["registered_by"],
-                             registered_by_role=request["registered_by_role"], witness_id=request["witness_id"],
-                             witness_name=request["witness_name"], owner_urgent=request["owner_urgent"])
+        finder = self._staff_member(request["finder_id"], "finder_id")
+        witness = self._staff_member(request["witness_id"], "witness_id") if request["witness_id"] else None
+        return self._turn_in(request, domain.ON_SITE, finder_kind="staff", finder_id=finder.staff_id,
+                             finder_name=finder.display_name, witness_id=witness and witness.staff_id,
+                             witness_name=witness and witness.display_name, owner_urgent=request["owner_urgent"])
 
     # -- lost-item reports and matching ------------------------------------------------
     @contract_rpc(REPORT_LOST_ITEM)
@@ -160,9 +181,9 @@ class LostAndFoundService(ServiceBase):
             lost_from=self.business_time(request["lost_from"], now, "lost_from"),
             lost_until=self.business_time(request["lost_until"], now, "lost_until"),
             visitor_name=request["visitor_name"], visitor_phone=request["visitor_phone"],
-            received_by=request["clerk_id"], at=at, business_date=self._desk_date(at))
+            received_by=self.auth.principal.staff_id, at=at, business_date=self._desk_date(at))
         result = self._execute(domain.report_stream(command.report_id), command, request, at=at,
-                               actor=request["clerk_id"], desk=request["desk"])
+                               desk=request["desk"])
         report = self.ledger.decode(result.events[0])
         self.log.info("lost_item.reported", stream=result.stream_id, position=result.last_position,
                       duplicate=result.duplicate)
@@ -187,9 +208,9 @@ class LostAndFoundService(ServiceBase):
         facts = domain.ItemFacts(item.item_id, item.short_code, item.status) \
             if isinstance(item, domain.FoundItem) else None
         command = domain.ConfirmMatch(request["report_id"], facts, f"contact-{uuid.uuid4().hex[:12]}",
-                                      request["clerk_id"], at)
+                                      self.auth.principal.staff_id, at)
         result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
-                               actor=request["clerk_id"], desk=request["desk"])
+                               desk=request["desk"])
         task = self.ledger.decode(result.events[-1])
         self.log.info("lost_report.matched", stream=result.stream_id, position=result.last_position,
                       duplicate=result.duplicate)
@@ -198,10 +219,10 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(RECORD_VISITOR_CONTACT)
     def record_visitor_contact(self, request):
         at = self.business_time(request["at"], self.clock())
-        command = domain.RecordVisitorContact(request["report_id"], request["task_id"], request["clerk_id"],
-                                              request["outcome"], at)
+        command = domain.RecordVisitorContact(request["report_id"], request["task_id"],
+                                              self.auth.principal.staff_id, request["outcome"], at)
         result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
-                               actor=request["clerk_id"], desk=request["desk"])
+                               desk=request["desk"])
         contacted = self.ledger.decode(result.events[0])
         self.log.info("visitor.contacted", stream=result.stream_id, position=result.last_position,
                       outcome=contacted.outcome)
@@ -211,12 +232,13 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(RECORD_CLAIM_VERIFICATION)
     def record_claim_verification(self, request):
         at = self.business_time(request["at"], self.clock())
+        verified_by, role = self._acting(domain.CLERK, domain.CUSTODIAN, domain.TEAM_LEAD)
         command = domain.RecordClaimVerification(
             request["item_id"], request["verification_id"] or f"verification-{uuid.uuid4().hex[:12]}",
             request["claimant_description"], tuple(request["matched_features"]), request["description_matched"],
-            request["decision"], request["verified_by"], request["verified_by_role"], at)
+            request["decision"], verified_by, role, at)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
-                               actor=request["verified_by"], desk=request["desk"])
+                               desk=request["desk"])
         verification = self.ledger.decode(result.events[0])
         self.log.info("claim.verified", stream=result.stream_id, position=result.last_position,
                       decision=verification.decision)
@@ -226,17 +248,19 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(CLAIM_ITEM)
     def claim_item(self, request):
         at = self.business_time(request["at"], self.clock())
-        team_lead = request["released_by_role"] == domain.TEAM_LEAD
+        released_by, role = self._acting(domain.CLERK, domain.CUSTODIAN, domain.TEAM_LEAD)
+        team_lead = role == domain.TEAM_LEAD
+        custodian = self.auth.optional_cosigner({roles.CUSTODIAN}, "releasing an item in custody")
         command = domain.ClaimItem(
             item_id=request["item_id"], claim_id=request["claim_id"] or f"claim-{uuid.uuid4().hex[:12]}",
             verification_id=request["verification_id"], claim_kind=request["claim_kind"],
             claimant_name=request["claimant_name"], claimant_phone=request["claimant_phone"],
             claimant_id_type=request["claimant_id_type"], claimant_id_number=request["claimant_id_number"],
-            released_by=request["released_by"], released_by_role=request["released_by_role"], at=at,
-            report_id=request["report_id"], custodian_id=request["custodian_id"],
+            released_by=released_by, released_by_role=role, at=at,
+            report_id=request["report_id"], custodian_id=custodian.staff_id if custodian else None,
             on_spot_form_due=self._end_of_desk_day(at) if team_lead else None)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
-                               actor=request["released_by"], desk=request["desk"])
+                               desk=request["desk"])
         claimed = self.ledger.decode(result.events[0])
         self.log.info("found_item.claimed", stream=result.stream_id, position=result.last_position,
                       duplicate=result.duplicate)
@@ -246,9 +270,9 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(FILE_ON_SPOT_CLAIM_FORM)
     def file_on_spot_claim_form(self, request):
         at = self.business_time(request["at"], self.clock())
-        command = domain.FileOnSpotClaimForm(request["item_id"], request["clerk_id"], at)
+        command = domain.FileOnSpotClaimForm(request["item_id"], self.auth.principal.staff_id, at)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
-                               actor=request["clerk_id"], desk=request["desk"])
+                               desk=request["desk"])
         filed = self.ledger.decode(result.events[0])
         self.log.info("on_spot_claim.filed", stream=result.stream_id, position=result.last_position, late=filed.late)
         return {**append_reply(result), "late": filed.late}
@@ -257,10 +281,11 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(HAND_TO_CUSTODIAN)
     def hand_to_custodian(self, request):
         at = self.business_time(request["at"], self.clock())
-        command = domain.HandToCustodian(request["item_id"], request["handed_by"], request["custodian_id"],
+        custodian = self.auth.principal_or_cosigner({roles.CUSTODIAN}, "handing an item to the custodian")
+        command = domain.HandToCustodian(request["item_id"], self.auth.principal.staff_id, custodian.staff_id,
                                          request["storage_place"], at)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
-                               actor=request["handed_by"], desk=request["desk"])
+                               desk=request["desk"])
         self.log.info("found_item.in_custody", stream=result.stream_id, position=result.last_position)
         return append_reply(result)
 
@@ -279,10 +304,9 @@ class LostAndFoundService(ServiceBase):
             found = isinstance(state, domain.FoundItem)
             lines.append(domain.HandoverLine(item_id, state.status if found else None,
                                              state.retain_until if found else None))
-        draw = domain.DrawFinanceHandoverList(handover_id, request["month"], request["custodian_id"],
+        draw = domain.DrawFinanceHandoverList(handover_id, request["month"], self.auth.principal.staff_id,
                                               tuple(lines), at, today)
         drawn_result = self._execute(domain.handover_stream(handover_id), draw, request, at=at,
-                                     actor=request["custodian_id"],
                                      command_id=domain.finance_step_command_id(handover_id, "drawn"))
         drawn = self.ledger.decode(drawn_result.events[0])
         steps = [self._step(drawn_result)]
@@ -291,7 +315,6 @@ class LostAndFoundService(ServiceBase):
             command = domain.HandItemToFinance(item_id, handover_id, drawn.custodian_id, at, today)
             try:
                 result = self._execute(domain.item_stream(item_id), command, request, at=at,
-                                       actor=drawn.custodian_id,
                                        command_id=domain.finance_transfer_command_id(handover_id, item_id))
             except Rejected as refusal:
                 if refusal.code not in ("already_claimed", "handed_to_finance"):
@@ -304,7 +327,6 @@ class LostAndFoundService(ServiceBase):
             steps.append(self._step(result))
         outcome = domain.RecordFinanceTransfer(handover_id, tuple(transferred), tuple(withdrawn), at)
         outcome_result = self._execute(domain.handover_stream(handover_id), outcome, request, at=at,
-                                       actor=drawn.custodian_id,
                                        command_id=domain.finance_step_command_id(handover_id, "transferred"))
         recorded = self.ledger.decode(outcome_result.events[0])
         steps.append(self._step(outcome_result))
@@ -322,10 +344,9 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(SIGN_OFF_FINANCE_HANDOVER)
     def sign_off_finance_handover(self, request):
         at = self.business_time(request["at"], self.clock())
-        command = domain.SignOffFinanceHandover(request["handover_id"], request["signed_by"],
-                                                request["signer_name"], at)
-        result = self._execute(domain.handover_stream(request["handover_id"]), command, request, at=at,
-                               actor=request["signed_by"])
+        finance = self.auth.principal_or_cosigner({roles.FINANCE}, "signing the handover off")
+        command = domain.SignOffFinanceHandover(request["handover_id"], finance.staff_id, finance.name, at)
+        result = self._execute(domain.handover_stream(request["handover_id"]), command, request, at=at)
         self.log.info("finance_handover.signed_off", stream=result.stream_id, position=result.last_position)
         return append_reply(result)
 

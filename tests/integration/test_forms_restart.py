@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 
 import contracts
 from bench.simulate import simulate
@@ -23,9 +22,9 @@ def projections_of(runner):
     return next(d for d in forms.dependencies if type(d).__name__ == "Projections")
 
 
-def answers(config):
-    """A few forms of every kind, as the running forms service serves them."""
-    with ClusterRpcProxy(config) as cluster:
+def answers(config, rpc_as):
+    """A few forms of every kind, as the running forms service serves them (to a clerk)."""
+    with rpc_as("clerk") as cluster:
         forms = cluster.forms
         store = open_store(config["EVENT_STORE_URI"])
         items = [r.data["item_id"] for r in store.read_all() if r.type == "FoundItemTurnedIn"][::7]
@@ -42,7 +41,7 @@ def answers(config):
 
 
 def test_a_restarted_forms_service_resumes_from_its_snapshot_and_answers_as_a_rebuild(
-        runner_factory, service_config, fast_tmp_path):
+        runner_factory, service_config, fast_tmp_path, rpc_as):
     config = dict(service_config, EVENT_STORE_URI=f"sqlite:///{fast_tmp_path}/events.db")
     store = open_store(config["EVENT_STORE_URI"], validator=contracts.registry)
     simulate(store, seed=21, events=600, start=dt.date(2025, 11, 20), days=30)
@@ -66,10 +65,10 @@ def test_a_restarted_forms_service_resumes_from_its_snapshot_and_answers_as_a_re
     restored = projections_of(second).restored
     assert set(restored.resumed) == {cls.name for cls in FOLD_CLASSES} and restored.rebuilt == {}
     assert restored.position == head
-    resumed_answers = answers(config)
+    resumed_answers = answers(config, rpc_as)
     second.stop()
 
     scratch = runner_factory(dict(config, READMODEL_STORE_URI="none"), FormsService)
     scratch.start()
     assert projections_of(scratch).readmodels is None
-    assert answers(config) == resumed_answers
+    assert answers(config, rpc_as) == resumed_answers

@@ -8,14 +8,14 @@ from nameko.testing.services import entrypoint_hook
 
 from services.chassis import logging as vsc_logging
 from services.chassis.errors import ValidationFailed
+from services.chassis.principal import CONTEXT_KEY
 from services.duty_log.service import DutyLogService
 from services.forms.service import FormsService
 
 pytestmark = pytest.mark.rabbit
 
 CLIENT_FIELD = "x" * 100_000 + "\ud800"
-SIGN_IN = {"desk": "main-gate", "clerk_id": "c-017", "clerk_name": "王芳",
-           "shift_date": "2026-05-01", "at": "2026-05-01T07:28:00+08:00"}
+SIGN_IN = {"desk": "main-gate", "shift_date": "2026-05-01", "at": "2026-05-01T07:28:00+08:00"}
 
 
 @pytest.fixture
@@ -35,11 +35,15 @@ def log_lines(capsys):
     return read
 
 
+def clerk(token_for) -> dict:
+    return {CONTEXT_KEY: token_for("clerk", name="王芳")}
+
+
 def test_a_refusal_is_one_info_line_from_nameko_without_traceback_or_the_clients_field(
-        container_factory, service_config, log_lines):
+        container_factory, service_config, log_lines, token_for):
     container = container_factory(DutyLogService, service_config)
     container.start()
-    with entrypoint_hook(container, "sign_in") as sign_in:
+    with entrypoint_hook(container, "sign_in", context_data=clerk(token_for)) as sign_in:
         with pytest.raises(ValidationFailed):
             sign_in(dict(SIGN_IN, **{CLIENT_FIELD: 1}))
     lines, text = log_lines()
@@ -53,7 +57,8 @@ def test_a_refusal_is_one_info_line_from_nameko_without_traceback_or_the_clients
     assert len(text) < 2000
 
 
-def test_the_forms_service_logs_nothing_while_there_is_nothing_new(container_factory, service_config, log_lines):
+def test_the_forms_service_logs_nothing_while_there_is_nothing_new(container_factory, service_config, log_lines,
+                                                                   token_for):
     duty_log = container_factory(DutyLogService, service_config)
     forms = container_factory(FormsService, service_config)
     duty_log.start()
@@ -64,7 +69,7 @@ def test_the_forms_service_logs_nothing_while_there_is_nothing_new(container_fac
         on_event({"position": 0})
         assert [line for line in log_lines()[0] if line.get("service") == "forms"] == []
 
-        with entrypoint_hook(duty_log, "sign_in") as sign_in:
+        with entrypoint_hook(duty_log, "sign_in", context_data=clerk(token_for)) as sign_in:
             sign_in(SIGN_IN)
         tick()
         tick()

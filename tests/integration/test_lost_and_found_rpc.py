@@ -20,7 +20,12 @@ from services.eventstore import open_store
 from services.forms.service import FormsService
 from services.lost_and_found import domain
 from services.lost_and_found.service import LostAndFoundService
-from tests.conftest import wait_for
+from tests.conftest import add_staff, wait_for
+
+
+def cluster_config(proxy):
+    """The nameko config a standalone proxy was made with."""
+    return proxy._worker_ctx.config
 
 pytestmark = pytest.mark.rabbit
 
@@ -29,15 +34,15 @@ VISITOR_TURN_IN = {
     "desk": "main-gate", "item_id": "phone-1", "item_name": "black phone", "category": "phone",
     "description": "black smartphone in a blue case", "found_place": "north gate",
     "found_at": "2026-05-01T09:10:00+08:00", "finder_name": "路人甲", "finder_phone": "13900000000",
-    "clerk_id": "c-017", "storage_place": "desk drawer 2", "at": "2026-05-01T09:30:00+08:00",
+    "storage_place": "desk drawer 2", "at": "2026-05-01T09:30:00+08:00",
     "hidden_features": [{"label": "serial number", "detail": SECRET}, {"label": "wallpaper", "detail": "grey cat"}],
 }
 VERIFY = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1",
           "claimant_description": "black phone, my cat on the lock screen", "matched_features": ["wallpaper"],
-          "decision": "owner", "verified_by": "c-017", "at": "2026-05-01T11:00:00+08:00"}
+          "decision": "owner", "at": "2026-05-01T11:00:00+08:00"}
 CLAIM = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1", "claim_kind": "unreported",
          "claimant_name": "韩梅梅", "claimant_phone": "13800000000", "claimant_id_type": "resident_id",
-         "claimant_id_number": "110101199001011234", "released_by": "c-017", "at": "2026-05-01T11:05:00+08:00"}
+         "claimant_id_number": "110101199001011234", "at": "2026-05-01T11:05:00+08:00"}
 PERSONAL_VALUES = ("路人甲", "13900000000", "韩梅梅", "13800000000", "110101199001011234", SECRET, "grey cat")
 
 
@@ -54,25 +59,48 @@ def store(service_config):
     store.close()
 
 
+#: who works here in these tests: staff id -> (name, roles)
+PEOPLE = {"c-017": ("王芳", ("clerk",)), "c-020": ("李明", ("clerk",)), "c-099": ("赵六", ("clerk",)),
+          "k-1": ("孙保管", ("custodian",)), "f-1": ("王会计", ("finance",)), "tl-3": ("钱领班", ("team_lead",)),
+          "s-101": ("周保安", ("clerk",)), "s-205": ("吴见证", ("clerk",))}
+H = len(PEOPLE)  # the staff accounts come first in the log of a test that uses `cluster`
+
+
 @pytest.fixture
-def cluster(runner_factory, service_config):
+def as_(rpc_as, token_for):
+    """``as_("k-1")``: a proxy whose calls carry that person's principal;
+    ``as_("c-017", cosigner="k-1")`` with a second person's login too."""
+    def proxy(staff_id, cosigner=None):
+        name, roles = PEOPLE[staff_id]
+        second = None
+        if cosigner:
+            second = token_for(*PEOPLE[cosigner][1], staff_id=cosigner, name=PEOPLE[cosigner][0])
+        return rpc_as(*roles, staff_id=staff_id, name=name, cosigner=second)
+    return proxy
+
+
+@pytest.fixture
+def cluster(runner_factory, service_config, store, as_):
+    """lost_and_found, the staff the tests name, and clerk c-017's terminal."""
+    for staff_id, (name, roles) in PEOPLE.items():
+        add_staff(store, staff_id, name, *roles)
     runner_factory(service_config, LostAndFoundService).start()
-    with ClusterRpcProxy(service_config) as proxy:
+    with as_("c-017") as proxy:
         yield proxy
 
 
 def test_a_visitor_turn_in_is_verified_claimed_once_and_then_refused(cluster, store):
     turned_in = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
-    assert (turned_in["form"], turned_in["valuable"], turned_in["positions"]) == ("3.3", True, [1, 2])
+    assert (turned_in["form"], turned_in["valuable"], turned_in["positions"]) == ("3.3", True, [H + 1, H + 2])
     assert turned_in["qr_payload"] == "vsc:found-item:phone-1" and turned_in["receipt_no"] is None
     verified = cluster.lost_and_found.record_claim_verification(VERIFY)
-    assert (verified["verification_id"], verified["decision"], verified["positions"]) == ("v-1", "owner", [3])
+    assert (verified["verification_id"], verified["decision"], verified["positions"]) == ("v-1", "owner", [H + 3])
     claimed = cluster.lost_and_found.claim_item(CLAIM)
-    assert (claimed["claim_form"], claimed["positions"]) == ("3.3", [4])
+    assert (claimed["claim_form"], claimed["positions"]) == ("3.3", [H + 4])
 
     body = refused(cluster.lost_and_found.claim_item, dict(CLAIM, at="2026-05-01T12:00:00+08:00"))
     assert (body["code"], body["reason"], list(body["fields"])) == ("rule_violated", "already_claimed", ["item_id"])
-    assert store.head().position == 4
+    assert store.head().position == H + 4
     assert cluster.lost_and_found.item({"item_id": "phone-1"})["status"] == "claimed"
 
 
@@ -80,16 +108,16 @@ def test_no_claim_without_a_recorded_verification_through_rpc(cluster, store):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
     body = refused(cluster.lost_and_found.claim_item, CLAIM)
     assert (body["reason"], list(body["fields"])) == ("verification_required", ["verification_id"])
-    assert store.head().position == 2
+    assert store.head().position == H + 2
 
 
-def test_two_desks_claiming_the_same_item_at_once_exactly_one_succeeds(cluster, store, service_config):
+def test_two_desks_claiming_the_same_item_at_once_exactly_one_succeeds(cluster, store, as_):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
     cluster.lost_and_found.record_claim_verification(VERIFY)
     cluster.lost_and_found.record_claim_verification(dict(VERIFY, verification_id="v-2", desk="south-gate"))
 
     def claim_at(desk, verification_id, claim_id):
-        with ClusterRpcProxy(service_config) as own:
+        with as_("c-017" if desk == "main-gate" else "c-020") as own:
             try:
                 return own.lost_and_found.claim_item(dict(CLAIM, desk=desk, verification_id=verification_id,
                                                           claim_id=claim_id))
@@ -119,10 +147,10 @@ def test_a_bad_turn_in_is_a_clear_error_naming_the_field_and_stores_nothing(clus
     payload = {key: value for key, value in dict(VISITOR_TURN_IN, **change).items() if value is not None}
     body = refused(cluster.lost_and_found.turn_in_by_visitor, payload)
     assert body["code"] == code and field in body["fields"]
-    assert store.head().position == 0
+    assert store.head().position == H
 
 
-def test_commands_on_an_unknown_or_returned_item_are_refused_and_store_nothing(cluster, store):
+def test_commands_on_an_unknown_or_returned_item_are_refused_and_store_nothing(cluster, store, as_):
     body = refused(cluster.lost_and_found.record_claim_verification, dict(VERIFY, item_id="nope"))
     assert (body["code"], list(body["fields"])) == ("not_found", ["item_id"])
     assert refused(cluster.lost_and_found.item, {"item_id": "nope"})["code"] == "not_found"
@@ -132,23 +160,31 @@ def test_commands_on_an_unknown_or_returned_item_are_refused_and_store_nothing(c
     head = store.head().position
     body = refused(cluster.lost_and_found.record_claim_verification, dict(VERIFY, verification_id="v-9"))
     assert body["reason"] == "already_claimed"
-    body = refused(cluster.lost_and_found.hand_to_custodian,
-                   {"desk": "main-gate", "item_id": "phone-1", "handed_by": "c-017", "custodian_id": "k-1",
-                    "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"})
+    with as_("c-017", cosigner="k-1") as desk:
+        body = refused(desk.lost_and_found.hand_to_custodian,
+                       {"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1",
+                        "at": "2026-05-01T18:00:00+08:00"})
     assert body["reason"] == "already_claimed"
     assert store.head().position == head
 
 
-def test_a_team_lead_turn_in_without_a_witness_is_refused_and_stores_nothing(cluster, store):
-    payload = {key: value for key, value in VISITOR_TURN_IN.items() if key != "clerk_id"}
-    payload |= {"finder_id": "s-101", "registered_by": "tl-3", "registered_by_role": "team_lead",
-                "owner_urgent": True}
-    body = refused(cluster.lost_and_found.turn_in_on_site, payload)
-    assert (body["code"], body["reason"], list(body["fields"])) == ("rule_violated", "witness_required",
-                                                                   ["witness_id"])
-    assert store.head().position == 0
-    reply = cluster.lost_and_found.turn_in_on_site(dict(payload, witness_id="s-205", witness_name="张三"))
+def test_a_team_lead_turn_in_without_a_witness_is_refused_and_stores_nothing(cluster, store, as_):
+    payload = {key: value for key, value in VISITOR_TURN_IN.items() if key not in ("finder_name", "finder_phone")}
+    payload |= {"finder_id": "s-101", "owner_urgent": True}
+    with as_("tl-3") as team_lead:
+        body = refused(team_lead.lost_and_found.turn_in_on_site, payload)
+        assert (body["code"], body["reason"], list(body["fields"])) == ("rule_violated", "witness_required",
+                                                                       ["witness_id"])
+        unknown = refused(team_lead.lost_and_found.turn_in_on_site, dict(payload, witness_id="nobody"))
+        assert (unknown["code"], list(unknown["fields"])) == ("not_found", ["witness_id"])
+        assert store.head().position == H  # the staff accounts only
+        reply = team_lead.lost_and_found.turn_in_on_site(dict(payload, witness_id="s-205"))
     assert reply["form"] == "3.5" and reply["receipt_no"] and reply["qr_payload"]
+    turned_in = store.read_stream("found_item-phone-1")[0]
+    # who registered, in which role, and the witness's name all come from the logins and the staff directory
+    assert (turned_in.data["registered_by"], turned_in.data["registered_by_role"], turned_in.metadata["actor"],
+            turned_in.data["witness_name"], turned_in.data["finder_name"]) == (
+        "tl-3", "team_lead", "tl-3", "吴见证", "周保安")
 
 
 def test_the_claimant_sees_no_hidden_feature_and_the_clerk_does(cluster):
@@ -189,17 +225,41 @@ def test_logs_carry_ids_and_codes_but_no_personal_data_or_hidden_features(cluste
     assert not [value for value in PERSONAL_VALUES if value in text]
 
 
-def test_a_valuable_in_custody_is_released_only_with_the_custodian(cluster):
+def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, store):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
-    custody = {"desk": "main-gate", "item_id": "phone-1", "custodian_id": "k-1", "storage_place": "safe 1",
-               "at": "2026-05-01T18:00:00+08:00"}
-    assert refused(cluster.lost_and_found.hand_to_custodian, dict(custody, handed_by="c-099"))["reason"] == \
-        "not_the_receiving_clerk"
-    cluster.lost_and_found.hand_to_custodian(dict(custody, handed_by="c-017"))
+    custody = {"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"}
+    # the custodian takes the item with their own login
+    body = refused(cluster.lost_and_found.hand_to_custodian, custody)
+    assert (body["code"], body["reason"]) == ("forbidden", "cosigner_required")
+    with as_("c-017", cosigner="f-1") as wrong_person:
+        assert refused(wrong_person.lost_and_found.hand_to_custodian, custody)["reason"] == "cosigner_role_required"
+    with as_("c-099", cosigner="k-1") as other_clerk:
+        assert refused(other_clerk.lost_and_found.hand_to_custodian, custody)["reason"] == "not_the_receiving_clerk"
+    with as_("c-017", cosigner="k-1") as desk:
+        desk.lost_and_found.hand_to_custodian(custody)
+    handed = store.read_stream("found_item-phone-1")[-1]
+    assert (handed.data["custodian_id"], handed.metadata["actor"], handed.metadata["cosigner"]) == (
+        "k-1", "c-017", "k-1")
     cluster.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-02T10:00:00+08:00"))
     next_day = dict(CLAIM, at="2026-05-02T10:05:00+08:00")
-    assert refused(cluster.lost_and_found.claim_item, next_day)["reason"] == "custodian_required"
-    assert cluster.lost_and_found.claim_item(dict(next_day, custodian_id="k-1"))["positions"]
+    body = refused(cluster.lost_and_found.claim_item, next_day)
+    assert (body["reason"], list(body["fields"])) == ("custodian_required", ["cosigner"])
+    # a made-up custodian principal (another key) is refused, not trusted
+    from services.chassis.principal import write_keypair, load_signer
+    import tempfile, os
+    folder = tempfile.mkdtemp()
+    write_keypair(os.path.join(folder, "k"), os.path.join(folder, "p"))
+    forged = load_signer({"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(folder, "k")}).issue(
+        "k-1", "孙保管", {"custodian"}, "main-gate")[0]
+    from nameko.standalone.rpc import ClusterRpcProxy as Proxy
+    from services.chassis.principal import CONTEXT_KEY, COSIGNER_KEY
+    with Proxy(cluster_config(cluster), context_data={CONTEXT_KEY: token_for("clerk", staff_id="c-017"),
+                                                      COSIGNER_KEY: forged}) as forger:
+        assert refused(forger.lost_and_found.claim_item, next_day)["code"] == "unauthenticated"
+    with as_("c-017", cosigner="k-1") as desk:
+        assert desk.lost_and_found.claim_item(next_day)["positions"]
+    claimed = store.read_stream("found_item-phone-1")[-1]
+    assert (claimed.data["custodian_id"], claimed.data["released_by"]) == ("k-1", "c-017")
 
 
 def test_a_report_gets_suggestions_and_a_confirmed_match_opens_a_contact_task(cluster):
@@ -211,20 +271,19 @@ def test_a_report_gets_suggestions_and_a_confirmed_match_opens_a_contact_task(cl
         "desk": "main-gate", "report_id": "r-1", "item_name": "phone", "category": "phone",
         "description": "black smartphone", "features": "blue case", "lost_place": "north gate",
         "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
-        "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "clerk_id": "c-020",
-        "at": "2026-05-01T10:00:00+08:00"})
+        "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "at": "2026-05-01T10:00:00+08:00"})
     assert [s["id"] for s in report["suggestions"]] == ["phone-1"]
     assert cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"][0]["id"] == "r-1"
     match = cluster.lost_and_found.confirm_match({"desk": "main-gate", "report_id": "r-1", "item_id": "phone-1",
-                                                  "clerk_id": "c-020", "at": "2026-05-01T10:05:00+08:00"})
-    contact = {"desk": "main-gate", "report_id": "r-1", "task_id": match["task_id"], "clerk_id": "c-020"}
+                                                  "at": "2026-05-01T10:05:00+08:00"})
+    contact = {"desk": "main-gate", "report_id": "r-1", "task_id": match["task_id"]}
     assert cluster.lost_and_found.record_visitor_contact(dict(contact, outcome="no_answer"))["task_closed"] is False
     assert cluster.lost_and_found.record_visitor_contact(dict(contact, outcome="reached"))["task_closed"] is True
     assert cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"] == []
 
 
 def test_a_crashed_finance_handover_completes_when_run_again_and_the_item_is_no_longer_claimable(
-        cluster, store, service_config):
+        cluster, store, service_config, as_):
     for item_id in ("umbrella-1", "umbrella-2"):
         cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=item_id, category="umbrella",
                                                        item_name="red umbrella", hidden_features=[]))
@@ -242,39 +301,48 @@ def test_a_crashed_finance_handover_completes_when_run_again_and_the_item_is_no_
                     metadata={}, command_id=domain.finance_transfer_command_id("h-06", "umbrella-1"))
     ledger.close()
 
-    request = {"handover_id": "h-06", "month": "2026-06", "custodian_id": "k-1", "at": "2026-06-15T09:30:00+08:00"}
-    reply = cluster.lost_and_found.hand_over_to_finance(request)
-    assert reply["transferred_item_ids"] == ["umbrella-1", "umbrella-2"]
-    drawn, one, two, recorded = reply["steps"]
-    assert (drawn["duplicate"], one["duplicate"], one["positions"], two["duplicate"]) == \
-        (True, True, [first.last_position], False)
-    head = store.head().position
-    again = cluster.lost_and_found.hand_over_to_finance(request)
-    assert all(step["duplicate"] for step in again["steps"]) and store.head().position == head
-    assert len([r for r in store.read_all() if r.type == "ItemHandedToFinance"]) == 2
+    request = {"handover_id": "h-06", "month": "2026-06", "at": "2026-06-15T09:30:00+08:00"}
+    with as_("k-1") as custodian:
+        assert refused(cluster.lost_and_found.hand_over_to_finance, request)["code"] == "forbidden"  # a clerk may not
+        reply = custodian.lost_and_found.hand_over_to_finance(request)
+        assert reply["transferred_item_ids"] == ["umbrella-1", "umbrella-2"]
+        drawn, one, two, recorded = reply["steps"]
+        assert (drawn["duplicate"], one["duplicate"], one["positions"], two["duplicate"]) == \
+            (True, True, [first.last_position], False)
+        head = store.head().position
+        again = custodian.lost_and_found.hand_over_to_finance(request)
+        assert all(step["duplicate"] for step in again["steps"]) and store.head().position == head
+        assert len([r for r in store.read_all() if r.type == "ItemHandedToFinance"]) == 2
 
-    cluster.lost_and_found.sign_off_finance_handover({"handover_id": "h-06", "signed_by": "f-1",
-                                                      "signer_name": "王会计", "at": "2026-06-15T10:00:00+08:00"})
+        sign_off = {"handover_id": "h-06", "at": "2026-06-15T10:00:00+08:00"}
+        assert refused(custodian.lost_and_found.sign_off_finance_handover, sign_off)["reason"] == "cosigner_required"
+        with as_("k-1", cosigner="f-1") as at_the_custodians_terminal:
+            at_the_custodians_terminal.lost_and_found.sign_off_finance_handover(sign_off)
+        signed = store.read_stream("finance_handover-h-06")[-1]
+        assert (signed.data["signed_by"], signed.data["signer_name"], signed.metadata["cosigner"]) == (
+            "f-1", "王会计", "f-1")
     body = refused(cluster.lost_and_found.record_claim_verification,
                    dict(VERIFY, item_id="umbrella-1", matched_features=[], description_matched=True,
                         at="2026-06-16T10:00:00+08:00"))
     assert body["reason"] == "handed_to_finance" and "finance" in body["message"]
 
 
-def test_a_finance_handover_of_an_item_still_kept_is_refused_and_stores_nothing(cluster, store):
+def test_a_finance_handover_of_an_item_still_kept_is_refused_and_stores_nothing(cluster, store, as_):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)  # a phone: kept longer than ten days
-    body = refused(cluster.lost_and_found.hand_over_to_finance,
-                   {"handover_id": "h-05", "month": "2026-05", "custodian_id": "k-1", "item_ids": ["phone-1"],
-                    "at": "2026-05-10T09:00:00+08:00"})
+    head = store.head().position
+    with as_("k-1") as custodian:
+        body = refused(custodian.lost_and_found.hand_over_to_finance,
+                       {"handover_id": "h-05", "month": "2026-05", "item_ids": ["phone-1"],
+                        "at": "2026-05-10T09:00:00+08:00"})
     assert (body["reason"], list(body["fields"])) == ("retention_not_over", ["item_ids"])
-    assert store.head().position == 2
+    assert store.head().position == head
 
 
 def test_a_turn_in_reaches_the_card_and_the_form_through_the_relay(runner_factory, service_config, relay_process,
-                                                                    store):
+                                                                    store, as_):
     runner_factory(service_config, LostAndFoundService, FormsService).start()
     relay_process.start()
-    with ClusterRpcProxy(service_config) as cluster:
+    with as_("c-017") as cluster:
         reply = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
         wait_for(lambda: store.get_checkpoint("relay") == 2, message="the relay to publish positions 1-2")
         card = cluster.forms.item_information_card({"short_code": reply["short_code"]})
@@ -285,22 +353,24 @@ def test_a_turn_in_reaches_the_card_and_the_form_through_the_relay(runner_factor
     assert SECRET not in json.dumps([card, form], ensure_ascii=False)
 
 
-def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory, service_config):
+def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory, service_config, store, as_):
+    for staff_id, (name, roles) in PEOPLE.items():
+        add_staff(store, staff_id, name, *roles)
+    start = store.head().position
     runner_factory(service_config, LostAndFoundService, FormsService).start()
-    staff = {key: value for key, value in VISITOR_TURN_IN.items() if key != "finder_phone"}
+    staff = {key: value for key, value in VISITOR_TURN_IN.items() if key not in ("finder_phone", "finder_name")}
     staff |= {"item_id": "umbrella-1", "category": "umbrella", "item_name": "red umbrella", "hidden_features": [],
               "finder_id": "s-101", "finder_department": "security"}
     report = {"desk": "main-gate", "report_id": "r-1", "item_name": "phone", "category": "phone",
               "description": "black smartphone", "features": "blue case", "lost_place": "north gate",
               "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
-              "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "clerk_id": "c-020",
-              "at": "2026-05-01T10:00:00+08:00"}
-    with ClusterRpcProxy(service_config) as cluster:
+              "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "at": "2026-05-01T10:00:00+08:00"}
+    with as_("c-017") as cluster, as_("c-020") as li_ming, as_("k-1") as custodian:
         cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
         cluster.lost_and_found.turn_in_by_staff(staff)
-        cluster.lost_and_found.report_lost_item(report)
-        cluster.lost_and_found.hand_over_to_finance({"handover_id": "h-06", "month": "2026-06", "custodian_id": "k-1",
-                                                     "item_ids": ["umbrella-1"], "at": "2026-06-15T09:00:00+08:00"})
+        li_ming.lost_and_found.report_lost_item(report)
+        custodian.lost_and_found.hand_over_to_finance({"handover_id": "h-06", "month": "2026-06",
+                                                       "item_ids": ["umbrella-1"], "at": "2026-06-15T09:00:00+08:00"})
         forms = cluster.forms
         receipt = forms.found_item_receipt({"item_id": "umbrella-1"})
         deeds = forms.good_deeds_summary({"month": "2026-05"})
@@ -308,13 +378,14 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         report_form = forms.lost_item_report_form({"report_id": "r-1"})
         awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
         on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
-        handover = forms.finance_handover_list({"handover_id": "h-06"})
+        handover = custodian.forms.finance_handover_list({"handover_id": "h-06"})
         missing = refused(forms.found_item_receipt, {"item_id": "phone-1"})
     assert receipt["receipt_no"].startswith("R-")
-    assert (receipt["finder_name"], receipt["good_deed"], receipt["positions"]) == ("路人甲", "desk", [3, 4])
+    assert (receipt["finder_name"], receipt["good_deed"], receipt["positions"]) == (
+        "周保安", "desk", [start + 3, start + 4])
     assert [(r["staff_id"], r["kind"]) for r in deeds["rows"]] == [("s-101", "desk")] and deeds["period"] == "2026-05"
     assert [r["report_id"] for r in lost["rows"]] == ["r-1"] and lost["totals"]["reported"] == 1
-    assert (report_form["visitor_phone"], report_form["positions"]) == ("13800000000", [5])
+    assert (report_form["visitor_phone"], report_form["positions"]) == ("13800000000", [start + 5])
     assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
     assert on_spot["rows"] == []
     assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]

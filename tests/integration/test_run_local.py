@@ -50,7 +50,8 @@ def read_until(stream, prefix: bytes, timeout: float) -> list[bytes]:
 @pytest.fixture
 def runner(rabbit_config, tmp_path):
     env = dict(os.environ, VSC_VAR_DIR=str(tmp_path / "var"), AMQP_URI=rabbit_config["AMQP_URI"],
-               EVENT_STORE_URI=f"sqlite:///{tmp_path}/events.db", LOG_LEVEL="INFO")
+               EVENT_STORE_URI=f"sqlite:///{tmp_path}/events.db", LOG_LEVEL="INFO",
+               VSC_SECRETS_DIR=str(tmp_path / "secrets"))
     env.pop("PYTHONWARNINGS", None)
     with open(tmp_path / "stderr", "wb") as stderr:
         proc = subprocess.Popen([sys.executable, os.path.join("deploy", "run_local.py")], cwd=ROOT, env=env,
@@ -70,6 +71,10 @@ def runner(rabbit_config, tmp_path):
 def test_ctrl_c_stops_every_process_even_when_stdout_is_a_closed_pipe(runner, tmp_path):
     lines = read_until(runner.stdout, b"ready:", timeout=120)
     assert b"ready:" in lines[-1]
+    # the keys were made outside var/, and the one step to the first admin is shown
+    assert {path.name for path in (tmp_path / "secrets").iterdir()} == {"principal.key", "principal.pub",
+                                                                         "privacy.key"}
+    assert any(b"vsc staff bootstrap --staff-id admin" in line for line in lines)
     runner.started.extend(children_of(runner.pid))
     assert len(runner.started) >= 4 and all(alive(pid) for pid in runner.started)
 

@@ -124,7 +124,7 @@ def test_export_picks_up_any_registered_contract_and_keeps_older_versions(tmp_pa
         owner = Personal(required=True)
         size = fields.String(load_default="small")
 
-    registry.rpc("lockers", "log_parcel", ParcelLogged, ParcelLogged, "Log a parcel.")
+    registry.rpc("lockers", "log_parcel", ParcelLogged, ParcelLogged, "Log a parcel.", roles=frozenset({"clerk"}))
     out, docs = tmp_path / "schemas", tmp_path / "events.md"
     frozen = out / "events" / "ParcelLogged.v1.json"
     frozen.parent.mkdir(parents=True)

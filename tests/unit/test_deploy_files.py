@@ -14,7 +14,8 @@ import yaml
 from tests.conftest import ROOT
 
 SECRETS = ["RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS", "MONGO_INITDB_ROOT_USERNAME",
-           "MONGO_INITDB_ROOT_PASSWORD"]
+           "MONGO_INITDB_ROOT_PASSWORD", "PRINCIPAL_PUBLIC_KEY_FILE", "PRINCIPAL_SIGNING_KEY_FILE",
+           "PRIVACY_MASTER_KEY_FILE"]
 DUMMY = {name: f"ci-{name.lower()}" for name in SECRETS}
 TEST_ONLY = ["pytest", "hypothesis", "mongomock", "playwright", "eventsourcing"]
 
@@ -102,18 +103,44 @@ def test_the_production_stage_gets_the_runtime_pins_only():
     assert "requirements-test.lock" not in runtime_stage and "requirements-test.lock" not in last
 
 
+def test_only_pins() -> list[str]:
+    """The import names of every package pinned in requirements-test.lock
+    (and of what only they need), from the installed distributions' metadata."""
+    import importlib.metadata as metadata
+    pinned = {line.split("==")[0].strip().lower().replace("_", "-")
+              for line in read("requirements-test.lock").splitlines() if "==" in line and not line.startswith("#")}
+    runtime = {line.split("==")[0].strip().lower().replace("_", "-")
+               for line in read("requirements.lock").splitlines() if "==" in line and not line.startswith("#")}
+    modules = {module for module, dists in metadata.packages_distributions().items()
+               if all(dist.lower().replace("_", "-") in pinned - runtime for dist in dists)}
+    return sorted(modules | set(TEST_ONLY))
+
+
+def runtime_modules() -> list[str]:
+    """Every module of the runtime packages (contracts, services), tests and bench aside."""
+    found = []
+    for package in ("contracts", "services"):
+        for folder, _dirs, files in os.walk(os.path.join(ROOT, package)):
+            for name in files:
+                if name.endswith(".py") and name != "__main__.py":
+                    relative = os.path.relpath(os.path.join(folder, name), ROOT)[:-3]
+                    found.append(relative.replace(os.sep, ".").removesuffix(".__init__"))
+    return sorted(found)
+
+
 def test_every_process_imports_without_the_test_only_packages():
+    blocked = test_only_pins()
+    assert {"pytest", "hypothesis", "mongomock"} <= set(blocked) and "nameko" not in blocked
     blocker = (
-        "import sys, importlib.abc\n"
+        "import sys, importlib, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
-        f"        if name.split('.')[0] in {TEST_ONLY + ['apispec']!r}:\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
         "            raise ImportError('test-only package ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import eventlet; eventlet.monkey_patch()\n"
         "import nameko.cli.main, nameko.cli.run\n"
-        "import services.duty_log.service, services.lost_and_found.service, services.forms.service\n"
-        "import services.eventstore.relay, services.eventstore.mongo, services.cli.main\n"
+        f"for module in {runtime_modules()!r}: importlib.import_module(module)\n"
         "import services.chassis.logging as l; l.configure(); l.get_logger().debug('x')\n"
     )
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", blocker], cwd=ROOT, capture_output=True,
@@ -147,3 +174,13 @@ def test_nameko_starts_without_deprecation_banners_but_other_warnings_still_show
 
 def test_the_image_silences_the_same_warnings_as_the_runner():
     assert f'PYTHONWARNINGS="{quiet_warnings()}"' in read("Dockerfile")
+
+
+def test_only_the_staff_container_holds_the_principal_signing_key(compose):
+    holders = {name for name, service in compose["services"].items()
+               if "principal_signing_key" in (service.get("secrets") or [])}
+    assert holders == {"staff"}
+    assert "PRINCIPAL_SIGNING_KEY_FILE" not in compose["x-app-env"]
+    services = {name for name, service in compose["services"].items() if "nameko" in str(service.get("command"))}
+    assert services >= {"staff", "duty_log", "lost_and_found", "forms"}
+    assert all("principal_public_key" in compose["services"][name]["secrets"] for name in services)

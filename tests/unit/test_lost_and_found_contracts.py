@@ -9,7 +9,7 @@ from contracts.base import personal_fields
 
 TURN_IN = {"desk": "main-gate", "item_name": "black phone", "category": "phone", "description": "black phone",
            "found_place": "north gate", "found_at": "2026-05-01T09:10:00+08:00", "finder_name": "路人甲",
-           "clerk_id": "c-017", "storage_place": "drawer 2"}
+           "storage_place": "drawer 2"}
 
 
 @pytest.mark.parametrize("event_type, expected", [
