@@ -14,6 +14,7 @@ import threading
 from typing import Iterable
 
 from contracts.base import Registry
+from services.chassis.codec import sealed
 from services.eventstore import EventStore
 
 
@@ -35,7 +36,8 @@ class Projector:
             for record in self.store.read_all(after=self.position, until=self.until):
                 folds = self._by_type.get(record.type)
                 if folds:
-                    values = self.registry.load(record.type, record.schema_version, record.data)
+                    values = sealed(self.registry, record.type,
+                                    self.registry.load(record.type, record.schema_version, record.data))
                     for fold in folds:
                         fold.apply(record, values)
                 self.position = record.position
