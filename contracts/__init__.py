@@ -2,4 +2,4 @@
 reply, all registered in :data:`registry`. Importing this package imports
 every contract module, so the registry is complete."""
 from contracts.base import registry  # noqa: F401
-from contracts import envelope, duty_log, lost_and_found, roles, staff  # noqa: F401,E402
+from contracts import envelope, duty_log, lost_and_found, privacy, roles, staff  # noqa: F401,E402

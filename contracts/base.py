@@ -40,10 +40,13 @@ from typing import Callable
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load
 
+from contracts.personal import KIND, KINDS, SUBJECT
 from services.eventstore.errors import InvalidEvent
+from services.privacy.vault import is_token
 
 PERSONAL = "personal"
 SECRET = "secret"
+PERSONAL_KIND, PERSONAL_SUBJECT, PERSONAL_KINDS = KIND, SUBJECT, KINDS
 MULTILINE = "multiline"
 
 UTC = dt.timezone.utc
@@ -275,11 +278,27 @@ def _inner_fields(field: fields.Field):
             yield from _inner_fields(inner)
 
 
-def Personal(**kwargs) -> fields.String:
-    """A string holding personal data (a name, phone or ID number): never
-    logged, and a later issue encrypts and erases these fields."""
-    metadata = dict(kwargs.pop("metadata", {}), **{PERSONAL: True})
-    return fields.String(metadata=metadata, **kwargs)
+class PersonalString(fields.String):
+    """A personal string. In an event it is stored encrypted (a vault token,
+    which its validators do not apply to); in a request only the plaintext is
+    accepted, validated as declared."""
+
+    def _validate(self, value):
+        if isinstance(self.root, EventSchema) and is_token(value):
+            return
+        super()._validate(value)
+
+
+def Personal(kind: str = "other", subject: str | None = None, **kwargs) -> fields.String:
+    """A string holding personal data: never logged, encrypted per data
+    subject before it is appended, masked by role when shown (see
+    ``contracts/personal.py`` and docs/privacy.md). ``kind``: name, phone,
+    id_number, hidden (a found item's hidden features) or other; in an event,
+    ``subject`` labels whose data it is (claimant, visitor, finder, item)."""
+    if kind not in PERSONAL_KINDS:
+        raise TypeError(f"personal kind {kind!r} is not one of {PERSONAL_KINDS}")
+    metadata = dict(kwargs.pop("metadata", {}), **{PERSONAL: True, PERSONAL_KIND: kind, PERSONAL_SUBJECT: subject})
+    return PersonalString(metadata=metadata, **kwargs)
 
 
 def Secret(**kwargs) -> fields.String:
@@ -425,6 +444,10 @@ class Registry:
             raise TypeError(f"{schema_cls.__name__} needs event_type and source")
         if name in self.events:
             raise TypeError(f"event type {name!r} is registered twice")
+        from contracts.personal import schema_leaves
+        anonymous = [leaf.name for leaf in schema_leaves(schema_cls) if not leaf.subject]
+        if anonymous:
+            raise TypeError(f"{name}: personal fields {anonymous} need a subject label (whose data they are)")
         _refuse_lax(schema_cls)
         self.events[name] = schema_cls
         self._schemas[name] = schema_cls()

@@ -18,7 +18,8 @@ class ClerkSignedIn(EventSchema):
     desk = Desk()
     shift_date = Day(required=True)
     clerk_id = Id()
-    clerk_name = Personal(required=True, validate=validate.Length(min=1, max=40))
+    clerk_name = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                               metadata={"description": "the clerk's display name (staff directory)"})
     signed_in_at = Moment(required=True)
 
 
@@ -41,7 +42,7 @@ class SignInSheetRequest(ContractSchema):
 
 class SignInSheetRow(ContractSchema):
     clerk_id = fields.String(required=True)
-    clerk_name = Personal(required=True)
+    clerk_name = fields.String(required=True)
     signed_in_at = Moment(required=True)
     position = Integer(required=True, metadata={"description": "the event this row comes from"})
 

@@ -48,13 +48,19 @@ def Maybe(field_cls=fields.String, **kwargs):
     return field_cls(**kwargs)
 
 
-def Name(**kwargs):
-    return Personal(validate=validate.Length(min=1, max=40), **{"required": True, **kwargs})
+def Name(subject=None, **kwargs):
+    return Personal("name", subject, validate=validate.Length(min=1, max=40), **{"required": True, **kwargs})
 
 
-def Phone(**kwargs):
-    return Personal(validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="not a phone number"),
+def Phone(subject=None, **kwargs):
+    return Personal("phone", subject, validate=validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="not a phone number"),
                     **{"required": True, **kwargs})
+
+
+def StaffName(**kwargs):
+    """A staff member's display name, from the staff directory (which names
+    every staff member in clear): not encrypted like a visitor's data."""
+    return fields.String(**{"required": True, **kwargs})
 
 
 def Category(**kwargs):
@@ -62,9 +68,10 @@ def Category(**kwargs):
 
 
 def HiddenPairs(**kwargs):
-    """Stored hidden features: ``[[label, detail], ...]``."""
+    """Stored hidden features: ``[[label, detail], ...]``; each detail is
+    encrypted under the item's own subject (its owner is not known yet)."""
     pair = fields.Tuple((fields.String(validate=validate.Length(min=1, max=40)),
-                         fields.String(validate=validate.Length(min=1, max=200))))
+                         Personal("hidden", "item", validate=validate.Length(min=1, max=200))))
     return fields.List(pair, metadata={PERSONAL: True, HIDDEN: True}, **kwargs)
 
 
@@ -91,13 +98,13 @@ class FoundItemTurnedIn(_Event):
     found_at = Moment(required=True)
     finder_kind = fields.String(required=True, validate=validate.OneOf(("staff", "visitor")))
     finder_id = Maybe(required=True)
-    finder_name = Personal(required=True)
-    finder_phone = Personal(required=True, allow_none=True)
+    finder_name = Personal("name", "finder", required=True)
+    finder_phone = Personal("phone", "finder", required=True, allow_none=True)
     finder_department = Maybe(required=True)
     registered_by = Id()
     registered_by_role = fields.String(required=True, validate=validate.OneOf(REGISTRAR_ROLES))
     witness_id = Maybe(required=True)
-    witness_name = Personal(required=True, allow_none=True)
+    witness_name = StaffName(allow_none=True)
     owner_urgent = Boolean(required=True)
     storage_place = Short()
     hidden_features = HiddenPairs(required=True)
@@ -115,7 +122,7 @@ class FoundItemReceiptIssued(_Event):
     item_id = Id()
     receipt_no = Id()
     finder_id = Id()
-    finder_name = Personal(required=True)
+    finder_name = StaffName()
     finder_department = Maybe(required=True)
     good_deed = fields.String(required=True, validate=validate.OneOf(("desk", "on_site")))
     issued_by = Id()
@@ -162,10 +169,10 @@ class FoundItemClaimed(_Event):
     claim_kind = fields.String(required=True, validate=validate.OneOf(CLAIM_KINDS))
     report_id = Maybe(required=True)
     claim_form = fields.String(required=True, validate=validate.OneOf(("3.3", "3.4", "3.5")))
-    claimant_name = Personal(required=True)
-    claimant_phone = Personal(required=True)
+    claimant_name = Personal("name", "claimant", required=True)
+    claimant_phone = Personal("phone", "claimant", required=True)
     claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    claimant_id_number = Personal(required=True)
+    claimant_id_number = Personal("id_number", "claimant", required=True)
     released_by = Id()
     released_by_role = fields.String(required=True, validate=validate.OneOf(VERIFIER_ROLES))
     custodian_id = Maybe(required=True)
@@ -222,8 +229,8 @@ class LostItemReported(_Event):
     lost_place = Short()
     lost_from = Moment(required=True)
     lost_until = Moment(required=True)
-    visitor_name = Name()
-    visitor_phone = Phone()
+    visitor_name = Name("visitor")
+    visitor_phone = Phone("visitor")
     received_by = Id()
     reported_at = Moment(required=True)
     business_date = Day(required=True)
@@ -295,7 +302,7 @@ class FinanceHandoverSignedOff(_Event):
 
     handover_id = Id()
     signed_by = Id()
-    signer_name = Personal(required=True)
+    signer_name = StaffName()
     signed_at = Moment(required=True)
 
 
@@ -303,7 +310,7 @@ class FinanceHandoverSignedOff(_Event):
 class HiddenFeature(ContractSchema):
     label = fields.String(required=True, validate=validate.Length(min=1, max=40),
                           metadata={"description": "what kind of feature, e.g. serial number, wallpaper"})
-    detail = Personal(required=True, validate=validate.Length(min=1, max=200), metadata={HIDDEN: True})
+    detail = Personal("hidden", required=True, validate=validate.Length(min=1, max=200), metadata={HIDDEN: True})
 
 
 class Suggestion(ContractSchema):
@@ -461,7 +468,7 @@ class ClaimItemRequest(CommandFields):
     claimant_name = Name()
     claimant_phone = Phone()
     claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    claimant_id_number = Personal(required=True, validate=validate.Length(min=4, max=30))
+    claimant_id_number = Personal("id_number", required=True, validate=validate.Length(min=4, max=30))
     at = Moment(load_default=None, metadata={"description": (
         "who releases is the caller; an item in the custodian's keeping is released only with a custodian: "
         "the caller, or a second login passed as the cosigner")})
@@ -645,13 +652,13 @@ class RegistrationPart(Traced):
     found_place = fields.String(required=True)
     found_at = Moment(required=True)
     finder_id = fields.String(allow_none=True)
-    finder_name = Personal(required=True)
-    finder_phone = Personal(allow_none=True)
+    finder_name = Personal("name", required=True)
+    finder_phone = Personal("phone", allow_none=True)
     finder_department = fields.String(allow_none=True)
     registered_by = fields.String(required=True)
     registered_by_role = fields.String(required=True)
     witness_id = fields.String(allow_none=True)
-    witness_name = Personal(allow_none=True)
+    witness_name = StaffName(allow_none=True)
     owner_urgent = Boolean(required=True)
     storage_place = fields.String(required=True)
     valuable = Boolean(required=True)
@@ -684,10 +691,10 @@ class ClaimPart(Traced):
     claim_id = fields.String(required=True)
     claim_kind = fields.String(required=True)
     report_id = fields.String(allow_none=True)
-    claimant_name = Personal(required=True)
-    claimant_phone = Personal(required=True)
+    claimant_name = Personal("name", required=True)
+    claimant_phone = Personal("phone", required=True)
     claimant_id_type = fields.String(required=True)
-    claimant_id_number = Personal(required=True)
+    claimant_id_number = Personal("id_number", required=True)
     released_by = fields.String(required=True)
     released_by_role = fields.String(required=True)
     custodian_id = fields.String(allow_none=True)
@@ -739,8 +746,8 @@ class LostItemReportForm(Traced):
     lost_place = fields.String(required=True)
     lost_from = Moment(required=True)
     lost_until = Moment(required=True)
-    visitor_name = Personal(required=True)
-    visitor_phone = Personal(required=True)
+    visitor_name = Personal("name", required=True)
+    visitor_phone = Personal("phone", required=True)
     received_by = fields.String(required=True)
     reported_at = Moment(required=True)
     matched_item_id = fields.String(allow_none=True)
@@ -771,8 +778,8 @@ class LostItemSummaryRow(Traced):
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     lost_place = fields.String(required=True)
-    visitor_name = Personal(required=True)
-    visitor_phone = Personal(required=True)
+    visitor_name = Personal("name", required=True)
+    visitor_phone = Personal("phone", required=True)
     received_by = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "reported, matched, contacted or returned"})
     matched_short_code = fields.String(allow_none=True)
@@ -791,7 +798,7 @@ class LostItemSummary(ContractSchema):
 class GoodDeedRow(Traced):
     business_date = Day(required=True)
     staff_id = fields.String(required=True)
-    staff_name = Personal(required=True)
+    staff_name = StaffName()
     department = fields.String(allow_none=True)
     kind = fields.String(required=True, metadata={"description": "desk (客服好人好事) or on_site (现场好人好事)"})
     receipt_no = fields.String(required=True)
@@ -825,7 +832,7 @@ class FoundItemReceipt(Traced):
     found_place = fields.String(required=True)
     found_at = Moment(required=True)
     finder_id = fields.String(required=True)
-    finder_name = Personal(required=True)
+    finder_name = StaffName()
     finder_department = fields.String(allow_none=True)
     good_deed = fields.String(required=True)
     issued_by = fields.String(required=True)
@@ -920,7 +927,7 @@ class FinanceHandoverList(Traced):
     lines = fields.List(fields.Nested(HandoverLineRow), required=True)
     transferred_at = Moment(allow_none=True)
     signed_by = fields.String(allow_none=True)
-    signer_name = Personal(allow_none=True)
+    signer_name = StaffName(allow_none=True)
     signed_at = Moment(allow_none=True)
     as_of_position = Integer(required=True)
 

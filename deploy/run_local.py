@@ -31,7 +31,7 @@ HEALTH_TIMEOUT = 90  # seconds for every process to answer, after start
 STOP_TIMEOUT = 20    # seconds each process gets between SIGTERM and SIGKILL
 
 # nameko services, in start order; a module that does not exist yet is skipped
-SERVICES = ["staff", "duty_log", "lost_and_found", "forms", "gateway"]
+SERVICES = ["staff", "privacy", "duty_log", "lost_and_found", "forms", "gateway"]
 
 # The deprecation banners that eventlet (imported by nameko's CLI) and
 # pkg_resources print before any of our code runs. Only these two: a warning

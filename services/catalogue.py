@@ -10,10 +10,11 @@ from __future__ import annotations
 from services.duty_log.service import DutyLogService
 from services.forms.service import FormsService
 from services.lost_and_found.service import LostAndFoundService
+from services.privacy.service import PrivacyService
 from services.staff.service import StaffService
 
 SERVICES: dict[str, type] = {cls.name: cls for cls in (DutyLogService, FormsService, LostAndFoundService,
-                                                        StaffService)}
+                                                        PrivacyService, StaffService)}
 
 
 def service_class(name: str) -> type:

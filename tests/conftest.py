@@ -23,6 +23,10 @@ def event_store_uri(tmp_path):
     return f"sqlite:///{tmp_path}/events.db"
 
 
+#: the personal-data master key of every test's services (one per test session)
+MASTER_KEY = __import__("services.privacy", fromlist=["generate_master_key"]).generate_master_key()
+
+
 @pytest.fixture(scope="session")
 def principal_keys(tmp_path_factory):
     """One Ed25519 key pair for the session's principals (the staff service
@@ -58,7 +62,8 @@ def service_config(rabbit_config, event_store_uri, principal_keys):
     Tests give business times on fixed days of 2026, so the window of past business times is wide.
     Passwords are hashed with argon2's cheapest profile: only tests may do that."""
     return dict(rabbit_config, EVENT_STORE_URI=event_store_uri, LOG_LEVEL="INFO", TIMEZONE="Asia/Shanghai",
-                BUSINESS_TIME_MAX_AGE_DAYS=36600, PASSWORD_HASH_PROFILE="CHEAPEST", **principal_keys)
+                BUSINESS_TIME_MAX_AGE_DAYS=36600, PASSWORD_HASH_PROFILE="CHEAPEST",
+                PRIVACY_MASTER_KEY=MASTER_KEY, **principal_keys)
 
 
 def add_staff(store, staff_id, name, *roles, desks=()):

@@ -70,8 +70,38 @@ class Ledger:
         return self.codec.decode(record)
 
 
+def protector_from_config(config: dict):
+    """The vault (``open_vault``: a missing or wrong master key stops the
+    start, naming the setting) and the protector over it."""
+    from zoneinfo import ZoneInfo
+
+    from services.chassis.principal import secrets_dir
+    from services.privacy import open_vault
+    from services.privacy.protect import Protector, retention_days
+    if not config.get("PRIVACY_MASTER_KEY") and not config.get("PRIVACY_MASTER_KEY_FILE"):
+        # as the principal keys: the local secrets directory (make run puts the key there)
+        config = dict(config, PRIVACY_MASTER_KEY_FILE=os.path.join(secrets_dir(), "privacy.key"))
+    vault = open_vault(config)
+    return vault, Protector(vault, contracts.registry, retention_days(config),
+                            ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"))
+
+
+class Privacy(DependencyProvider):
+    """``self.privacy``: the protector of personal data (``services/privacy/protect.py``)."""
+
+    def setup(self):
+        self.vault, self.protector = protector_from_config(self.container.config)
+
+    def stop(self):
+        self.vault.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.protector
+
+
 class EventSourced(EventStoreProvider):
-    """The store plus this service's decider: ``self.ledger.execute(...)``."""
+    """The store plus this service's decider: ``self.ledger.execute(...)``;
+    personal data in the events is encrypted before it is appended."""
 
     def __init__(self, decider: Decider, event_classes):
         self.decider = decider
@@ -79,7 +109,12 @@ class EventSourced(EventStoreProvider):
 
     def setup(self):
         super().setup()
-        self.codec = EventCodec(contracts.registry, self.event_classes)
+        self.vault, protector = protector_from_config(self.container.config)
+        self.codec = EventCodec(contracts.registry, self.event_classes, protector)
+
+    def stop(self):
+        super().stop()
+        self.vault.close()
 
     def get_dependency(self, worker_ctx):
         return Ledger(self.store, self.codec, self.decider, worker_ctx)

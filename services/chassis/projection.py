@@ -36,6 +36,8 @@ from typing import Callable, Iterable, NamedTuple
 
 from contracts.base import Registry
 from contracts.fastload import FastLoader
+from contracts.personal import schema_leaves
+from services.chassis.codec import sealed
 from services.eventstore import EventStore
 
 log = logging.getLogger(__name__)
@@ -119,8 +121,14 @@ class Projector:
 
     # -- applying the log --------------------------------------------------------------
     def _route(self, event_type: str, folds: list) -> tuple:
+        """(current schema version, data -> values, the folds' apply): values
+        with their encrypted personal leaves as Sealed, as the codec gives them."""
         compiled = self.loader.compiled(event_type)
-        return compiled.version, compiled.load, tuple(fold.apply for fold in folds)
+        load = compiled.load
+        if schema_leaves(self.registry.events[event_type]):
+            registry = self.registry
+            load = lambda data, load=load: sealed(registry, event_type, load(data))  # noqa: E731
+        return compiled.version, load, tuple(fold.apply for fold in folds)
 
     def catch_up(self) -> int:
         """Apply everything after our position; returns the new position."""
@@ -159,7 +167,8 @@ class Projector:
                         raise ValueError  # an old version: upcast first
                     values = load(record.data)
                 except Exception:
-                    values = load_slowly(record.type, record.schema_version, record.data)
+                    values = sealed(self.registry, record.type,
+                                    load_slowly(record.type, record.schema_version, record.data))
                 for apply in applies:
                     apply(record, values)
                 position = record.position

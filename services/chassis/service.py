@@ -19,7 +19,7 @@ from nameko.rpc import rpc
 
 from services.chassis.auth import Auth
 from contracts.base import FUTURE_TOLERANCE, presenting
-from services.chassis.dependencies import Clock, StructLogger
+from services.chassis.dependencies import Clock, Privacy, StructLogger
 from services.chassis.errors import Internal, ServiceError, ValidationFailed, translate
 from services.eventstore import AppendResult
 
@@ -47,13 +47,15 @@ def contract_rpc(contract):
         @functools.wraps(method)
         def entrypoint(self, payload=None, **fields):
             try:
-                self.auth.require(contract)
+                principal = self.auth.require(contract)
                 if payload is None:
                     payload = fields
                 elif not isinstance(payload, dict) or fields:
                     raise ValidationFailed("the payload must be one JSON object",
                                            {"_schema": ["expected a single object argument"]})
                 result = method(self, request_schema.load(payload))
+                # personal data as the caller's roles may see it (none at all without a principal)
+                result = self.privacy.present(contract.reply, result, principal.roles if principal else ())
                 with presenting(self.site.zone):
                     return reply_schema.dump(result)
             except Exception as exc:
@@ -156,6 +158,7 @@ class ServiceBase:
 
     name: str = ""
     auth = Auth()
+    privacy = Privacy()
     clock = Clock()
     log = StructLogger()
     site = Site()

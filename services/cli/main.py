@@ -30,6 +30,7 @@ import orjson
 
 from services.chassis.config import load_config
 from services.chassis.decider import Rejected
+from services.cli import privacy as privacy_cli
 from services.cli import staff as staff_cli
 from services.chassis.wiring import store_from_config
 from services.chassis.principal import KeyConfigError
@@ -243,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     store = groups.add_parser("store", help="the event store").add_subparsers(dest="command", required=True)
     store.add_parser("head", help="the newest record").set_defaults(run=cmd_head)
     staff_cli.add_parsers(groups)
+    privacy_cli.add_parsers(groups)
     return parser
 
 

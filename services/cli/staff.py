@@ -69,20 +69,22 @@ def rpc_proxy(config: dict, token: str | None, **context):
                            timeout=RPC_TIMEOUT)
 
 
-def call(config: dict, method: str, payload: dict, *, token: str | None = None, **context) -> dict:
-    """``staff.<method>(payload)``; a refusal becomes a CliError with its message."""
+def call(config: dict, method: str, payload: dict, *, token: str | None = None, service: str = "staff",
+         **context) -> dict:
+    """``<service>.<method>(payload)``; a refusal becomes a CliError with its message."""
     from nameko.exceptions import RemoteError
     from services.chassis.errors import error_body
     try:
         with rpc_proxy(config, token, **context) as rpc:
-            return getattr(rpc.staff, method)(payload)
+            return getattr(getattr(rpc, service), method)(payload)
     except RemoteError as exc:
         body = error_body(exc)
         fields = "; ".join(f"{name}: {', '.join(map(str, problems))}"
                            for name, problems in (body.get("fields") or {}).items())
         raise CliError(f"{body.get('code')}: {body.get('message')}" + (f" ({fields})" if fields else "")) from None
     except (OSError, TimeoutError) as exc:
-        raise CliError(f"the staff service does not answer ({type(exc).__name__}): is the system running?") from None
+        raise CliError(f"the {service} service does not answer ({type(exc).__name__}): is the system running?") \
+            from None
 
 
 def _ask(prompt: str, args) -> str:

@@ -475,8 +475,11 @@ class CaseIndex:
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
                          "LostItemReported", "LostReportMatched"})
 
-    def __init__(self, matcher: matching.Matcher | None = None):
+    def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self.pool = matching.MatchPool(matcher or matching.load_matcher())
+        # the plaintext of an encrypted hidden feature (services/privacy/protect.py
+        # Protector.open); erased details match nothing
+        self._open = open_sealed or (lambda value: value)
         self.open_items: dict[str, dict] = {}
         self.open_reports: dict[str, dict] = {}
         self.by_short_code: dict[str, str] = {}
@@ -491,7 +494,9 @@ class CaseIndex:
                 self.pool.add_item(matching.FoundItemCase(
                     item_id, values["item_name"], values["category"], values["description"],
                     values["found_place"], values["found_at"],
-                    tuple((label, detail) for label, detail in values["hidden_features"])))
+                    tuple((label, detail) for label, detail in
+                          ((label, self._open(sealed)) for label, sealed in values["hidden_features"])
+                          if isinstance(detail, str))))
                 self.open_items[item_id] = {"item_name": values["item_name"], "category": values["category"],
                                             "place": values["found_place"], "short_code": values["short_code"],
                                             "retain_until": values["retain_until"]}

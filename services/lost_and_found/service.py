@@ -29,7 +29,7 @@ from contracts.lost_and_found import (
 )
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
-from services.chassis.dependencies import EventSourced, ReadModel
+from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
 from services.chassis.projection import Projector
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
@@ -57,10 +57,13 @@ class Cases(DependencyProvider):
         config = self.container.config
         self.store = store_from_config(config)
         matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
-        self.projector = Projector(self.store, contracts.registry, [CaseIndex(matcher)])
+        # matching reads the items' hidden features: opened here, kept in memory only
+        self.vault, protector = protector_from_config(config)
+        self.projector = Projector(self.store, contracts.registry, [CaseIndex(matcher, protector.open)])
 
     def stop(self):
         self.store.close()
+        self.vault.close()
 
     def get_dependency(self, worker_ctx):
         return self.projector

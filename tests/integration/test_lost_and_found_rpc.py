@@ -183,8 +183,8 @@ def test_a_team_lead_turn_in_without_a_witness_is_refused_and_stores_nothing(clu
     turned_in = store.read_stream("found_item-phone-1")[0]
     # who registered, in which role, and the witness's name all come from the logins and the staff directory
     assert (turned_in.data["registered_by"], turned_in.data["registered_by_role"], turned_in.metadata["actor"],
-            turned_in.data["witness_name"], turned_in.data["finder_name"]) == (
-        "tl-3", "team_lead", "tl-3", "吴见证", "周保安")
+            turned_in.data["witness_name"]) == ("tl-3", "team_lead", "tl-3", "吴见证")
+    assert turned_in.data["finder_name"].startswith("pd1:")  # the finder's name is stored encrypted
 
 
 def test_the_claimant_sees_no_hidden_feature_and_the_clerk_does(cluster):
@@ -353,7 +353,8 @@ def test_a_turn_in_reaches_the_card_and_the_form_through_the_relay(runner_factor
     assert SECRET not in json.dumps([card, form], ensure_ascii=False)
 
 
-def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory, service_config, store, as_):
+def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory, service_config, store, as_,
+                                                                  rpc_as):
     for staff_id, (name, roles) in PEOPLE.items():
         add_staff(store, staff_id, name, *roles)
     start = store.head().position
@@ -376,6 +377,8 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         deeds = forms.good_deeds_summary({"month": "2026-05"})
         lost = forms.lost_item_summary({"date": "2026-05-01", "staff_id": "c-020"})
         report_form = forms.lost_item_report_form({"report_id": "r-1"})
+        with rpc_as("lead", staff_id="l-1") as lead:
+            lead_view = lead.forms.lost_item_report_form({"report_id": "r-1"})
         awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
         on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
         handover = custodian.forms.finance_handover_list({"handover_id": "h-06"})
@@ -385,7 +388,10 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         "周保安", "desk", [start + 3, start + 4])
     assert [(r["staff_id"], r["kind"]) for r in deeds["rows"]] == [("s-101", "desk")] and deeds["period"] == "2026-05"
     assert [r["report_id"] for r in lost["rows"]] == ["r-1"] and lost["totals"]["reported"] == 1
-    assert (report_form["visitor_phone"], report_form["positions"]) == ("13800000000", [start + 5])
+    # a clerk sees the visitor's phone masked to its last four digits; the lead sees it whole
+    assert (report_form["visitor_name"], report_form["visitor_phone"], report_form["positions"]) == (
+        "韩梅梅", "*******0000", [start + 5])
+    assert lead_view["visitor_phone"] == "13800000000"
     assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
     assert on_spot["rows"] == []
     assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]

@@ -64,6 +64,9 @@ EXPECTED = {
     ("staff", "disable_staff"): {r.ADMIN},
     ("staff", "enable_staff"): {r.ADMIN},
     ("staff", "list_staff"): {r.ADMIN, r.LEAD},
+    ("privacy", "erase"): {r.LEAD, r.ADMIN},
+    ("privacy", "sweep"): {r.LEAD, r.ADMIN},
+    ("privacy", "subject_access"): {r.LEAD},
 }
 
 

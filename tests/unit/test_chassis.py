@@ -139,7 +139,7 @@ def test_a_projection_applies_each_event_once_and_replays_as_of_a_position(store
 
 def test_a_log_line_never_carries_a_field_a_contract_marks_personal(capsys):
     from services.chassis.logging import get_logger
-    get_logger(service="test").info("oops", clerk_name="王芳", phone="13800000000", clerk_id="c-017")
+    get_logger(service="test").info("oops", claimant_name="王芳", phone="13800000000", clerk_id="c-017")
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert line["clerk_name"] == line["phone"] == "[personal]"
+    assert line["claimant_name"] == line["phone"] == "[personal]"
     assert line["clerk_id"] == "c-017"

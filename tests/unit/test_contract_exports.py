@@ -121,7 +121,7 @@ def test_export_picks_up_any_registered_contract_and_keeps_older_versions(tmp_pa
         schema_version = 2
         source = "lockers"
         description = "A parcel was logged | with a pipe."
-        owner = Personal(required=True)
+        owner = Personal("name", "owner", required=True)
         size = fields.String(load_default="small")
 
     registry.rpc("lockers", "log_parcel", ParcelLogged, ParcelLogged, "Log a parcel.", roles=frozenset({"clerk"}))

@@ -18,7 +18,7 @@ def registry():
         schema_version = 2
         source = "assets_checkout"
         item = fields.String(required=True)
-        borrower_name = Personal(required=True)
+        borrower_name = Personal("name", "borrower", required=True)
         deposit_fen = Integer(required=True)
 
     @registry.upcaster("ItemLent", 1)
@@ -61,7 +61,21 @@ def test_a_missing_upcaster_is_a_clear_error(registry):
 
 def test_personal_fields_are_marked_in_the_contract(registry):
     assert registry.personal_fields("ItemLent") == {"borrower_name"}
-    assert contracts.registry.personal_fields("ClerkSignedIn") == {"clerk_name"}
+    assert contracts.registry.personal_fields("LostItemReported") == {"visitor_name", "visitor_phone"}
+    # a staff member's name comes from the staff directory, which names every staff member in clear
+    assert contracts.registry.personal_fields("ClerkSignedIn") == set()
+
+
+def test_a_personal_field_of_an_event_must_say_whose_data_it_is():
+    registry = Registry()
+
+    class Anonymous(EventSchema):
+        event_type, source = "Anonymous", "svc"
+        name = Personal("name", required=True)
+    with pytest.raises(TypeError, match="need a subject label"):
+        registry.event(Anonymous)
+    with pytest.raises(TypeError, match="personal kind 'favourite'"):
+        Personal("favourite")
 
 
 def test_every_registered_event_names_its_source_service_and_version():

@@ -13,15 +13,28 @@ TURN_IN = {"desk": "main-gate", "item_name": "black phone", "category": "phone",
 
 
 @pytest.mark.parametrize("event_type, expected", [
-    ("FoundItemTurnedIn", {"finder_name", "finder_phone", "witness_name", "hidden_features"}),
-    ("FoundItemReceiptIssued", {"finder_name"}),
+    ("FoundItemTurnedIn", {"finder_name", "finder_phone", "hidden_features"}),
+    ("FoundItemReceiptIssued", set()),          # the finder is staff: a name from the staff directory
     ("FoundItemClaimed", {"claimant_name", "claimant_phone", "claimant_id_number"}),
     ("LostItemReported", {"visitor_name", "visitor_phone"}),
-    ("FinanceHandoverSignedOff", {"signer_name"}),
+    ("FinanceHandoverSignedOff", set()),        # finance signs with its own login
     ("ItemInformationCardIssued", set()),
 ])
-def test_names_phones_id_numbers_and_hidden_features_are_marked_personal(event_type, expected):
+def test_visitors_names_phones_id_numbers_and_hidden_features_are_marked_personal(event_type, expected):
     assert contracts.registry.personal_fields(event_type) == expected
+
+
+@pytest.mark.parametrize("event_type, subjects", [
+    ("FoundItemTurnedIn", {"finder_name": ("name", "finder"), "finder_phone": ("phone", "finder"),
+                           "hidden_features.*.1": ("hidden", "item")}),
+    ("FoundItemClaimed", {"claimant_name": ("name", "claimant"), "claimant_phone": ("phone", "claimant"),
+                          "claimant_id_number": ("id_number", "claimant")}),
+    ("LostItemReported", {"visitor_name": ("name", "visitor"), "visitor_phone": ("phone", "visitor")}),
+])
+def test_each_personal_leaf_says_what_it_is_and_whose(event_type, subjects):
+    from contracts.personal import schema_leaves
+    leaves = schema_leaves(contracts.registry.events[event_type])
+    assert {leaf.name: (leaf.kind, leaf.subject) for leaf in leaves} == subjects
 
 
 def test_the_claimant_view_card_and_receipt_have_no_field_for_hidden_features_finders_or_descriptions():

@@ -35,9 +35,15 @@ def test_the_same_seed_makes_the_same_log_and_another_seed_another(fast_tmp_path
     assert first["events"] >= SHORT["events"]
 
 
+#: event types the simulator does not make, each with why: a new service's events fail here until
+#: it has a scenario module (or is listed)
+NOT_SIMULATED = {"PersonalDataErased": "erasures need the subject vault; the simulated log keeps personal "
+                                       "fields in clear (no Protector), so it is reproducible byte for byte"}
+
+
 def test_a_simulated_season_has_every_kind_of_desk_work_and_a_valid_chain(fast_tmp_path):
     summary, _ = run(fast_tmp_path / "a.db", seed=5, shape=SEASON)
-    assert set(summary["by_type"]) == set(contracts.registry.events)
+    assert set(summary["by_type"]) == set(contracts.registry.events) - set(NOT_SIMULATED)
     store = open_store(f"sqlite:///{fast_tmp_path / 'a.db'}")
     channels = {record.data["channel"] for record in store.read_all() if record.type == "FoundItemTurnedIn"}
     kinds = {record.data["claim_kind"] for record in store.read_all() if record.type == "FoundItemClaimed"}
