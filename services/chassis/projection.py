@@ -36,8 +36,7 @@ from typing import Callable, Iterable, NamedTuple
 
 from contracts.base import Registry
 from contracts.fastload import FastLoader
-from contracts.personal import schema_leaves
-from services.chassis.codec import sealed
+from services.chassis.codec import sealed, sealer
 from services.eventstore import EventStore
 
 log = logging.getLogger(__name__)
@@ -124,10 +123,9 @@ class Projector:
         """(current schema version, data -> values, the folds' apply): values
         with their encrypted personal leaves as Sealed, as the codec gives them."""
         compiled = self.loader.compiled(event_type)
-        load = compiled.load
-        if schema_leaves(self.registry.events[event_type]):
-            registry = self.registry
-            load = lambda data, load=load: sealed(registry, event_type, load(data))  # noqa: E731
+        load, seal_values = compiled.load, sealer(self.registry, event_type)
+        if seal_values is not None:
+            load = lambda data, load=load: seal_values(load(data))  # noqa: E731
         return compiled.version, load, tuple(fold.apply for fold in folds)
 
     def catch_up(self) -> int:

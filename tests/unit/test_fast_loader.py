@@ -3,6 +3,7 @@ registered event type, on generated valid data (hypothesis); what it cannot
 compile is named, and what does not fit loads through marshmallow."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
@@ -14,6 +15,8 @@ import contracts
 from contracts.base import EventSchema, Registry
 from contracts.common import Id, Moment
 from contracts.fastload import FastLoader, compile_schema, freeze
+from contracts.personal import schema_leaves
+from services.chassis.codec import sealed, sealer
 
 #: event types the fast path may not compile (it loads them through
 #: marshmallow): a new contract that lands here must be listed on purpose
@@ -272,3 +275,35 @@ def test_a_contract_the_compiler_cannot_express_is_named_and_loads_through_marsh
     assert loader.load("DottedHappened", 1, {"where": "北门"}) == {"place": {"name": "北门"}}
     assert loader.load("OpenHappened", 1, {"known": "a", "more": [1]}) == registry.load(
         "OpenHappened", 1, {"known": "a", "more": [1]})
+
+
+# -- sealing personal leaves on the read path ------------------------------------------------------
+TOKENS = st.builds(lambda subject, body: f"pd1:{subject}:{body}", st.uuids(version=4).map(str),
+                   st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=38,
+                           max_size=60))
+PERSONAL_TYPES = sorted(t for t in contracts.registry.events if schema_leaves(contracts.registry.events[t]))
+
+
+def tokenised(draw, value):
+    """Some of the strings in a loaded value replaced by tokens, as a Protector would store them."""
+    if isinstance(value, str):
+        return draw(TOKENS) if draw(st.booleans()) else value
+    if isinstance(value, list):
+        return [tokenised(draw, item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(tokenised(draw, item) for item in value)
+    if isinstance(value, dict):
+        return {key: tokenised(draw, item) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("event_type", PERSONAL_TYPES)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_read_paths_sealer_equals_seal(event_type, data):
+    schema = contracts.registry.schema(event_type)
+    stored = data.draw(schema_data(schema))
+    assume(not schema.validate(stored))
+    values = tokenised(data.draw, LOADER.load(event_type, contracts.registry.current_version(event_type), stored))
+    expected = sealed(contracts.registry, event_type, values)
+    assert strictly_equal(sealer(contracts.registry, event_type)(copy.deepcopy(values)), expected)
