@@ -5,6 +5,14 @@ Appends run under ``BEGIN IMMEDIATE``, which takes the database's single
 write lock before reading the head, so positions are claimed in commit order
 and without gaps. Durability: WAL with ``synchronous=FULL`` (SQLite's default),
 so a committed append survives a process crash and a power cut.
+
+In a process eventlet has monkey-patched (a nameko service), every write
+(an append, a checkpoint, a lease) runs in eventlet's thread pool: ``sqlite3``
+is not cooperative, and a commit's fsync (1-2 ms, up to tens under load)
+would otherwise stop every greenlet of the process, requests and broker
+heartbeats alike (bench/RESULTS.md, "The store's commit on the hub"). Reads
+stay on the hub: in WAL mode they never wait for a writer, and a replay is
+Python CPU work that threads would only slow down.
 """
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ import contextlib
 import functools
 import os
 import sqlite3
+import sys
 import threading
 import time
 from typing import Iterator, Sequence
@@ -98,6 +107,32 @@ def _lenient_text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
+def _green() -> bool:
+    """True in a process eventlet has monkey-patched (never imports eventlet)."""
+    eventlet = sys.modules.get("eventlet")
+    return eventlet is not None and eventlet.patcher.is_monkey_patched("thread")
+
+
+def _os_lock():
+    """A real lock even under monkey-patching: a green lock taken from one of
+    eventlet's pool threads needs that thread's own hub and can deadlock."""
+    if _green():
+        return sys.modules["eventlet"].patcher.original("threading").Lock()
+    return threading.Lock()
+
+
+def _direct(fn, *args):
+    return fn(*args)
+
+
+def _writer() -> callable:
+    """How a write runs: in eventlet's thread pool when monkey-patched."""
+    if _green():
+        from eventlet import tpool
+        return tpool.execute
+    return _direct
+
+
 class SQLiteEventStore(EventStore):
     def __init__(self, path: str, validator: EventValidator | None = None, busy_timeout: float = 30.0):
         super().__init__(validator)
@@ -107,7 +142,8 @@ class SQLiteEventStore(EventStore):
         # is never used by two threads (or greenlets) at once, and the pool
         # only grows to the number of operations that ran concurrently.
         self._idle: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._lock = _os_lock()
+        self._write = _writer()
         self._closed = False
         directory = os.path.dirname(os.path.abspath(path))
         try:
@@ -154,6 +190,9 @@ class SQLiteEventStore(EventStore):
                command_id: str | None = None) -> AppendResult:
         self._check_new_events(stream_id, events, expected_version)
         payloads = canonical_payloads(events)
+        return self._write(self._append_borrowing, stream_id, events, payloads, expected_version, command_id)
+
+    def _append_borrowing(self, stream_id, events, payloads, expected_version, command_id) -> AppendResult:
         connection = self._take()
         try:
             return self._append(connection, stream_id, events, payloads, expected_version, command_id)
@@ -339,26 +378,28 @@ class SQLiteEventStore(EventStore):
         rows = self._fetch("SELECT position FROM checkpoints WHERE name = ?", (name,))
         return rows[0][0] if rows else 0
 
+    def _write_row(self, sql: str, args: tuple) -> int:
+        """One writing statement (autocommit: it syncs), in the writer's way; its row count."""
+        def run():
+            with self._borrow() as connection:
+                return connection.execute(sql, args).rowcount
+        return self._write(run)
+
     def save_checkpoint(self, name: str, position: int) -> None:
-        with self._borrow() as connection:
-            connection.execute(
-            "INSERT INTO checkpoints (name, position) VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET position = max(position, excluded.position)",
-                (name, position))
+        self._write_row("INSERT INTO checkpoints (name, position) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET position = max(position, excluded.position)",
+                        (name, position))
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
         now = time.time()
-        with self._borrow() as connection:
-            cursor = connection.execute(
-                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
-                "WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
-                (name, owner, now + ttl_seconds, now))
-            return cursor.rowcount == 1
+        return self._write_row(
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+            "WHERE leases.owner = excluded.owner OR leases.expires_at < ?",
+            (name, owner, now + ttl_seconds, now)) == 1
 
     def release_lease(self, name: str, owner: str) -> None:
-        with self._borrow() as connection:
-            connection.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+        self._write_row("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     def lease(self, name: str) -> Lease | None:
         rows = self._fetch("SELECT owner, expires_at FROM leases WHERE name = ?", (name,))
