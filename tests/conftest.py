@@ -40,6 +40,22 @@ def principal_keys(tmp_path_factory):
 
 
 @pytest.fixture
+def fast_tmp_path(tmp_path):
+    """A directory on tmpfs (/dev/shm) when there is one: SQLite commits
+    there do not wait for a disk (tests that make many appends)."""
+    if not os.path.isdir("/dev/shm"):
+        yield tmp_path
+        return
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="vsc-test-", dir="/dev/shm")
+    try:
+        yield __import__("pathlib").Path(path)
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def service_config(rabbit_config, event_store_uri, principal_keys):
     """nameko config on the test's own RabbitMQ vhost and a fresh store. (structlog is configured
     once per process, by whichever test starts a service first: keep LOG_LEVEL the same.)

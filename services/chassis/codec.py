@@ -7,22 +7,41 @@ import datetime as dt
 from typing import Iterable
 
 from contracts.base import Registry
-from contracts.personal import schema_leaves, seal
+from contracts.fastload import FastLoader
+from contracts.personal import STAR, Sealed, schema_leaves, seal
 from services.privacy.vault import is_token
 from services.eventstore import NewEvent, StoredEvent, format_time
 
-
-def _freeze(value):
-    # marshmallow loads lists; the domain's frozen dataclasses hold tuples
-    if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
-    return value
+TOKEN_PREFIX = "pd1:"  # every vault token starts so (services.privacy.vault)
 
 
 def sealed(registry: Registry, event_type: str, values: dict) -> dict:
     """An event's loaded values with its encrypted personal leaves as Sealed."""
     leaves = schema_leaves(registry.events[event_type])
     return seal(event_type, leaves, values, is_token) if leaves else values
+
+
+def sealer(registry: Registry, event_type: str):
+    """``sealed`` for one event type as one function, for the read path: the
+    top-level personal fields are checked in place (a value that does not
+    start like a token is not matched against the token pattern), deeper
+    leaves go through ``seal``. It may change the dict it is given (the
+    loaders make a new one per record). None when the type has no personal leaf."""
+    leaves = schema_leaves(registry.events[event_type])
+    if not leaves:
+        return None
+    top = tuple((leaf.path[0], f"{event_type}.{leaf.name}") for leaf in leaves
+                if len(leaf.path) == 1 and isinstance(leaf.path[0], str) and leaf.path[0] != STAR)
+    deeper = tuple(leaf for leaf in leaves if not (len(leaf.path) == 1 and isinstance(leaf.path[0], str)
+                                                   and leaf.path[0] != STAR))
+
+    def seal_values(values: dict, _sealed=Sealed, _is_token=is_token) -> dict:
+        for key, field in top:
+            value = values.get(key)
+            if value.__class__ is str and value.startswith(TOKEN_PREFIX) and _is_token(value):
+                values[key] = _sealed(value, field)
+        return seal(event_type, deeper, values, is_token) if deeper else values
+    return seal_values
 
 
 class EventCodec:
@@ -34,6 +53,8 @@ class EventCodec:
 
     def __init__(self, registry: Registry, event_classes: Iterable[type], protector=None):
         self.registry = registry
+        self.loader = FastLoader(registry)
+        self._sealers: dict = {}
         self.protector = protector
         self.classes = {cls.__name__: cls for cls in event_classes}
         for name in self.classes:
@@ -56,9 +77,14 @@ class EventCodec:
         )
 
     def decode(self, record: StoredEvent):
-        values = sealed(self.registry, record.type,
-                        self.registry.load(record.type, record.schema_version, record.data))
-        return self.classes[record.type](**{key: _freeze(value) for key, value in values.items()})
+        """The domain event of a stored record (lists as tuples, as frozen
+        dataclasses hold them; personal leaves Sealed); marshmallow is not
+        run again on data it checked on append (see contracts.fastload)."""
+        values = self.loader.load_frozen(record.type, record.schema_version, record.data)
+        seal_values = self._sealers.get(record.type, False)
+        if seal_values is False:
+            seal_values = self._sealers[record.type] = sealer(self.registry, record.type)
+        return self.classes[record.type](**(seal_values(values) if seal_values else values))
 
     def knows(self, event_type: str) -> bool:
         return event_type in self.classes

@@ -2,7 +2,10 @@
 
 A fold has ``name``, ``handles`` (event types) and ``apply(record, values)``
 where ``values`` is the event's data loaded by its contract (current schema
-version). Every row keeps the position of the event that made it, so a form
+version), and ``version``: raise it whenever a change of the fold's code
+changes what its state holds, so that a persisted snapshot of the old state
+is rebuilt instead of resumed (see services/chassis/projection.py). Its
+state is its instance attributes (plain data, pickled into the snapshot). Every row keeps the position of the event that made it, so a form
 row can always be traced back to the log.
 """
 from __future__ import annotations
@@ -12,6 +15,7 @@ class SignInSheets:
     """签到表: who signed in at which desk on which duty day, in order."""
 
     name = "sign_in_sheets"
+    version = 1
     handles = frozenset({"ClerkSignedIn"})
 
     def __init__(self):

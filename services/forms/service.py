@@ -6,6 +6,8 @@ both cases it reads what is new from the store itself.
 """
 from __future__ import annotations
 
+import eventlet
+from eventlet import tpool
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -14,26 +16,56 @@ import contracts
 from contracts.duty_log import SIGN_IN_SHEET
 from contracts import lost_and_found as lost_and_found_contracts
 from services.chassis.dependencies import store_from_config
-from services.chassis.projection import Projector
+from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector
+from services.chassis.readmodels import readmodels_from_config
 from services.chassis.service import ServiceBase, contract_rpc
 from services.duty_log import forms as duty_log_forms
 from services.lost_and_found import forms as lost_and_found_forms
 
 FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS)
+WARM_UP_AFTER = 2.0  # seconds after start before the folds nobody asked for are read back
 
 
 class Projections(DependencyProvider):
-    """The projector over every fold, caught up when the container starts."""
+    """The projector over every fold. It resumes from its newest snapshot
+    (``READMODEL_STORE_URI``, by default beside the event store) when the
+    container starts, reading saved fold states lazily (a form's folds when
+    it is first asked for, the rest in the background), and writes a
+    snapshot every ``READMODEL_SNAPSHOT_EVENTS`` events or
+    ``READMODEL_SNAPSHOT_SECONDS`` seconds and when the container stops.
+    Pickling and SQLite work run in eventlet's thread pool, off the hub."""
 
     def setup(self):
-        self.store = store_from_config(self.container.config)
-        self.projector = Projector(self.store, contracts.registry, [cls() for cls in FOLD_CLASSES])
+        config = self.container.config
+        self.store = store_from_config(config)
+        self.readmodels = readmodels_from_config(config)
+        self._warm_up = None
+        self.projector = Projector(
+            self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
+            readmodels=self.readmodels, offload=tpool.execute,
+            snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
+            snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
     def start(self):
-        self.projector.catch_up()
+        self.restored = self.projector.restore(lazily=True)
+        self._warm_up = self.container.spawn_managed_thread(self._read_pending_folds)
+
+    def _read_pending_folds(self):
+        eventlet.sleep(WARM_UP_AFTER)  # first requests first: they read their own folds
+        while self.projector.restore_pending():
+            eventlet.sleep(0)
 
     def stop(self):
-        self.store.close()
+        if self._warm_up is not None:
+            self._warm_up.kill()  # the folds nobody asked for stay saved as they were
+        try:
+            self.projector.catch_up()
+            if self.projector.changed:
+                self.projector.snapshot()
+        finally:
+            if self.readmodels is not None:
+                self.readmodels.close()
+            self.store.close()
 
     def get_dependency(self, worker_ctx):
         return self.projector
@@ -64,7 +96,9 @@ class FormsService(ServiceBase):
 
     @timer(interval=5)
     def catch_up(self):
-        return self._caught_up()
+        caught_up = self._caught_up()
+        snapshot = self.projections.maybe_snapshot()
+        return dict(caught_up or {}, snapshot_at=self.projections.snapshot_position) if snapshot else caught_up
 
     @contract_rpc(SIGN_IN_SHEET)
     def sign_in_sheet(self, request):

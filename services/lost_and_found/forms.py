@@ -1,7 +1,7 @@
 """Folds that build the lost-and-found forms (3.3-3.10) from events. Pure.
 
-Each fold has ``name``, ``handles`` and ``apply(record, values)`` (see
-``services/duty_log/forms.py``). Every row, and every part of a form, keeps
+Each fold has ``name``, ``handles``, ``version`` and ``apply(record,
+values)`` (see ``services/duty_log/forms.py``). Every row, and every part of a form, keeps
 the ``positions`` and ``event_ids`` of the events that made it, so it can be
 traced back to the log. Hidden features never reach a form: only how many
 were recorded, and the labels a verification matched.
@@ -49,6 +49,7 @@ class _RegistrationClaimForm:
 
     form = title = title_en = channel = ""
     handles = ITEM_EVENTS
+    version = 1
 
     def __init__(self):
         self.forms: dict[str, dict] = {}
@@ -107,6 +108,7 @@ class _RegistrationClaimForm:
 class VisitorFoundItemForms(_RegistrationClaimForm):
     """3.3 《游客拾物登记、认领表》: found-by-visitor registration & claim form."""
     name = "visitor_found_item_forms"
+    version = 1
     form, title, title_en, channel = "3.3", "游客拾物登记、认领表", "found-by-visitor registration & claim form", \
         domain.DESK_VISITOR
 
@@ -114,6 +116,7 @@ class VisitorFoundItemForms(_RegistrationClaimForm):
 class StaffFoundItemForms(_RegistrationClaimForm):
     """3.4 《员工拾物登记、认领表》: found-by-staff registration & claim form."""
     name = "staff_found_item_forms"
+    version = 1
     form, title, title_en, channel = "3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form", \
         domain.DESK_STAFF
 
@@ -121,6 +124,7 @@ class StaffFoundItemForms(_RegistrationClaimForm):
 class OnSiteFoundItemForms(_RegistrationClaimForm):
     """3.5 《员工现场拾物登记表、认领表》: found-by-staff-on-site registration & claim form."""
     name = "on_site_found_item_forms"
+    version = 1
     form, title, title_en, channel = "3.5", "员工现场拾物登记表、认领表", \
         "found-by-staff-on-site registration & claim form", domain.ON_SITE
 
@@ -130,6 +134,7 @@ class LostItemReportForms:
     calls to the visitor."""
 
     name = "lost_item_report_forms"
+    version = 1
     form, title = "3.6", "游客失物登记表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
                          "FoundItemClaimed"})
@@ -178,6 +183,7 @@ class LostItemSummary:
     """3.7 《游客失物登记汇总表》: lost-item summary per day, month and clerk."""
 
     name = "lost_item_summary"
+    version = 1
     form, title = "3.7", "游客失物登记汇总表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "FoundItemClaimed"})
 
@@ -223,6 +229,7 @@ class GoodDeedsSummary:
     (an item found by staff and turned in, at the desk or on site)."""
 
     name = "good_deeds_summary"
+    version = 1
     form, title = "3.8", "员工好人好事汇总表"
     handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed"})
 
@@ -262,6 +269,7 @@ class FoundItemReceipts:
     """3.9 《员工拾到物品回执》: the staff finder's receipt (no hidden features)."""
 
     name = "found_item_receipts"
+    version = 1
     form, title = "3.9", "员工拾到物品回执"
     handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued"})
 
@@ -292,6 +300,7 @@ class ItemInformationCards:
     payload; no personal data and no hidden features."""
 
     name = "item_information_cards"
+    version = 1
     form, title = "3.10", "物品信息卡"
     handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian"})
 
@@ -330,6 +339,7 @@ class ValuablesAwaitingCustody:
     to the lost-and-found custodian as of a given (business) time."""
 
     name = "valuables_awaiting_custody"
+    version = 1
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance"})
 
     def __init__(self):
@@ -359,6 +369,7 @@ class OnSpotClaimsNotFiled:
     the desk by the end of that day: flagged."""
 
     name = "on_spot_claims_not_filed"
+    version = 1
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "OnSpotClaimFormFiled"})
 
     def __init__(self):
@@ -398,6 +409,7 @@ class FinanceHandoverLists:
     what was handed over, what was withdrawn and finance's sign-off."""
 
     name = "finance_handover_lists"
+    version = 1
     handles = frozenset({"FoundItemTurnedIn", "FinanceHandoverListDrawn", "ItemHandedToFinance",
                          "FinanceHandoverTransferred", "FinanceHandoverSignedOff"})
 

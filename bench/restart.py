@@ -1,0 +1,196 @@
+"""Benchmark: how long a service takes, started as a real process (``nameko
+run``) on a year-old store, until it answers its first real request.
+
+    .venv/bin/python bench/restart.py                 # the simulated year of 200,000 events, seed 1
+
+On a private copy of the simulated year (bench/simstore.py) and a RabbitMQ
+vhost of its own (made through the management API, removed afterwards):
+
+- forms, cold: no snapshot beside the store; the first ``found_item_form``
+  waits for a rebuild of every fold from the log (the code before snapshots
+  did this at every start);
+- forms, warm: the same after a clean stop wrote the snapshot
+  (``var/...readmodels.db``); the answer needs the item's form folds read
+  back, the rest are read in the background;
+- lost_and_found ``item`` (reads one stream) and ``suggest_matches`` (its
+  case index, rebuilt from the log on first use).
+
+Each figure is the median of ``--reps`` starts: from ``Popen`` until the
+reply to the real request, sent as soon as the service's ``health`` RPC
+answers (asked every 50 ms, so the figure is at most ~0.05 s late). ``python_import_s`` is how long ``import`` of the service module
+alone takes in a fresh interpreter (part of every start). Fields of the
+last line (JSON): ``forms_cold_s``, ``forms_warm_s``, ``lost_and_found_item_s``,
+``lost_and_found_suggest_s``, each also as ``..._health_s`` (until the
+process answered ``health``: the start-up floor), ``python_import_s``, ``events``.
+
+Every RPC but ``health`` needs a signed principal: the run makes its own
+key pair (``services.chassis.principal``), gives the services its key files
+and signs one clerk's principal; ``CONTEXT`` is what every call carries.
+"""
+from __future__ import annotations
+
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import eventlet
+eventlet.monkey_patch()  # noqa: E402  (the standalone RPC proxy is a nameko client)
+
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import requests  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
+
+from bench.simstore import copy_of, simulated_year  # noqa: E402
+from services.chassis.principal import CONTEXT_KEY, load_signer, write_keypair  # noqa: E402
+from services.eventstore import open_store  # noqa: E402
+
+MANAGEMENT = "http://localhost:15672/api"
+AUTH = ("guest", "guest")
+#: the RPC context every call carries: a clerk's signed principal (set in main)
+CONTEXT: dict = {}
+HEALTHY: list[float] = []  # when each start's health RPC first answered
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+class Vhost:
+    def __init__(self):
+        self.name = f"vsc_bench_restart_{uuid.uuid4().hex[:8]}"
+
+    def __enter__(self):
+        requests.put(f"{MANAGEMENT}/vhosts/{self.name}", auth=AUTH, timeout=10).raise_for_status()
+        requests.put(f"{MANAGEMENT}/permissions/{self.name}/guest", auth=AUTH, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        return f"pyamqp://guest:guest@localhost:5672/{self.name}"
+
+    def __exit__(self, *exc_info):
+        requests.delete(f"{MANAGEMENT}/vhosts/{self.name}", auth=AUTH, timeout=10)
+
+
+def first_answer(amqp_uri: str, service: str, method: str, payload: dict, deadline_s: float = 180.0) -> object:
+    """Wait until the service listens (its ``health`` RPC answers; asked
+    every 50 ms with a 200 ms timeout), then ask the real request once."""
+    config = {"AMQP_URI": amqp_uri, "serializer": "json"}
+    deadline = time.monotonic() + deadline_s
+    healthy = False
+    while not healthy:
+        with ClusterRpcProxy(config, context_data=CONTEXT, timeout=0.2) as cluster:
+            while True:
+                try:
+                    getattr(cluster, service).health()
+                    HEALTHY.append(time.perf_counter())
+                    healthy = True
+                    break
+                except RuntimeError:  # the proxy lost the broker (restarted by someone): a new proxy
+                    break
+                except Exception:  # not listening yet: the request was dropped or timed out
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{service} did not answer within {deadline_s} s")
+                    eventlet.sleep(0.05)
+    with ClusterRpcProxy(config, context_data=CONTEXT, timeout=deadline_s) as cluster:
+        return getattr(getattr(cluster, service), method)(payload)
+
+
+def start(service: str, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+                             os.path.join("deploy", "config.yaml"), f"services.{service}.service"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(2)  # SIGINT: nameko stops cleanly (the forms service writes its snapshot)
+    try:
+        process.wait(120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def timed_start(service: str, env: dict, method: str, payload: dict) -> tuple[float, float]:
+    """(seconds until the request was answered, seconds until health answered)."""
+    began = time.perf_counter()
+    process = start(service, env)
+    try:
+        first_answer(env["AMQP_URI"], service, method, payload)
+        seconds = time.perf_counter() - began
+    finally:
+        stop(process)
+    return seconds, HEALTHY[-1] - began
+
+
+def import_seconds(module: str) -> float:
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-W", "ignore", "-c", f"import eventlet; eventlet.monkey_patch(); import {module}"],
+                   cwd=ROOT, check=True)
+    return time.perf_counter() - began
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args(argv)
+    year = simulated_year(args.events, args.seed, progress=log)
+    scratch = tempfile.mkdtemp(prefix="vsc-restart-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    try:
+        path = copy_of(year, scratch)
+        store = open_store(f"sqlite:///{path}")
+        events = store.head().position
+        item_id = next(r.data["item_id"] for r in store.read_all(after=events - 5000) if r.type == "FoundItemTurnedIn")
+        report_id = next(r.data["report_id"] for r in store.read_all(after=events - 5000)
+                         if r.type == "LostItemReported")
+        store.close()
+        readmodels = path[:-3] + ".readmodels.db"
+        keys = {"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(scratch, "principal.key"),
+                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub")}
+        write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
+        CONTEXT[CONTEXT_KEY] = load_signer(keys).issue("c-n01", "王芳", {"clerk"}, "north-gate")[0]
+        results: dict[str, list[float]] = {}
+        with Vhost() as amqp_uri:
+            env = dict(os.environ, EVENT_STORE_URI=f"sqlite:///{path}", AMQP_URI=amqp_uri, LOG_LEVEL="WARNING",
+                       PYTHONPATH=ROOT, READMODEL_STORE_URI=f"sqlite:///{readmodels}", **keys)
+            form = ("found_item_form", {"item_id": item_id})
+            for rep in range(args.reps):
+                for leftover in (readmodels, readmodels + "-wal", readmodels + "-shm"):
+                    if os.path.exists(leftover):
+                        os.remove(leftover)
+                runs = {"forms_cold": ("forms", *form),  # its clean stop writes the snapshot
+                        "forms_warm": ("forms", *form),
+                        "lost_and_found_item": ("lost_and_found", "item", {"item_id": item_id}),
+                        "lost_and_found_suggest": ("lost_and_found", "suggest_matches", {"report_id": report_id})}
+                for name, (service, method, payload) in runs.items():
+                    answered, healthy = timed_start(service, env, method, payload)
+                    results.setdefault(f"{name}_s", []).append(answered)
+                    results.setdefault(f"{name}_health_s", []).append(healthy)
+                log(f"rep {rep + 1}: " + ", ".join(f"{key} {values[-1]:.2f}" for key, values in results.items()))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    summary = {key: round(statistics.median(values), 3) for key, values in results.items()}
+    summary |= {"python_import_s": round(import_seconds("services.forms.service"), 3), "events": events,
+                "reps": args.reps, "date": dt.date.today().isoformat(),
+                "load_average": round(os.getloadavg()[0], 2)}
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

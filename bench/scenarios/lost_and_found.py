@@ -1,0 +1,371 @@
+"""lost_and_found in the simulation: items turned in three ways (by visitors
+and staff at the desk, by staff on site), lost reports (some for items that
+turn up, some not), matches, calls to the visitor, verifications (now and
+then a claimant who is not the owner), claims of the three kinds, team
+leads' on-spot forms, valuables to the custodian in the evening, monthly
+handovers of unclaimed items to finance and finance's sign-off.
+
+Every command is built in the ``*_command`` functions at the top, the way
+services/lost_and_found/service.py builds it from a request: when the
+service's commands change, change them here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+from bench.scenarios import texts
+from bench.scenarios.base import Simulation
+from services.chassis.config import load_config
+from services.lost_and_found import domain as d
+
+SERVICE = "lost_and_found"
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
+
+FOUND_PER_UNIT = 4.0        # items turned in per desk-share and unit of volume
+LOST_ONLY_PER_UNIT = 2.5    # lost reports of things nobody turns in
+HANDOVER_BATCH = 500        # items per finance handover list (the RPC's limit)
+STORAGE = ("服务台抽屉1", "服务台抽屉2", "失物柜A层", "失物柜B层", "服务台下柜")
+SAFE = ("贵重物品保险柜1号", "贵重物品保险柜2号", "保管室保险柜")
+
+
+CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "deploy", "config.yaml")
+
+
+def _config():
+    """Valuable categories and retention as deploy/config.yaml sets them for the service."""
+    from services.lost_and_found.service import DEFAULT_VALUABLE_CATEGORIES, retention_policy
+    config = load_config(CONFIG, environ={})
+    return (frozenset(config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)), retention_policy(config))
+
+
+VALUABLES, RETENTION = _config()
+
+
+# -- the commands, as the service builds them --------------------------------------------------
+def turn_in_command(sim: Simulation, *, item_id, desk, channel, thing: texts.Item, found_place, found_at,
+                    finder, registered_by, registered_by_role, storage_place, witness=(None, None),
+                    owner_urgent=False):
+    """``finder``: (kind, staff id or None, name, phone or None, department or None)."""
+    kind, finder_id, name, phone, department = finder
+    at = sim.now
+    return d.item_stream(item_id), d.TurnInFoundItem(
+        item_id=item_id, desk=desk, channel=channel, item_name=thing.name, category=thing.category,
+        description=thing.description, found_place=found_place, found_at=found_at, finder_kind=kind,
+        finder_id=finder_id, finder_name=name, finder_phone=phone, finder_department=department,
+        registered_by=registered_by, registered_by_role=registered_by_role, storage_place=storage_place, at=at,
+        business_date=sim.local_date(at), hidden_features=thing.hidden, witness_id=witness[0],
+        witness_name=witness[1], owner_urgent=owner_urgent, valuable_categories=VALUABLES, retention=RETENTION)
+
+
+def report_command(sim: Simulation, *, report_id, desk, name, category, description, features, lost_place,
+                   lost_from, lost_until, visitor, clerk):
+    at = sim.now
+    return d.report_stream(report_id), d.ReportLostItem(
+        report_id=report_id, desk=desk, item_name=name, category=category, description=description,
+        features=features, lost_place=lost_place, lost_from=lost_from, lost_until=lost_until,
+        visitor_name=visitor[0], visitor_phone=visitor[1], received_by=clerk, at=at, business_date=sim.local_date(at))
+
+
+def confirm_match_command(sim: Simulation, *, report_id, item: "Case", task_id, clerk):
+    facts = d.ItemFacts(item.item_id, d.short_code(item.item_id), item.status)
+    return d.report_stream(report_id), d.ConfirmMatch(report_id, facts, task_id, clerk, sim.now)
+
+
+def contact_command(sim: Simulation, *, report_id, task_id, clerk, outcome):
+    return d.report_stream(report_id), d.RecordVisitorContact(report_id, task_id, clerk, outcome, sim.now)
+
+
+def verification_command(sim: Simulation, *, item_id, verification_id, description, matched, description_matched,
+                         decision, by, role):
+    return d.item_stream(item_id), d.RecordClaimVerification(
+        item_id, verification_id, description, tuple(matched), description_matched, decision, by, role, sim.now)
+
+
+def claim_command(sim: Simulation, *, item_id, claim_id, verification_id, kind, claimant, by, role, report_id=None,
+                  custodian_id=None):
+    at = sim.now
+    name, phone, id_type, id_number = claimant
+    return d.item_stream(item_id), d.ClaimItem(
+        item_id=item_id, claim_id=claim_id, verification_id=verification_id, claim_kind=kind, claimant_name=name,
+        claimant_phone=phone, claimant_id_type=id_type, claimant_id_number=id_number, released_by=by,
+        released_by_role=role, at=at, report_id=report_id, custodian_id=custodian_id,
+        on_spot_form_due=sim.end_of_local_day(at) if role == d.TEAM_LEAD else None)
+
+
+def file_on_spot_command(sim: Simulation, *, item_id, clerk):
+    return d.item_stream(item_id), d.FileOnSpotClaimForm(item_id, clerk, sim.now)
+
+
+def custody_command(sim: Simulation, *, item_id, handed_by, custodian, storage_place):
+    return d.item_stream(item_id), d.HandToCustodian(item_id, handed_by, custodian, storage_place, sim.now)
+
+
+def handover_commands(sim: Simulation, *, handover_id, custodian, lines):
+    """The service's ``hand_over_to_finance`` run: (stream, command, command id) of the list, each
+    item's transfer and the outcome, in order."""
+    at, today = sim.now, sim.local_date(sim.now)
+    month = today.strftime("%Y-%m")
+    steps = [(d.handover_stream(handover_id),
+              d.DrawFinanceHandoverList(handover_id, month, custodian, tuple(lines), at, today),
+              d.finance_step_command_id(handover_id, "drawn"))]
+    ids = tuple(line.item_id for line in lines)
+    steps += [(d.item_stream(item_id), d.HandItemToFinance(item_id, handover_id, custodian, at, today),
+               d.finance_transfer_command_id(handover_id, item_id)) for item_id in ids]
+    steps.append((d.handover_stream(handover_id), d.RecordFinanceTransfer(handover_id, ids, (), at),
+                  d.finance_step_command_id(handover_id, "transferred")))
+    return steps
+
+
+def sign_off_command(sim: Simulation, *, handover_id, signed_by, signer_name):
+    return d.handover_stream(handover_id), d.SignOffFinanceHandover(handover_id, signed_by, signer_name, sim.now)
+
+
+# -- the world's model of each case -------------------------------------------------------------
+@dataclass
+class Case:
+    item_id: str
+    desk: str
+    channel: str
+    thing: texts.Item
+    registered_by: str
+    valuable: bool
+    retain_until: dt.date
+    turned_in_on: dt.date
+    status: str = d.HELD
+    custodian_id: str | None = None
+
+
+CHANNELS = ((d.DESK_VISITOR, 0.5), (d.DESK_STAFF, 0.35), (d.ON_SITE, 0.15))
+
+
+class LostAndFoundScenario:
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        sim.service(SERVICE, d, d.EVENTS)
+        self.cases: dict[str, Case] = {}
+        self.open: dict[str, Case] = {}      # held or in custody
+        self.handovers = 0
+
+    # -- a day -----------------------------------------------------------------------------------
+    def on_day(self, day: dt.date) -> None:
+        sim = self.sim
+        volume = sim.volume(day)
+        for desk in sim.desks:
+            for _ in range(sim.count(volume * desk.weight * FOUND_PER_UNIT)):
+                self._plan_found_item(day, desk)
+            for _ in range(sim.count(volume * desk.weight * LOST_ONLY_PER_UNIT)):
+                self._plan_lost_only(day, desk)
+        if day.day == 1:  # the custodian's monthly handover to finance
+            sim.schedule(sim.local(day, 10.0), lambda: self._finance_handover(day))
+        sim.schedule(sim.local(day, 18.0), self._evening_custody)
+
+    def _busy_hour(self) -> float:
+        """Visitors come 08:00-18:00, most around noon."""
+        return min(max(self.sim.rng.triangular(8.0, 18.0, 12.5), 8.0), 17.9)
+
+    def _plan_found_item(self, day: dt.date, desk) -> None:
+        sim, rng = self.sim, self.sim.rng
+        turned_in = sim.local(day, self._busy_hour())
+        found_at = max(turned_in - rng.uniform(5, 180) * MINUTE, sim.local(day, 7.0))
+        channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
+        thing = texts.item(rng)
+        place = rng.choice(sim.places)
+        item_id = sim.next_id("item")
+        on_site_urgent = channel == d.ON_SITE and rng.random() < 0.5
+        sim.schedule(turned_in, lambda: self._turn_in(item_id, desk, channel, thing, place, found_at, on_site_urgent))
+        fate = rng.random()
+        if on_site_urgent:
+            sim.schedule(turned_in + rng.uniform(5, 20) * MINUTE, lambda: self._on_spot_claim(item_id))
+        elif fate < 0.35:
+            lost_at = found_at - rng.uniform(0, 120) * MINUTE
+            reported = lost_at + rng.uniform(20, 240) * MINUTE
+            report_id = sim.next_id("report")
+            name, description, features = texts.visitor_description(rng, thing)
+            place_said = rng.choice(place.aliases) if place.aliases and rng.random() < 0.4 else place.name
+            window = (lost_at - rng.uniform(0, 120) * MINUTE, lost_at + rng.uniform(0, 60) * MINUTE)
+            sim.schedule(reported, lambda: self._report(
+                report_id, desk, thing.category, name, description, features, place_said, window))
+            matched = max(reported, turned_in) + rng.uniform(5, 40) * MINUTE
+            sim.schedule(matched, lambda: self._match_and_call(report_id, item_id, desk))
+        elif fate < 0.6:
+            delay = rng.choice((rng.uniform(0.5, 6) * HOUR, rng.uniform(1, 10) * DAY))
+            sim.schedule(turned_in + delay, lambda: self._unreported_claim(item_id))
+        # else: nobody comes; a valuable goes to the custodian tonight, everything to finance later
+
+    def _plan_lost_only(self, day: dt.date, desk) -> None:
+        sim, rng = self.sim, self.sim.rng
+        reported = sim.local(day, self._busy_hour())
+        category, name, description, features = texts.unrelated_description(rng)
+        lost_at = reported - rng.uniform(20, 300) * MINUTE
+        window = (lost_at - rng.uniform(0, 120) * MINUTE, min(lost_at + rng.uniform(0, 60) * MINUTE, reported))
+        report_id = sim.next_id("report")
+        place = rng.choice(sim.places)
+        sim.schedule(reported, lambda: self._report(report_id, desk, category, name, description, features,
+                                                    place.name, window))
+
+    # -- actions -----------------------------------------------------------------------------------
+    def _clerk(self, desk) -> str:
+        return self.sim.rng.choice(desk.clerks)
+
+    def _run(self, stream_command, actor, desk=None, command_id=None, cosigner=None):
+        """Run a command as ``actor`` (logged in at ``desk``), with a second
+        person's own login where the service asks for one."""
+        self.sim.login(actor, desk)
+        if cosigner is not None:
+            self.sim.login(cosigner, desk)
+        stream, command = stream_command
+        return self.sim.execute(SERVICE, stream, command, actor=actor, desk=desk, command_id=command_id)
+
+    def _name(self, staff_id: str) -> str:
+        """A staff member's name as the staff directory has it."""
+        return self.sim.names.get(staff_id) or self.sim.names.setdefault(staff_id, texts.person_name(self.sim.rng))
+
+    def _turn_in(self, item_id, desk, channel, thing, place, found_at, urgent) -> None:
+        sim, rng = self.sim, self.sim.rng
+        staff = sim.staff
+        witness, registered_by, role = (None, None), self._clerk(desk), d.CLERK
+        if channel == d.DESK_VISITOR:
+            finder = ("visitor", None, texts.person_name(rng), texts.phone(rng) if rng.random() < 0.7 else None, None)
+        else:
+            finder_id, department = rng.choice(staff.others)
+            finder = ("staff", finder_id, self._name(finder_id), None, department)
+            if urgent:
+                registered_by, role = rng.choice(staff.team_leads), d.TEAM_LEAD
+                witness_id = next(s for s, _ in rng.sample(staff.others, 3) if s != finder_id)
+                witness = (witness_id, self._name(witness_id))
+        valuable = thing.category in VALUABLES
+        storage = rng.choice(SAFE if valuable else STORAGE)
+        result = self._run(turn_in_command(
+            sim, item_id=item_id, desk=desk.id, channel=channel, thing=thing, found_place=place.name,
+            found_at=found_at, finder=finder, registered_by=registered_by, registered_by_role=role,
+            storage_place=storage, witness=witness, owner_urgent=urgent), registered_by, desk.id)
+        turned_in = sim.decode(SERVICE, result.events[0])
+        case = Case(item_id, desk.id, channel, thing, registered_by, valuable, turned_in.retain_until,
+                    turned_in.business_date)
+        self.cases[item_id] = self.open[item_id] = case
+
+    def _report(self, report_id, desk, category, name, description, features, place, window) -> None:
+        rng = self.sim.rng
+        lost_from, lost_until = window
+        lost_until = min(lost_until, self.sim.now)
+        lost_from = min(lost_from, lost_until)
+        clerk = self._clerk(desk)
+        self._run(report_command(self.sim, report_id=report_id, desk=desk.id, name=name, category=category,
+                                 description=description, features=features, lost_place=place, lost_from=lost_from,
+                                 lost_until=lost_until, visitor=(texts.person_name(rng), texts.phone(rng)),
+                                 clerk=clerk), clerk, desk.id)
+
+    def _match_and_call(self, report_id, item_id, desk) -> None:
+        sim, rng = self.sim, self.sim.rng
+        case = self.cases.get(item_id)
+        if case is None or case.status not in (d.HELD, d.IN_CUSTODY):
+            return
+        clerk = self._clerk(desk)
+        task_id = f"contact-{sim.next_id('task')}"
+        self._run(confirm_match_command(sim, report_id=report_id, item=case, task_id=task_id, clerk=clerk),
+                  clerk, desk.id)
+        calls = rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
+        at = sim.now
+        for attempt in range(calls):
+            at += rng.uniform(5, 90) * MINUTE
+            outcome = d.REACHED if attempt == calls - 1 else rng.choice(("no_answer", "left_message"))
+            sim.schedule(at, lambda outcome=outcome: self._call(report_id, task_id, desk, outcome))
+        sim.schedule(at + rng.uniform(0.5, 30) * HOUR, lambda: self._verify_and_claim(item_id, desk, report_id))
+
+    def _call(self, report_id, task_id, desk, outcome) -> None:
+        clerk = self._clerk(desk)
+        self._run(contact_command(self.sim, report_id=report_id, task_id=task_id, clerk=clerk, outcome=outcome),
+                  clerk, desk.id)
+
+    def _claimant(self):
+        rng = self.sim.rng
+        id_type = rng.choices(("resident_id", "passport", "hk_macao_permit", "taiwan_permit"), (90, 5, 3, 2))[0]
+        number = texts.id_number(rng) if id_type == "resident_id" else f"E{rng.randrange(10**8):08d}"
+        return texts.person_name(rng), texts.phone(rng), id_type, number
+
+    def _verify(self, case: Case, by, role, owner: bool) -> str:
+        sim, rng = self.sim, self.sim.rng
+        verification_id = f"verification-{sim.next_id('v')}"
+        labels = [label for label, _ in case.thing.hidden]
+        if owner:
+            matched = rng.sample(labels, max(1, len(labels) - rng.randrange(len(labels)))) if labels else []
+            _, description, _ = texts.visitor_description(rng, case.thing)
+            decision = d.OWNER
+        else:
+            matched, description = [], texts.unrelated_description(rng)[2]
+            decision = rng.choice((d.NOT_OWNER, d.NEEDS_MORE_PROOF))
+        self._run(verification_command(sim, item_id=case.item_id, verification_id=verification_id,
+                                       description=description, matched=matched, description_matched=owner,
+                                       decision=decision, by=by, role=role), by, case.desk)
+        return verification_id
+
+    def _claim(self, case: Case, kind, by, role, report_id=None) -> None:
+        desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
+        if self.sim.rng.random() < 0.05:
+            self._verify(case, self._clerk(desk) if role == d.CLERK else by, role, owner=False)
+        verification_id = self._verify(case, by, role, owner=True)
+        self._run(claim_command(self.sim, item_id=case.item_id, claim_id=f"claim-{self.sim.next_id('c')}",
+                                verification_id=verification_id, kind=kind, claimant=self._claimant(), by=by,
+                                role=role, report_id=report_id,
+                                custodian_id=case.custodian_id if case.status == d.IN_CUSTODY else None),
+                  by, case.desk, cosigner=case.custodian_id if case.status == d.IN_CUSTODY else None)
+        case.status = d.CLAIMED
+        self.open.pop(case.item_id, None)
+
+    def _verify_and_claim(self, item_id, desk, report_id) -> None:
+        case = self.cases.get(item_id)
+        if case is not None and case.status in (d.HELD, d.IN_CUSTODY):
+            self._claim(case, d.REPORTED, self._clerk(desk), d.CLERK, report_id)
+
+    def _unreported_claim(self, item_id) -> None:
+        case = self.cases.get(item_id)
+        if case is not None and case.status in (d.HELD, d.IN_CUSTODY):
+            desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
+            self._claim(case, d.UNREPORTED, self._clerk(desk), d.CLERK)
+
+    def _on_spot_claim(self, item_id) -> None:
+        sim, rng = self.sim, self.sim.rng
+        case = self.cases.get(item_id)
+        if case is None or case.status != d.HELD:
+            return
+        self._claim(case, d.ON_SPOT, case.registered_by, d.TEAM_LEAD)
+        late = rng.random() < 0.1
+        filed = sim.now + (rng.uniform(14, 30) * HOUR if late else rng.uniform(0.5, 4) * HOUR)
+        desk = next(desk for desk in sim.desks if desk.id == case.desk)
+        sim.schedule(filed, lambda: self._run(file_on_spot_command(sim, item_id=item_id, clerk=self._clerk(desk)),
+                                              self._clerk(desk), desk.id))
+
+    def _evening_custody(self) -> None:
+        """Valuables turned in today and not claimed go to the custodian."""
+        sim = self.sim
+        today = sim.local_date(sim.now)
+        for case in [c for c in self.open.values() if c.valuable and c.status == d.HELD and c.turned_in_on == today]:
+            self._run(custody_command(sim, item_id=case.item_id, handed_by=case.registered_by,
+                                      custodian=sim.staff.custodian, storage_place=sim.rng.choice(SAFE)),
+                      case.registered_by, case.desk, cosigner=sim.staff.custodian)
+            case.status, case.custodian_id = d.IN_CUSTODY, sim.staff.custodian
+
+    def _finance_handover(self, day: dt.date) -> None:
+        sim = self.sim
+        due = [c for c in self.open.values() if c.retain_until <= day]
+        for start in range(0, len(due), HANDOVER_BATCH):
+            batch = due[start:start + HANDOVER_BATCH]
+            self.handovers += 1
+            handover_id = f"handover-{day.strftime('%Y-%m')}-{self.handovers}"
+            lines = [d.HandoverLine(c.item_id, c.status, c.retain_until) for c in batch]
+            for stream, command, command_id in handover_commands(sim, handover_id=handover_id,
+                                                                 custodian=sim.staff.custodian, lines=lines):
+                sim.execute(SERVICE, stream, command, actor=sim.staff.custodian, command_id=command_id)
+            for case in batch:
+                case.status = d.WITH_FINANCE
+                self.open.pop(case.item_id, None)
+            signer = sim.rng.choice(sim.staff.finance)
+            name = self._name(signer)
+            sim.schedule(sim.now + sim.rng.uniform(2, 26) * HOUR, lambda handover_id=handover_id, signer=signer,
+                         name=name: self._run(sign_off_command(sim, handover_id=handover_id, signed_by=signer,
+                                                               signer_name=name), signer))
