@@ -172,9 +172,13 @@ class ServiceBase:
 
     @rpc
     def health(self):
-        """Liveness and the store's head: {service, status, store_head}."""
+        """Liveness and the store's head: {service, status, store_head} (and a read
+        side's ``projected_position``)."""
         store = getattr(self, "store", None) or getattr(getattr(self, "ledger", None), "store", None)
         reply = {"service": self.name, "status": "ok"}
         if store is not None:
             reply["store_head"] = store.head().position
+        projections = getattr(self, "projections", None)
+        if projections is not None:  # a read side: how far its own state has got (not caught up by asking)
+            reply["projected_position"] = projections.position
         return reply

@@ -1,0 +1,11 @@
+"""The yardstick of bench/desk_load.py: a bare nameko RPC that returns its
+payload, run as a process like every service (`nameko run bench.echo_service`)."""
+from nameko.rpc import rpc
+
+
+class Echo:
+    name = "echo"
+
+    @rpc
+    def echo(self, payload=None):
+        return payload
