@@ -151,7 +151,7 @@ class Projector:
         position = after
         load_slowly = self.loader.load
         try:
-            for record in self.store.read_all(after=after, until=until):
+            for record in self.store.read_for_folds(after=after, until=until):
                 route = dispatch.get(record.type)
                 if route is None:
                     folds = by_type.get(record.type)

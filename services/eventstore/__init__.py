@@ -10,7 +10,7 @@ from services.eventstore.errors import (  # noqa: F401  (re-exported)
     StoreUnavailable,
 )
 from services.eventstore.interface import (  # noqa: F401
-    AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, RawRecord, StoredEvent, format_time, parse_time,
+    AppendResult, EventStore, EventValidator, FoldRecord, Head, Lease, NewEvent, RawRecord, StoredEvent, format_time, parse_time,
 )
 
 URI_EXAMPLES = "sqlite:///var/events.db, mongodb://host:27017/vsc?replicaSet=rs0, mongomock://test/vsc"

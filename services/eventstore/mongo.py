@@ -22,7 +22,7 @@ from services.eventstore.errors import (
     CommandIdConflict, ConcurrencyError, DamagedRecord, InvalidEvent, StoreConfigError, StoreUnavailable,
 )
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, RawRecord, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, FoldRecord, Head, Lease, NewEvent, RawRecord, StoredEvent, utc_now,
 )
 
 DEFAULT_DATABASE = "vsc"
@@ -298,6 +298,19 @@ class MongoEventStore(EventStore):
 
     def read_all(self, after: int = 0, until: int | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
         return self._scan(self._records_between, after, until, limit)
+
+    def read_for_folds(self, after: int = 0, until: int | None = None) -> Iterator[FoldRecord]:
+        return self._scan(self._fold_records_between, after, until, None)
+
+    @staticmethod
+    def _fold_records_between(doc, lower, upper, _loads=orjson.loads) -> list[FoldRecord]:
+        stream_id, recorded_at = doc["stream_id"], doc["recorded_at"]
+        wanted = [r for r in doc["events"] if lower < r["position"] <= upper]
+        try:
+            return [FoldRecord(r["position"], stream_id, r["version"], r["event_id"], r["type"], r["schema_version"],
+                               _loads(r["data"]), r["occurred_at"], recorded_at) for r in wanted]
+        except ValueError:  # altered outside the store
+            raise EventStore._damaged([(r.get("position"), r.get("data"), "{}") for r in wanted]) from None
 
     def read_raw(self, after: int = 0, until: int | None = None) -> Iterator[RawRecord]:
         return self._scan(self._raw_records, after, until, None)

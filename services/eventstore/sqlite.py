@@ -30,7 +30,8 @@ import orjson
 from services.eventstore.chain import canonical_payloads, chain_hash
 from services.eventstore.errors import CommandIdConflict, ConcurrencyError, InvalidEvent, StoreUnavailable
 from services.eventstore.interface import (
-    GENESIS_HASH, AppendResult, EventStore, EventValidator, Head, Lease, NewEvent, RawRecord, StoredEvent, utc_now,
+    GENESIS_HASH, AppendResult, EventStore, EventValidator, FoldRecord, Head, Lease, NewEvent, RawRecord,
+    StoredEvent, utc_now,
 )
 
 SCHEMA = """
@@ -87,6 +88,7 @@ def _insert_rows(count: int) -> str:
     return f"INSERT INTO events ({_COLUMNS}) VALUES " + ",".join([row] * count)
 
 
+_FOLD_COLUMNS = "position, stream_id, version, event_id, type, schema_version, data, occurred_at, recorded_at"
 _RAW_COLUMNS = _COLUMNS.replace("data, metadata", "CAST(data AS BLOB), CAST(metadata AS BLOB)")
 
 
@@ -299,6 +301,23 @@ class SQLiteEventStore(EventStore):
             after = rows[-1][0]
             remaining -= len(rows)
             if len(rows) < page:
+                return
+
+    def read_for_folds(self, after: int = 0, until: int | None = None) -> Iterator[FoldRecord]:
+        # fewer columns and one JSON parse per row: 1.5-1.9x read_all (bench/RESULTS.md)
+        upper = until if until is not None else (1 << 62)
+        while True:
+            rows = self._fetch(f"SELECT {_FOLD_COLUMNS} FROM events WHERE position > ? AND position <= ? "
+                               "ORDER BY position LIMIT ?", (after, upper, _PAGE))
+            if not rows:
+                return
+            try:
+                yield from [_new(FoldRecord, (p, s, v, e, t, sv, _loads(d), oa, ra))
+                            for p, s, v, e, t, sv, d, oa, ra in rows]
+            except ValueError:  # orjson.JSONDecodeError: data altered outside the store
+                raise EventStore._damaged([(row[0], row[6], b"{}") for row in rows]) from None
+            after = rows[-1][0]
+            if len(rows) < _PAGE:
                 return
 
     def read_raw(self, after: int = 0, until: int | None = None) -> Iterator[RawRecord]:

@@ -182,6 +182,18 @@ class StoreContract:
         assert positions(store.read_all(after=3, until=3)) == []
         assert positions(store.read_all(limit=0)) == []
 
+    def test_the_fold_read_is_read_all_without_metadata_and_hashes(self, store):
+        store.append("a", items(3), 0)
+        store.append("b", items(300, "big"), 0)   # crosses a page
+        store.append("a", items(2), 3)
+        def light(record):
+            return (record.position, record.stream_id, record.version, record.event_id, record.type,
+                    record.schema_version, record.data, record.occurred_at, record.recorded_at)
+        assert [tuple(r) for r in store.read_for_folds()] == [light(r) for r in store.read_all()]
+        assert positions(store.read_for_folds(after=2, until=304)) == list(range(3, 305))
+        assert positions(store.read_for_folds(after=305)) == []
+        assert not hasattr(next(iter(store.read_for_folds())), "metadata")
+
     def test_given_a_long_log_when_reading_all_then_page_boundaries_are_crossed_without_loss(self, store):
         batch = 5
         appended = []
@@ -474,6 +486,12 @@ class StoreContract:
         assert raised.value.position == 4
         with pytest.raises(DamagedRecord):
             store.read_stream("b")
+        if field == "data":  # a fold read parses data only
+            with pytest.raises(DamagedRecord) as raised:
+                list(store.read_for_folds())
+            assert raised.value.position == 4
+        else:
+            assert positions(store.read_for_folds()) == [1, 2, 3, 4, 5, 6]
         assert positions(store.read_all(until=3)) == [1, 2, 3]
         assert positions(store.read_raw()) == [1, 2, 3, 4, 5, 6]
 
