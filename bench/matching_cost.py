@@ -48,7 +48,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from services.lost_and_found import matching  # noqa: E402
-from services.lost_and_found.forms import CaseIndex  # noqa: E402
+from services.lost_and_found.case_index import CaseIndex  # noqa: E402
 
 CST = dt.timezone(dt.timedelta(hours=8))
 WEEK = dt.datetime(2026, 10, 1, 8, 0, tzinfo=CST)  # National Day week

@@ -15,7 +15,7 @@ import copy
 import datetime as dt
 
 from services.chassis.decider import NotFound
-from services.lost_and_found import domain, matching
+from services.lost_and_found import domain
 
 ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHandedToCustodian",
                          "ClaimVerificationRecorded", "FoundItemClaimed", "OnSpotClaimFormFiled",
@@ -460,95 +460,6 @@ class FinanceHandoverLists:
 FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
          GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
          FinanceHandoverLists)
-
-
-class CaseIndex:
-    """The lost_and_found service's own read model: the open cases (reports
-    not yet matched, items neither claimed nor with finance) in a
-    :class:`~services.lost_and_found.matching.MatchPool` for matching and
-    choosing items due for finance, and every short code for the claimant's
-    lookup. A case leaves when it closes, so a command costs what the open
-    cases cost. The items' hidden features are kept (analysed, in memory) for
-    matching only: no suggestion shows them."""
-
-    name = "case_index"
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched"})
-
-    def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
-        self.pool = matching.MatchPool(matcher or matching.load_matcher())
-        # the plaintext of an encrypted hidden feature (services/privacy/protect.py
-        # Protector.open); erased details match nothing
-        self._open = open_sealed or (lambda value: value)
-        self.open_items: dict[str, dict] = {}
-        self.open_reports: dict[str, dict] = {}
-        self.by_short_code: dict[str, str] = {}
-        self._closed_items: set[str] = set()
-        self._closed_reports: set[str] = set()
-        self._matched: dict[str, tuple] = {}    # item id -> (report id, its entry, its profile)
-
-    def apply(self, record, values: dict) -> None:
-        match record.type:
-            case "FoundItemTurnedIn":
-                item_id = values["item_id"]
-                self.pool.add_item(matching.FoundItemCase(
-                    item_id, values["item_name"], values["category"], values["description"],
-                    values["found_place"], values["found_at"],
-                    tuple((label, detail) for label, detail in
-                          ((label, self._open(sealed)) for label, sealed in values["hidden_features"])
-                          if isinstance(detail, str))))
-                self.open_items[item_id] = {"item_name": values["item_name"], "category": values["category"],
-                                            "place": values["found_place"], "short_code": values["short_code"],
-                                            "retain_until": values["retain_until"]}
-                self.by_short_code[values["short_code"]] = item_id
-            case "FoundItemClaimed" | "ItemHandedToFinance" if values["item_id"] in self.open_items:
-                item_id = values["item_id"]
-                del self.open_items[item_id]
-                self.pool.remove(matching.ITEM, item_id)
-                self._closed_items.add(item_id)
-                matched = self._matched.pop(item_id, None)
-                if matched is not None:
-                    report_id, entry, profile = matched
-                    if record.type != "FoundItemClaimed" or values["report_id"] != report_id:
-                        # the item went to someone else or to finance: the visitor's report is open again
-                        self._closed_reports.discard(report_id)
-                        self.open_reports[report_id] = entry
-                        self.pool.add(profile)
-            case "LostItemReported":
-                self.pool.add_report(matching.LostReportCase(
-                    values["report_id"], values["item_name"], values["category"], values["description"],
-                    values["features"], values["lost_place"], values["lost_from"], values["lost_until"]))
-                self.open_reports[values["report_id"]] = {"item_name": values["item_name"],
-                                                          "category": values["category"],
-                                                          "place": values["lost_place"], "short_code": None}
-            case "LostReportMatched" if values["report_id"] in self.open_reports:
-                report_id = values["report_id"]
-                entry = self.open_reports.pop(report_id)
-                profile = self.pool.remove(matching.REPORT, report_id)
-                self._closed_reports.add(report_id)
-                if values["item_id"] in self.open_items:
-                    self._matched[values["item_id"]] = (report_id, entry, profile)
-
-    def knows(self, kind: str, case_id: str) -> bool:
-        """Whether such an item or report was ever recorded (open or closed)."""
-        if kind == matching.ITEM:
-            return case_id in self.open_items or case_id in self._closed_items
-        return case_id in self.open_reports or case_id in self._closed_reports
-
-    def unclaimed(self, item_id: str) -> bool:
-        return item_id in self.open_items
-
-    def suggestions(self, kind: str, subject_id: str, limit: int = 10) -> list[dict]:
-        """Ranked candidates for an open item (open reports) or an open report
-        (unclaimed items), with what a clerk needs to recognise them; none for
-        a closed case."""
-        others = self.open_reports if kind == matching.ITEM else self.open_items
-        return [{"id": s.id, "kind": s.kind, "score": s.score, "reasons": [str(reason) for reason in s.reasons],
-                 **{key: others[s.id][key] for key in ("item_name", "category", "place", "short_code")}}
-                for s in self.pool.suggest(kind, subject_id, limit)]
-
-    def due_for_finance(self, business_date: dt.date) -> list[str]:
-        return [item_id for item_id, item in self.open_items.items() if item["retain_until"] <= business_date]
 
 
 # -- serving the forms service's RPCs ------------------------------------------------------

@@ -17,8 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from nameko.timer import timer
 
 import contracts
 from contracts.lost_and_found import (
@@ -30,11 +32,12 @@ from contracts.lost_and_found import (
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
-from services.chassis.projection import Projector
+from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector
+from services.chassis.readmodels import readmodels_from_config
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
 from services.lost_and_found import domain, matching
-from services.lost_and_found.forms import CaseIndex
+from services.lost_and_found.case_index import CaseIndex
 from services.staff.directory import StaffDirectory
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
@@ -51,19 +54,37 @@ def retention_policy(config: dict) -> domain.RetentionPolicy:
 
 class Cases(DependencyProvider):
     """An in-process projector over the case index (open reports, unclaimed
-    items, short codes), caught up from the store before each use."""
+    items, short codes), caught up from the store before each use. Like the
+    forms service's, it resumes from its newest snapshot (``READMODEL_*``)
+    when the container starts and writes one every so many events or seconds
+    and when it stops, so a restart reads only what is new."""
 
     def setup(self):
         config = self.container.config
         self.store = store_from_config(config)
+        self.readmodels = readmodels_from_config(config)
         matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
         # matching reads the items' hidden features: opened here, kept in memory only
         self.vault, protector = protector_from_config(config)
-        self.projector = Projector(self.store, contracts.registry, [CaseIndex(matcher, protector.open)])
+        self.projector = Projector(
+            self.store, contracts.registry, [CaseIndex(matcher, protector.open)], name="lost_and_found.cases",
+            readmodels=self.readmodels, offload=tpool.execute,
+            snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
+            snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
+
+    def start(self):
+        self.restored = self.projector.restore()
 
     def stop(self):
-        self.store.close()
-        self.vault.close()
+        try:
+            self.projector.catch_up()
+            if self.projector.changed:
+                self.projector.snapshot()
+        finally:
+            if self.readmodels is not None:
+                self.readmodels.close()
+            self.store.close()
+            self.vault.close()
 
     def get_dependency(self, worker_ctx):
         return self.projector
@@ -152,6 +173,12 @@ class LostAndFoundService(ServiceBase):
                 "retain_until": turned_in.retain_until, "receipt_no": receipt.receipt_no if receipt else None,
                 "qr_payload": card.qr_payload if card else None,
                 **self._suggestions_after_append("item", turned_in.item_id, result)}
+
+    @timer(interval=5)
+    def save_case_index(self):
+        """Keeps the case index's snapshot close to the log (nothing when idle)."""
+        self.cases.catch_up()
+        return {"snapshot_at": self.cases.snapshot_position} if self.cases.maybe_snapshot() else None
 
     @contract_rpc(TURN_IN_BY_STAFF)
     def turn_in_by_staff(self, request):

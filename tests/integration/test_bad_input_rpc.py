@@ -20,7 +20,7 @@ from services.duty_log.service import DutyLogService
 from services.eventstore import NewEvent, open_store
 from services.eventstore.interface import format_time
 from services.forms.service import FormsService
-from services.lost_and_found.forms import CaseIndex
+from services.lost_and_found.case_index import CaseIndex
 from services.lost_and_found.service import LostAndFoundService
 
 pytestmark = pytest.mark.rabbit

@@ -13,6 +13,7 @@ from services.chassis.projection import replay
 from services.eventstore import open_store
 from services.lost_and_found import domain as d
 from services.lost_and_found import forms as f
+from services.lost_and_found.case_index import CaseIndex
 
 CST = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
@@ -268,7 +269,7 @@ def test_the_serving_functions_refuse_unknown_ids(folds):
 
 
 def test_the_case_index_suggests_open_reports_and_unclaimed_items(log):
-    index = replay(log, contracts.registry, [f.CaseIndex]).fold(f.CaseIndex)
+    index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
     assert index.by_short_code[d.short_code("v-camera")] == "v-camera"
     assert "v-phone" not in [s["id"] for s in index.suggestions("report", "r-1")]  # claimed
     assert index.due_for_finance(DAY + dt.timedelta(days=30)) == ["v-camera"]  # the camera, not the claimed ones

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.lost_and_found import forms as f
+from services.lost_and_found.case_index import CaseIndex
 from services.lost_and_found import matching as m
 from services.lost_and_found.gazetteer import NEAR, SAME, Gazetteer, Place
 from services.lost_and_found.lexicon import Lexicon, chinese_number, normalise
@@ -498,7 +498,7 @@ def reported(report_id, **changes):
 
 @pytest.fixture
 def index(matcher):
-    index = f.CaseIndex(matcher)
+    index = CaseIndex(matcher)
     index.apply(record("FoundItemTurnedIn"), turned_in("p1"))
     index.apply(record("FoundItemTurnedIn"), turned_in("p2", description="黑色华为手机，透明壳"))
     index.apply(record("LostItemReported"), reported("r1"))
@@ -545,3 +545,38 @@ def test_a_matched_report_opens_again_when_its_item_goes_to_someone_else(index):
 def test_items_in_custody_stay_open(index):
     index.apply(record("ItemHandedToCustodian"), {"item_id": "p1"})
     assert "p1" in {s["id"] for s in index.suggestions("report", "r1")}
+
+
+def sealed(value):
+    return f"sealed:{value[::-1]}"
+
+
+def unseal(value):
+    return value[len("sealed:"):][::-1]
+
+
+def test_a_restored_index_answers_as_the_one_it_was_saved_from_and_keeps_hidden_features_sealed(matcher):
+    import pickle
+
+    live = CaseIndex(matcher, unseal)
+    live.apply(record("FoundItemTurnedIn"), turned_in("p1", hidden_features=[["锁屏", sealed("背面刻着小明")]]))
+    live.apply(record("FoundItemTurnedIn"), turned_in("p2", description="黑色华为手机，透明壳",
+                                                      hidden_features=[["锁屏", sealed("背面刻着小明")]]))
+    live.apply(record("LostItemReported"), reported("r1"))
+    live.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p1"})
+    live.apply(record("LostItemReported"), reported("r2", description="黑色手机"))
+    saved = pickle.dumps(live.snapshot())
+    assert "小明".encode() not in saved  # only the sealed form (ciphertext in the service) is persisted
+
+    restored = CaseIndex(matcher, unseal)
+    restored.restore(pickle.loads(saved))
+    assert restored.suggestions("report", "r2") == live.suggestions("report", "r2")
+    assert restored.suggestions("item", "p2") == live.suggestions("item", "p2")
+    assert len(restored.pool) == len(live.pool) == 3 and restored.by_short_code == live.by_short_code
+    # the hidden feature still matches after the restore: it was opened again
+    assert restored.pool.profile("item", "p2").terms == live.pool.profile("item", "p2").terms
+    # the report matched to p1 opens again when p1 goes to someone else, in both
+    for index in (live, restored):
+        index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
+    assert restored.suggestions("report", "r1") == live.suggestions("report", "r1") != []
+    assert restored.knows("item", "p1") and restored.knows("report", "r1") and not restored.unclaimed("p1")

@@ -1,0 +1,138 @@
+"""The lost_and_found service's own read model: the open cases, for matching,
+for choosing the items due for finance and for the claimant's short-code
+lookup. Pure; persisted with its position (``services/chassis/projection.py``)
+so a restart resumes instead of replaying the year.
+
+What it persists is the cases as recorded (a hidden feature stays sealed:
+ciphertext, see ``services/privacy/protect.py``), never the analysed
+profiles, which hold the features' words in clear: a restore analyses the
+open cases again, so it costs what the open work costs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from services.lost_and_found import matching
+
+
+class CaseIndex:
+    """Open cases (reports not yet matched, items neither claimed nor with
+    finance) in a :class:`~services.lost_and_found.matching.MatchPool`, and
+    every short code. A case leaves when it closes, so a command costs what
+    the open cases cost. The items' hidden features are kept (analysed, in
+    memory) for matching only: no suggestion shows them."""
+
+    name = "case_index"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
+                         "LostItemReported", "LostReportMatched"})
+
+    def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
+        self._matcher = matcher
+        self.pool = matching.MatchPool(matcher or matching.load_matcher())
+        # the plaintext of an encrypted hidden feature (services/privacy/protect.py
+        # Protector.open); erased details match nothing
+        self._open = open_sealed or (lambda value: value)
+        self.open_items: dict[str, dict] = {}
+        self.open_reports: dict[str, dict] = {}
+        self.by_short_code: dict[str, str] = {}
+        self._closed_items: set[str] = set()
+        self._closed_reports: set[str] = set()
+        self._cases: dict[tuple, object] = {}   # (kind, id) -> the case as recorded (hidden features sealed)
+        self._matched: dict[str, tuple] = {}    # item id -> (report id, its entry, its case)
+
+    # -- the pool, from the cases as recorded --------------------------------------------
+    def _enter(self, kind: str, case) -> None:
+        self._cases[(kind, case_id(case))] = case
+        if kind == matching.ITEM:
+            opened = tuple((label, detail) for label, detail in
+                           ((label, self._open(sealed)) for label, sealed in case.hidden_features)
+                           if isinstance(detail, str))
+            self.pool.add_item(dataclasses.replace(case, hidden_features=opened))
+        else:
+            self.pool.add_report(case)
+
+    def _leave(self, kind: str, case_id_: str):
+        self.pool.remove(kind, case_id_)
+        return self._cases.pop((kind, case_id_), None)
+
+    def apply(self, record, values: dict) -> None:
+        match record.type:
+            case "FoundItemTurnedIn":
+                item_id = values["item_id"]
+                self._enter(matching.ITEM, matching.FoundItemCase(
+                    item_id, values["item_name"], values["category"], values["description"],
+                    values["found_place"], values["found_at"], tuple(map(tuple, values["hidden_features"]))))
+                self.open_items[item_id] = {"item_name": values["item_name"], "category": values["category"],
+                                            "place": values["found_place"], "short_code": values["short_code"],
+                                            "retain_until": values["retain_until"]}
+                self.by_short_code[values["short_code"]] = item_id
+            case "FoundItemClaimed" | "ItemHandedToFinance" if values["item_id"] in self.open_items:
+                item_id = values["item_id"]
+                del self.open_items[item_id]
+                self._leave(matching.ITEM, item_id)
+                self._closed_items.add(item_id)
+                matched = self._matched.pop(item_id, None)
+                if matched is not None:
+                    report_id, entry, case = matched
+                    if record.type != "FoundItemClaimed" or values["report_id"] != report_id:
+                        # the item went to someone else or to finance: the visitor's report is open again
+                        self._closed_reports.discard(report_id)
+                        self.open_reports[report_id] = entry
+                        self._enter(matching.REPORT, case)
+            case "LostItemReported":
+                self._enter(matching.REPORT, matching.LostReportCase(
+                    values["report_id"], values["item_name"], values["category"], values["description"],
+                    values["features"], values["lost_place"], values["lost_from"], values["lost_until"]))
+                self.open_reports[values["report_id"]] = {"item_name": values["item_name"],
+                                                          "category": values["category"],
+                                                          "place": values["lost_place"], "short_code": None}
+            case "LostReportMatched" if values["report_id"] in self.open_reports:
+                report_id = values["report_id"]
+                entry = self.open_reports.pop(report_id)
+                case = self._leave(matching.REPORT, report_id)
+                self._closed_reports.add(report_id)
+                if values["item_id"] in self.open_items:
+                    self._matched[values["item_id"]] = (report_id, entry, case)
+
+    # -- persistence (services/chassis/projection.py) -------------------------------------
+    def snapshot(self) -> dict:
+        return {"open_items": self.open_items, "open_reports": self.open_reports,
+                "by_short_code": self.by_short_code, "closed_items": self._closed_items,
+                "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched}
+
+    def restore(self, state: dict) -> None:
+        self.__init__(self._matcher, self._open)
+        self.open_items, self.open_reports = state["open_items"], state["open_reports"]
+        self.by_short_code = state["by_short_code"]
+        self._closed_items, self._closed_reports = state["closed_items"], state["closed_reports"]
+        self._matched = state["matched"]
+        for (kind, _), case in state["cases"].items():
+            self._enter(kind, case)
+
+    # -- questions --------------------------------------------------------------------------
+    def knows(self, kind: str, case_id_: str) -> bool:
+        """Whether such an item or report was ever recorded (open or closed)."""
+        if kind == matching.ITEM:
+            return case_id_ in self.open_items or case_id_ in self._closed_items
+        return case_id_ in self.open_reports or case_id_ in self._closed_reports
+
+    def unclaimed(self, item_id: str) -> bool:
+        return item_id in self.open_items
+
+    def suggestions(self, kind: str, subject_id: str, limit: int = 10) -> list[dict]:
+        """Ranked candidates for an open item (open reports) or an open report
+        (unclaimed items), with what a clerk needs to recognise them; none for
+        a closed case."""
+        others = self.open_reports if kind == matching.ITEM else self.open_items
+        return [{"id": s.id, "kind": s.kind, "score": s.score, "reasons": [str(reason) for reason in s.reasons],
+                 **{key: others[s.id][key] for key in ("item_name", "category", "place", "short_code")}}
+                for s in self.pool.suggest(kind, subject_id, limit)]
+
+    def due_for_finance(self, business_date: dt.date) -> list[str]:
+        return [item_id for item_id, item in self.open_items.items() if item["retain_until"] <= business_date]
+
+
+def case_id(case) -> str:
+    return case.item_id if isinstance(case, matching.FoundItemCase) else case.report_id
