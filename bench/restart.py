@@ -12,15 +12,16 @@ vhost of its own (made through the management API, removed afterwards):
 - forms, warm: the same after a clean stop wrote the snapshot
   (``var/...readmodels.db``); the answer needs the item's form folds read
   back, the rest are read in the background;
-- lost_and_found ``item`` (reads one stream) and ``suggest_matches`` (its
-  case index, rebuilt from the log on first use).
+- lost_and_found ``item`` (reads one stream) and ``suggest_matches``: cold
+  (its case index rebuilt from the log on first use) and warm (resumed
+  from the snapshot the cold run's clean stop wrote).
 
 Each figure is the median of ``--reps`` starts: from ``Popen`` until the
 reply to the real request, sent as soon as the service's ``health`` RPC
 answers (asked every 50 ms, so the figure is at most ~0.05 s late). ``python_import_s`` is how long ``import`` of the service module
 alone takes in a fresh interpreter (part of every start). Fields of the
 last line (JSON): ``forms_cold_s``, ``forms_warm_s``, ``lost_and_found_item_s``,
-``lost_and_found_suggest_s``, each also as ``..._health_s`` (until the
+``lost_and_found_suggest_s``, ``lost_and_found_suggest_warm_s``, each also as ``..._health_s`` (until the
 process answered ``health``: the start-up floor), ``python_import_s``, ``events``.
 
 Every RPC but ``health`` needs a signed principal: the run makes its own
@@ -176,7 +177,10 @@ def main(argv=None) -> int:
                 runs = {"forms_cold": ("forms", *form),  # its clean stop writes the snapshot
                         "forms_warm": ("forms", *form),
                         "lost_and_found_item": ("lost_and_found", "item", {"item_id": item_id}),
-                        "lost_and_found_suggest": ("lost_and_found", "suggest_matches", {"report_id": report_id})}
+                        # cold: its clean stop writes the case index's snapshot; warm: resumed from it
+                        "lost_and_found_suggest": ("lost_and_found", "suggest_matches", {"report_id": report_id}),
+                        "lost_and_found_suggest_warm": ("lost_and_found", "suggest_matches",
+                                                        {"report_id": report_id})}
                 for name, (service, method, payload) in runs.items():
                     answered, healthy = timed_start(service, env, method, payload)
                     results.setdefault(f"{name}_s", []).append(answered)

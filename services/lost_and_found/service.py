@@ -77,8 +77,8 @@ class Cases(DependencyProvider):
 
     def stop(self):
         try:
-            self.projector.catch_up()
-            if self.projector.changed:
+            if self.projector.changed:  # never used since the start: the newest snapshot still holds
+                self.projector.catch_up()
                 self.projector.snapshot()
         finally:
             if self.readmodels is not None:
