@@ -60,6 +60,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from bench.simstore import copy_of, simulated_year  # noqa: E402
 from services.chassis.principal import CONTEXT_KEY, load_signer, write_keypair  # noqa: E402
 from services.eventstore import open_store  # noqa: E402
+from services.privacy import generate_master_key  # noqa: E402
 
 MANAGEMENT = "http://localhost:15672/api"
 AUTH = ("guest", "guest")
@@ -162,7 +163,8 @@ def main(argv=None) -> int:
         store.close()
         readmodels = path[:-3] + ".readmodels.db"
         keys = {"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(scratch, "principal.key"),
-                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub")}
+                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub"),
+                "PRIVACY_MASTER_KEY": generate_master_key()}  # the run's own: never the local secrets
         write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
         CONTEXT[CONTEXT_KEY] = load_signer(keys).issue("c-n01", "王芳", {"clerk"}, "north-gate")[0]
         results: dict[str, list[float]] = {}
