@@ -4,9 +4,12 @@ lookup. Pure; persisted with its position (``services/chassis/projection.py``)
 so a restart resumes instead of replaying the year.
 
 What it persists is the cases as recorded (a hidden feature stays sealed:
-ciphertext, see ``services/privacy/protect.py``), never the analysed
-profiles, which hold the features' words in clear: a restore analyses the
-open cases again, so it costs what the open work costs.
+ciphertext, see ``services/privacy/protect.py``) and the analysed profiles of
+the cases without hidden features (a report's, most items'); a profile made
+from hidden features holds their words in clear, so those items are
+analysed again after a restore. Profiles are reused only by a matcher with
+the same fingerprint (vocabulary, places, weights and the analysing code):
+the fold's ``version`` carries it.
 """
 from __future__ import annotations
 
@@ -24,13 +27,13 @@ class CaseIndex:
     memory) for matching only: no suggestion shows them."""
 
     name = "case_index"
-    version = 1
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
                          "LostItemReported", "LostReportMatched"})
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
         self._pool = matching.MatchPool(matcher or matching.load_matcher())
+        self.version = f"2.{self._pool.matcher.fingerprint}"  # see the module
         # cases entered but not analysed yet: analysis (segmentation, the vocabulary) is the
         # dear part, and most cases of a replay close again before anyone asks, so a case is
         # analysed when the pool is next used, and only if it is still open
@@ -115,16 +118,22 @@ class CaseIndex:
     def snapshot(self) -> dict:
         return {"open_items": self.open_items, "open_reports": self.open_reports,
                 "by_short_code": self.by_short_code, "closed_items": self._closed_items,
-                "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched}
+                "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched,
+                "profiles": {key: profile for key in self._cases if key not in self._unanalysed
+                             and (profile := self._pool.profile(*key)) is not None and not profile.has_hidden}}
 
     def restore(self, state: dict) -> None:
         self.__init__(self._matcher, self._open)
         self.open_items, self.open_reports = state["open_items"], state["open_reports"]
         self.by_short_code = state["by_short_code"]
         self._closed_items, self._closed_reports = state["closed_items"], state["closed_reports"]
-        self._matched = state["matched"]
-        for (kind, _), case in state["cases"].items():
-            self._enter(kind, case)
+        self._matched, profiles = state["matched"], state["profiles"]
+        for key, case in state["cases"].items():
+            self._cases[key] = case
+            if key in profiles:
+                self._pool.add(profiles[key])
+            else:
+                self._unanalysed[key] = case
 
     # -- questions --------------------------------------------------------------------------
     def knows(self, kind: str, case_id_: str) -> bool:
