@@ -606,6 +606,13 @@ class ItemView(ContractSchema):
     claim_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
     version = Integer(required=True)
+    quantity = Integer(required=True)
+    cash_amount = fields.String(allow_none=True, metadata={"description": "decimal string"})
+    currency = fields.String(allow_none=True)
+    condition = fields.String(allow_none=True)
+    contents = fields.List(fields.String(), required=True)
+    location = fields.String(required=True, metadata={"description": "at_desk, on_site or in_transit"})
+    to_desk = fields.String(allow_none=True, metadata={"description": "in transit: where it goes"})
 
 
 class ClaimantViewRequest(ContractSchema):
@@ -763,6 +770,41 @@ class FinancePart(Traced):
     handed_at = Moment(required=True)
 
 
+class CorrectedValue(ContractSchema):
+    field = fields.String(required=True)
+    was = fields.Raw(allow_none=True, metadata={"description": "the value before (the original, for the first)"})
+    now = fields.Raw(allow_none=True)
+
+
+class CorrectionPart(Traced):
+    """A correction: what changed, why, by whom; its trace starts with the
+    registration it corrects."""
+    correction_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    corrected_by = fields.String(required=True)
+    corrected_by_role = fields.String(required=True)
+    corrected_at = Moment(required=True)
+    changes = fields.List(fields.Nested(CorrectedValue), required=True)
+
+
+class VoidPart(Traced):
+    duplicate_of = fields.String(allow_none=True)
+    reason = fields.String(required=True)
+    voided_by = fields.String(required=True)
+    voided_by_role = fields.String(required=True)
+    voided_at = Moment(required=True)
+
+
+class MovementPart(Traced):
+    kind = fields.String(required=True, metadata={"description": "sent or received"})
+    from_desk = fields.String(allow_none=True, metadata={"description": "null: from the site"})
+    to_desk = fields.String(required=True)
+    storage_place = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    by = fields.String(required=True)
+    at = Moment(required=True)
+
+
 class FoundItemForm(ContractSchema):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -772,6 +814,9 @@ class FoundItemForm(ContractSchema):
     verifications = fields.List(fields.Nested(VerificationPart), required=True)
     claim = fields.Nested(ClaimPart, allow_none=True)
     finance = fields.Nested(FinancePart, allow_none=True)
+    corrections = fields.List(fields.Nested(CorrectionPart), required=True)
+    void = fields.Nested(VoidPart, allow_none=True)
+    movements = fields.List(fields.Nested(MovementPart), required=True)
     as_of_position = Integer(required=True)
 
 
@@ -915,6 +960,7 @@ class ItemInformationCard(Traced, Particulars):
     found_at = Moment(required=True, metadata={"description": "when it was found (not when it was turned in)"})
     turned_in_on = Day(required=True)
     retain_until = Day(required=True, metadata={"description": "kept until this day (保管至)"})
+    voided = Boolean(required=True)
     desk = fields.String(required=True)
     storage_place = fields.String(required=True)
     registered_by = fields.String(required=True)
@@ -1013,3 +1059,143 @@ ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsO
 FINANCE_HANDOVER_LIST = registry.rpc("forms", "finance_handover_list", HandoverRequest, FinanceHandoverList,
                                      "A monthly handover list to finance with its sign-off.",
                                      roles=frozenset({roles.CUSTODIAN, roles.FINANCE, roles.LEAD, roles.AUDITOR}))
+
+
+# == what the paper forms carry (issue 10): corrections, voiding, transfers ===============
+CORRECTABLE = ("item_name", "category", "description", "found_place", "found_at", "quantity", "cash_amount",
+               "currency", "condition", "contents")
+CORRECTOR_ROLES = ("team_lead", "lead")
+CORRECTORS = frozenset({roles.TEAM_LEAD, roles.LEAD})
+
+
+def Reason(**kwargs):
+    return Text(max_length=200, **kwargs)
+
+
+@registry.event
+class FoundItemCorrected(_Event):
+    event_type = "FoundItemCorrected"
+    description = ("A registration was corrected (a typo, a wrong category) with a reason: the values after "
+                   "the correction, and which fields it changed; the original stays in FoundItemTurnedIn.")
+
+    item_id = Id()
+    correction_id = Id()
+    corrected_fields = fields.List(fields.String(validate=validate.OneOf(CORRECTABLE)), required=True)
+    item_name = Short()
+    category = Category()
+    description = Text()
+    found_place = Short()
+    found_at = Moment(required=True)
+    quantity = Integer(required=True, validate=validate.Range(min=1))
+    cash_amount = Amount(required=True)
+    currency = Currency(required=True)
+    condition = Maybe(required=True, validate=validate.Length(max=200))
+    contents = fields.List(Category(), required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
+    reason = Reason()
+    corrected_by = Id()
+    corrected_by_role = fields.String(required=True, validate=validate.OneOf(CORRECTOR_ROLES))
+    corrected_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemVoided(_Event):
+    event_type = "FoundItemVoided"
+    description = "A duplicate or mistaken registration was voided with a reason; every desk command is refused."
+
+    item_id = Id()
+    duplicate_of = Maybe(required=True)
+    reason = Reason()
+    voided_by = Id()
+    voided_by_role = fields.String(required=True, validate=validate.OneOf(CORRECTOR_ROLES))
+    voided_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemSentToDesk(_Event):
+    event_type = "FoundItemSentToDesk"
+    description = "An item left its desk for another desk (in transit until received there)."
+
+    item_id = Id()
+    from_desk = Desk()
+    to_desk = Desk()
+    reason = Reason()
+    sent_by = Id()
+    sent_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemReceivedAtDesk(_Event):
+    event_type = "FoundItemReceivedAtDesk"
+    description = "An item sent from another desk, or an on-site item, arrived at a desk and is stored there."
+
+    item_id = Id()
+    from_desk = Maybe(required=True, metadata={"description": "null: from the site where it was found"})
+    desk = Desk()
+    storage_place = Short()
+    received_by = Id()
+    received_at = Moment(required=True)
+
+
+class CorrectItemRequest(CommandFields):
+    """Only the fields given are corrected (null clears condition, or cash
+    amount and currency together)."""
+    desk = Desk()
+    item_id = Id()
+    correction_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    reason = Reason()
+    item_name = Short(required=False)
+    category = Category(required=False)
+    description = Text(required=False)
+    found_place = Short(required=False)
+    found_at = Moment(required=False)
+    quantity = Integer(required=False, validate=validate.Range(min=1, max=10000))
+    cash_amount = fields.String(required=False, allow_none=True, validate=validate.Regexp(AMOUNT_PATTERN))
+    currency = fields.String(required=False, allow_none=True, validate=validate.OneOf(CURRENCIES))
+    condition = fields.String(required=False, allow_none=True, validate=validate.Length(min=1, max=200))
+    contents = fields.List(Category(), required=False, validate=validate.Length(max=10))
+    at = Moment(load_default=None)
+
+
+class CorrectItemReply(AppendReply):
+    correction_id = fields.String(required=True)
+    corrected_fields = fields.List(fields.String(), required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
+
+
+class VoidItemRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    duplicate_of = Maybe(validate=validate.Length(min=1, max=80),
+                         metadata={"description": "the item id this registration repeats"})
+    reason = Reason()
+    at = Moment(load_default=None)
+
+
+class SendItemToDeskRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    to_desk = Desk()
+    reason = Reason()
+    at = Moment(load_default=None)
+
+
+class ReceiveItemAtDeskRequest(CommandFields):
+    """The caller's desk receives the item (sent to it, or brought from the site)."""
+    desk = Desk()
+    item_id = Id()
+    storage_place = Short()
+    at = Moment(load_default=None)
+
+
+CORRECT_ITEM = registry.rpc(SERVICE, "correct_item", CorrectItemRequest, CorrectItemReply,
+                            "Correct a registration by a recorded event with a reason.", roles=CORRECTORS)
+VOID_ITEM = registry.rpc(SERVICE, "void_item", VoidItemRequest, AppendReply,
+                         "Void a duplicate or mistaken registration with a reason.", roles=CORRECTORS)
+SEND_ITEM_TO_DESK = registry.rpc(SERVICE, "send_item_to_desk", SendItemToDeskRequest, AppendReply,
+                                 "Send an item to another desk.", roles=frozenset({roles.CLERK}))
+RECEIVE_ITEM_AT_DESK = registry.rpc(SERVICE, "receive_item_at_desk", ReceiveItemAtDeskRequest, AppendReply,
+                                    "An item sent from another desk, or found on site, arrives at this desk.",
+                                    roles=frozenset({roles.CLERK}))

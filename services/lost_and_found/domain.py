@@ -35,7 +35,12 @@ CLERK, TEAM_LEAD, CUSTODIAN = "clerk", "team_lead", "custodian"
 OWNER, NOT_OWNER, NEEDS_MORE_PROOF = "owner", "not_owner", "needs_more_proof"
 REPORTED, UNREPORTED, ON_SPOT = "reported", "unreported", "on_spot"
 HELD, IN_CUSTODY, CLAIMED, WITH_FINANCE = "held", "in_custody", "claimed", "with_finance"
+VOIDED = "voided"                   # a duplicate or mistaken registration, voided by a recorded event
+LEAD = "lead"
 REACHED = "reached"
+# where the item physically is (besides status): at its desk, still on site with
+# the team lead or finder (an on-site turn-in), or on its way to another desk
+AT_DESK, ON_SITE_LOCATION, IN_TRANSIT = "at_desk", "on_site", "in_transit"
 
 
 def item_stream(item_id: str) -> str:
@@ -501,6 +506,10 @@ class FoundItem:
     currency: str | None = None
     condition: str | None = None
     contents: tuple = ()
+    turned_in_on: dt.date | None = None
+    location: str = AT_DESK
+    to_desk: str | None = None      # in transit: the desk it goes to
+    voided_reason: str | None = None
 
     def verification(self, verification_id: str) -> Verification | None:
         return next((v for v in self.verifications if v.verification_id == verification_id), None)
@@ -570,6 +579,8 @@ def _check_particulars(category: str, quantity: int, cash_amount: Decimal | None
 
 
 def _item_not_available(item: FoundItem) -> Rejected | None:
+    if item.status == VOIDED:
+        return Rejected("voided", f"item {item.short_code} was voided: {item.voided_reason}", field="item_id")
     if item.status == CLAIMED:
         return Rejected("already_claimed", f"item {item.short_code} has already been claimed", field="item_id")
     if item.status == WITH_FINANCE:
@@ -677,6 +688,8 @@ def _claim(c: ClaimItem, item: FoundItem) -> list:
     if team_lead and c.on_spot_form_due is None:
         raise Rejected("due_time_required", "a team lead's claim needs the time its form is due at the desk",
                        field="on_spot_form_due")
+    if item.location == IN_TRANSIT:
+        raise Rejected("in_transit", f"item {item.short_code} is on its way to {item.to_desk}", field="item_id")
     if item.status == IN_CUSTODY and c.custodian_id is None:
         raise Rejected("custodian_required", f"item {item.short_code} is in the custodian's keeping; "
                                              "it is released only with a custodian's own login",
@@ -700,6 +713,8 @@ def _file_on_spot_form(c: FileOnSpotClaimForm, item: FoundItem) -> list:
 def _hand_to_custodian(c: HandToCustodian, item: FoundItem) -> list:
     if (refusal := _item_not_available(item)) is not None:
         raise refusal
+    if item.location == IN_TRANSIT:
+        raise Rejected("in_transit", f"item {item.short_code} is on its way to {item.to_desk}", field="item_id")
     if item.status == IN_CUSTODY:
         raise Rejected("already_in_custody", f"item {item.short_code} is already with the custodian",
                        field="item_id")
@@ -790,6 +805,8 @@ _ITEM_COMMANDS = (RecordClaimVerification, ClaimItem, FileOnSpotClaimForm, HandT
 
 
 def decide(command, state) -> list:
+    if isinstance(command, PAPER_ITEM_COMMANDS):
+        return _decide_paper(command, state)
     match command, state:
         case TurnInFoundItem(), Nothing():
             return _turn_in(command)
@@ -832,6 +849,8 @@ def decide(command, state) -> list:
 
 
 def evolve(state, event):
+    if isinstance(event, PAPER_EVENTS):
+        return _evolve_paper(state, event)
     match event:
         case FoundItemTurnedIn():
             return FoundItem(event.item_id, event.short_code, event.desk, event.channel, event.item_name,
@@ -839,7 +858,9 @@ def evolve(state, event):
                              event.registered_by, event.registered_by_role, event.storage_place, event.valuable,
                              event.retain_until, event.turned_in_at, event.hidden_features,
                              quantity=event.quantity, cash_amount=event.cash_amount, currency=event.currency,
-                             condition=event.condition, contents=tuple(event.contents))
+                             condition=event.condition, contents=tuple(event.contents),
+                             turned_in_on=event.business_date,
+                             location=ON_SITE_LOCATION if event.channel == ON_SITE else AT_DESK)
         case ClaimVerificationRecorded():
             return replace(state, verifications=(*state.verifications,
                                                  Verification(event.verification_id, event.decision)))
@@ -869,4 +890,220 @@ def evolve(state, event):
             return replace(state, transferred=True)
         case FinanceHandoverSignedOff():
             return replace(state, signed_off=True)
+    return state
+
+
+# -- what the paper forms carry: corrections, voiding, transfers between desks -------------
+#: fields of a registration a correction may change (never the finder, the
+#: clerk, the channel or the hidden features: those are a new registration)
+CORRECTABLE = ("item_name", "category", "description", "found_place", "found_at", "quantity", "cash_amount",
+               "currency", "condition", "contents")
+CORRECTORS = (TEAM_LEAD, LEAD)
+
+
+@dataclass(frozen=True)
+class CorrectFoundItem:
+    """A typo or a wrong category put right by a recorded event (never by
+    editing): ``changes`` are ``((field, new value), ...)``; cash_amount a
+    Decimal."""
+
+    item_id: str
+    correction_id: str
+    changes: tuple
+    reason: str
+    corrected_by: str
+    corrected_by_role: str
+    at: dt.datetime
+    valuable_categories: frozenset = frozenset()
+    retention: RetentionPolicy = RetentionPolicy()
+
+
+@dataclass(frozen=True)
+class VoidFoundItem:
+    item_id: str
+    reason: str
+    voided_by: str
+    voided_by_role: str
+    at: dt.datetime
+    duplicate_of: ItemFacts | None = None   # the registration this one repeats (read by the service)
+    duplicate_of_id: str | None = None      # as the caller named it (None: not a duplicate)
+
+
+@dataclass(frozen=True)
+class SendItemToDesk:
+    item_id: str
+    to_desk: str
+    reason: str
+    sent_by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReceiveItemAtDesk:
+    """An item sent from another desk, or an on-site item, arrives at a desk."""
+
+    item_id: str
+    desk: str
+    storage_place: str
+    received_by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FoundItemCorrected:
+    item_id: str
+    correction_id: str
+    corrected_fields: tuple
+    item_name: str
+    category: str
+    description: str
+    found_place: str
+    found_at: dt.datetime
+    quantity: int
+    cash_amount: str | None
+    currency: str | None
+    condition: str | None
+    contents: tuple
+    valuable: bool
+    retain_until: dt.date
+    reason: str
+    corrected_by: str
+    corrected_by_role: str
+    corrected_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FoundItemVoided:
+    item_id: str
+    duplicate_of: str | None
+    reason: str
+    voided_by: str
+    voided_by_role: str
+    voided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FoundItemSentToDesk:
+    item_id: str
+    from_desk: str
+    to_desk: str
+    reason: str
+    sent_by: str
+    sent_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FoundItemReceivedAtDesk:
+    item_id: str
+    from_desk: str | None           # None: it came from the site where it was found
+    desk: str
+    storage_place: str
+    received_by: str
+    received_at: dt.datetime
+
+
+PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk)
+PAPER_EVENTS = (FoundItemCorrected, FoundItemVoided, FoundItemSentToDesk, FoundItemReceivedAtDesk)
+EVENTS = EVENTS + PAPER_EVENTS
+
+
+def _correct(c: CorrectFoundItem, item: FoundItem) -> list:
+    if item.status == VOIDED:
+        raise _item_not_available(item)
+    if c.corrected_by_role not in CORRECTORS:
+        raise Rejected("not_allowed", "a team lead or the lead corrects a registration", field="corrected_by_role")
+    changes = dict(c.changes)
+    if not changes:
+        raise Rejected("nothing_to_correct", "name at least one field to correct", field="changes")
+    for name in changes:
+        if name not in CORRECTABLE:
+            raise Rejected("not_correctable", f"{name} cannot be corrected", field=name)
+    if "cash_amount" in changes:
+        changes["cash_amount"] = money_text(changes["cash_amount"])
+    current = {name: getattr(item, name) for name in CORRECTABLE}
+    for name, value in changes.items():
+        if (tuple(value) if name == "contents" else value) == current[name]:
+            raise Rejected("nothing_to_correct", f"{name} already reads so", field=name)
+    after = {**current, **changes, "contents": tuple(changes.get("contents", current["contents"]))}
+    amount = None if after["cash_amount"] is None else Decimal(after["cash_amount"])
+    _check_particulars(after["category"], after["quantity"], amount, after["currency"], after["contents"])
+    if after["found_at"] > item.turned_in_at:
+        raise Rejected("found_after_turn_in", "found_at is after the turn-in", field="found_at")
+    valuable = is_valuable(after["category"], after["contents"], c.valuable_categories)
+    retain_until = (item.turned_in_on or item.turned_in_at.date()) + dt.timedelta(
+        days=c.retention.days(after["category"], valuable))
+    return [FoundItemCorrected(c.item_id, c.correction_id, tuple(name for name in CORRECTABLE if name in changes),
+                               *(after[name] for name in CORRECTABLE), valuable, retain_until, c.reason,
+                               c.corrected_by, c.corrected_by_role, c.at)]
+
+
+def _void(c: VoidFoundItem, item: FoundItem) -> list:
+    if c.voided_by_role not in CORRECTORS:
+        raise Rejected("not_allowed", "a team lead or the lead voids a registration", field="voided_by_role")
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal  # a claimed item was real: it is corrected, not voided
+    if c.duplicate_of_id is not None:
+        if c.duplicate_of_id == c.item_id:
+            raise Rejected("bad_duplicate", "an item is not a duplicate of itself", field="duplicate_of")
+        if c.duplicate_of is None:
+            raise NotFound(f"no found item {c.duplicate_of_id}", field="duplicate_of")
+        if c.duplicate_of.status == VOIDED:
+            raise Rejected("bad_duplicate", f"item {c.duplicate_of.short_code} is voided itself",
+                           field="duplicate_of")
+    return [FoundItemVoided(c.item_id, c.duplicate_of_id, c.reason, c.voided_by, c.voided_by_role, c.at)]
+
+
+def _send(c: SendItemToDesk, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if item.status == IN_CUSTODY:
+        raise Rejected("in_custody", f"item {item.short_code} is in the custodian's keeping, not at a desk",
+                       field="item_id")
+    if item.location == IN_TRANSIT:
+        raise Rejected("in_transit", f"item {item.short_code} is already on its way to {item.to_desk}",
+                       field="item_id")
+    if c.to_desk == item.desk:
+        raise Rejected("same_desk", f"item {item.short_code} is at {item.desk} already", field="to_desk")
+    return [FoundItemSentToDesk(c.item_id, item.desk, c.to_desk, c.reason, c.sent_by, c.at)]
+
+
+def _receive(c: ReceiveItemAtDesk, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if item.location == AT_DESK:
+        raise Rejected("not_expected", f"item {item.short_code} is at {item.desk} already", field="item_id")
+    if item.location == IN_TRANSIT and c.desk != item.to_desk:
+        raise Rejected("wrong_desk", f"item {item.short_code} was sent to {item.to_desk}", field="desk")
+    return [FoundItemReceivedAtDesk(c.item_id, item.desk if item.location == IN_TRANSIT else None, c.desk,
+                                    c.storage_place, c.received_by, c.at)]
+
+
+def _decide_paper(command, state) -> list:
+    if not isinstance(state, FoundItem):
+        raise NotFound(f"no found item {command.item_id}", field="item_id")
+    if command.at < state.turned_in_at:
+        raise Rejected("before_turn_in", "the item was not registered yet then", field="at")
+    match command:
+        case CorrectFoundItem():
+            return _correct(command, state)
+        case VoidFoundItem():
+            return _void(command, state)
+        case SendItemToDesk():
+            return _send(command, state)
+        case ReceiveItemAtDesk():
+            return _receive(command, state)
+    raise TypeError(type(command).__name__)
+
+
+def _evolve_paper(state, event):
+    match event:
+        case FoundItemCorrected():
+            return replace(state, **{name: getattr(event, name) for name in CORRECTABLE},
+                           valuable=event.valuable, retain_until=event.retain_until)
+        case FoundItemVoided():
+            return replace(state, status=VOIDED, voided_reason=event.reason)
+        case FoundItemSentToDesk():
+            return replace(state, location=IN_TRANSIT, to_desk=event.to_desk)
+        case FoundItemReceivedAtDesk():
+            return replace(state, location=AT_DESK, desk=event.desk, to_desk=None, storage_place=event.storage_place)
     return state

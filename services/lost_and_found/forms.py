@@ -20,6 +20,9 @@ from services.lost_and_found import domain
 ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHandedToCustodian",
                          "ClaimVerificationRecorded", "FoundItemClaimed", "OnSpotClaimFormFiled",
                          "ItemHandedToFinance"})
+#: corrections, voiding and moves between desks (issue 10)
+AMENDING_EVENTS = frozenset({"FoundItemCorrected", "FoundItemVoided", "FoundItemSentToDesk",
+                             "FoundItemReceivedAtDesk"})
 
 
 #: what the paper forms carry besides the name and description (forms 3.3-3.5, 3.9, 3.10)
@@ -28,6 +31,30 @@ PARTICULARS = ("quantity", "cash_amount", "currency", "condition", "contents")
 
 def _particulars(values: dict) -> dict:
     return {key: list(values[key]) if key == "contents" else values[key] for key in PARTICULARS}
+
+
+def _shown(value):
+    """A corrected value as a form shows it (was / now): JSON as it stands."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _corrected(part: dict, values: dict, record, keys=None) -> list[dict]:
+    """Apply a FoundItemCorrected to ``part`` (those of its keys the
+    correction changed) and return what changed: field, was, now."""
+    changes = []
+    for name in values["corrected_fields"]:
+        if keys is not None and name not in keys:
+            continue
+        now = list(values[name]) if name == "contents" else values[name]
+        if name in part:
+            changes.append({"field": name, "was": _shown(part[name]), "now": _shown(now)})
+            part[name] = now
+    _also(part, record)
+    return changes
 
 
 def _trace(*records) -> dict:
@@ -56,8 +83,8 @@ class _RegistrationClaimForm:
     verifications, claim (lower half, 认领表) and the handover to finance."""
 
     form = title = title_en = channel = ""
-    handles = ITEM_EVENTS
-    version = 1
+    handles = ITEM_EVENTS | AMENDING_EVENTS
+    version = 2
 
     def __init__(self):
         self.forms: dict[str, dict] = {}
@@ -96,6 +123,27 @@ class _RegistrationClaimForm:
             case "ItemHandedToFinance":
                 form["finance"] = {"handover_id": values["handover_id"], "custodian_id": values["custodian_id"],
                                    "handed_at": values["handed_at"], **_trace(record)}
+            case "FoundItemCorrected":
+                registration = form["registration"]
+                trace = {"positions": list(registration["positions"]), "event_ids": list(registration["event_ids"])}
+                changes = _corrected(registration, values, record)
+                registration["valuable"] = values["valuable"]
+                form["corrections"].append({
+                    key: values[key] for key in ("correction_id", "reason", "corrected_by", "corrected_by_role",
+                                                 "corrected_at")} | {"changes": changes} | _joined(trace, record))
+            case "FoundItemVoided":
+                form["void"] = {key: values[key] for key in ("duplicate_of", "reason", "voided_by",
+                                                             "voided_by_role", "voided_at")} | _trace(record)
+            case "FoundItemSentToDesk":
+                form["movements"].append({"kind": "sent", "from_desk": values["from_desk"],
+                                          "to_desk": values["to_desk"], "storage_place": None,
+                                          "reason": values["reason"], "by": values["sent_by"],
+                                          "at": values["sent_at"], **_trace(record)})
+            case "FoundItemReceivedAtDesk":
+                form["movements"].append({"kind": "received", "from_desk": values["from_desk"],
+                                          "to_desk": values["desk"], "storage_place": values["storage_place"],
+                                          "reason": None, "by": values["received_by"],
+                                          "at": values["received_at"], **_trace(record)})
 
     def _new(self, record, values: dict) -> dict:
         registration = {key: values[key] for key in (
@@ -106,7 +154,8 @@ class _RegistrationClaimForm:
         registration |= {"hidden_features_recorded": len(values["hidden_features"]), "receipt_no": None,
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
-                "custody": None, "verifications": [], "claim": None, "finance": None}
+                "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [],
+                "void": None, "movements": []}
 
     def form_of(self, item_id: str) -> dict | None:
         form = self.forms.get(item_id)
@@ -116,7 +165,7 @@ class _RegistrationClaimForm:
 class VisitorFoundItemForms(_RegistrationClaimForm):
     """3.3 《游客拾物登记、认领表》: found-by-visitor registration & claim form."""
     name = "visitor_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.3", "游客拾物登记、认领表", "found-by-visitor registration & claim form", \
         domain.DESK_VISITOR
 
@@ -124,7 +173,7 @@ class VisitorFoundItemForms(_RegistrationClaimForm):
 class StaffFoundItemForms(_RegistrationClaimForm):
     """3.4 《员工拾物登记、认领表》: found-by-staff registration & claim form."""
     name = "staff_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form", \
         domain.DESK_STAFF
 
@@ -132,7 +181,7 @@ class StaffFoundItemForms(_RegistrationClaimForm):
 class OnSiteFoundItemForms(_RegistrationClaimForm):
     """3.5 《员工现场拾物登记表、认领表》: found-by-staff-on-site registration & claim form."""
     name = "on_site_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.5", "员工现场拾物登记表、认领表", \
         "found-by-staff-on-site registration & claim form", domain.ON_SITE
 
@@ -237,9 +286,10 @@ class GoodDeedsSummary:
     (an item found by staff and turned in, at the desk or on site)."""
 
     name = "good_deeds_summary"
-    version = 1
+    version = 2
     form, title = "3.8", "员工好人好事汇总表"
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed"})
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed", "FoundItemCorrected",
+                         "FoundItemVoided"})
 
     def __init__(self):
         self.rows: dict[str, dict] = {}
@@ -262,6 +312,11 @@ class GoodDeedsSummary:
                 row = self.rows[values["item_id"]]
                 row["returned_to_owner"] = True
                 _also(row, record)
+            case "FoundItemCorrected" if values["item_id"] in self.rows:
+                _corrected(self.rows[values["item_id"]], values, record, ("item_name", "category", "found_place"))
+            case "FoundItemVoided" if values["item_id"] in self.rows:
+                # a duplicate registration is not a second good deed
+                self.rows.pop(values["item_id"])
 
     def summary(self, date: dt.date | None = None, month: str | None = None, staff_id: str | None = None) -> dict:
         rows = [copy.deepcopy(row) for row in self.rows.values()
@@ -277,9 +332,9 @@ class FoundItemReceipts:
     """3.9 《员工拾到物品回执》: the staff finder's receipt (no hidden features)."""
 
     name = "found_item_receipts"
-    version = 1
+    version = 2
     form, title = "3.9", "员工拾到物品回执"
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued"})
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemCorrected"})
 
     def __init__(self):
         self.receipts: dict[str, dict] = {}
@@ -291,6 +346,10 @@ class FoundItemReceipts:
                 self._items[values["item_id"]] = (_trace(record), {key: values[key] for key in (
                     "short_code", "desk", "item_name", "category", "found_place", "found_at")}
                     | _particulars(values))
+            return
+        if record.type == "FoundItemCorrected":
+            if values["item_id"] in self.receipts:
+                _corrected(self.receipts[values["item_id"]], values, record)
             return
         turned_in, item = self._items.pop(values["item_id"])
         self.receipts[values["item_id"]] = {
@@ -309,9 +368,10 @@ class ItemInformationCards:
     payload; no personal data and no hidden features."""
 
     name = "item_information_cards"
-    version = 1
+    version = 2
     form, title = "3.10", "物品信息卡"
-    handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian"})
+    handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian",
+                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk"})
 
     def __init__(self):
         self.cards: dict[str, dict] = {}
@@ -332,11 +392,23 @@ class ItemInformationCards:
                 self.cards[values["item_id"]] = {
                     "form": self.form, "title": self.title, "item_id": values["item_id"],
                     "short_code": values["short_code"], "qr_payload": values["qr_payload"], **item,
-                    "issued_at": values["issued_at"], **_joined(turned_in, record)}
+                    "issued_at": values["issued_at"], "voided": False, **_joined(turned_in, record)}
                 self.by_short_code[values["short_code"]] = values["item_id"]
             case "ItemHandedToCustodian" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 card["storage_place"] = values["storage_place"]
+                _also(card, record)
+            case "FoundItemCorrected" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                _corrected(card, values, record)
+                card["retain_until"] = values["retain_until"]
+            case "FoundItemVoided" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                card["voided"] = True
+                _also(card, record)
+            case "FoundItemReceivedAtDesk" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                card["desk"], card["storage_place"] = values["desk"], values["storage_place"]
                 _also(card, record)
 
     def card(self, item_id: str | None = None, short_code: str | None = None) -> dict | None:

@@ -30,6 +30,7 @@ from contracts.lost_and_found import (
     REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
     TURN_IN_ON_SITE,
 )
+from contracts.lost_and_found import CORRECT_ITEM, RECEIVE_ITEM_AT_DESK, SEND_ITEM_TO_DESK, VOID_ITEM
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
@@ -396,7 +397,8 @@ class LostAndFoundService(ServiceBase):
             **{key: getattr(item, key) for key in (
                 "item_id", "short_code", "desk", "channel", "item_name", "category", "description", "found_place",
                 "found_at", "storage_place", "valuable", "retain_until", "status", "custodian_id", "claim_id",
-                "handover_id")},
+                "handover_id", "quantity", "cash_amount", "currency", "condition", "location", "to_desk")},
+            "contents": list(item.contents),
             "form": domain.FORM_OF_CHANNEL[item.channel],
             "hidden_features": [{"label": label, "detail": detail} for label, detail in item.hidden_features],
             "verifications": [{"verification_id": v.verification_id, "decision": v.decision}
@@ -415,7 +417,70 @@ class LostAndFoundService(ServiceBase):
                                 f"the visitor service desk {item.desk}, which calls the custodian"),
             domain.CLAIMED: ("returned to its owner", "nowhere: it has been claimed"),
             domain.WITH_FINANCE: ("handed to finance (财务部)", "the finance department (财务部)"),
+            domain.VOIDED: ("registered by mistake (voided)", f"the visitor service desk {item.desk}"),
         }[item.status]
         return {"short_code": item.short_code, "item_name": item.item_name, "category": item.category,
                 "found_place": item.found_place, "found_on": self._desk_date(item.found_at), "desk": item.desk,
                 "status": status, "where": where}
+
+    # -- what the paper forms carry: corrections, voiding, transfers ----------------------------
+    def _item_command(self, request, command, log_name: str):
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=command.at,
+                               desk=request.get("desk"))
+        self.log.info(log_name, stream=result.stream_id, position=result.last_position, duplicate=result.duplicate)
+        return result
+
+    @contract_rpc(CORRECT_ITEM)
+    def correct_item(self, request):
+        now = self.clock()
+        at = self.business_time(request["at"], now)
+        corrected_by, role = self._acting(domain.TEAM_LEAD, domain.LEAD)
+        changes = []
+        for name in domain.CORRECTABLE:
+            if name not in request:
+                continue
+            value = request[name]
+            if name == "cash_amount":
+                value = amount(value)
+            elif name == "found_at":
+                value = self.business_time(value, now, "found_at")
+            elif name == "contents":
+                value = tuple(value)
+            changes.append((name, value))
+        command = domain.CorrectFoundItem(
+            request["item_id"], request["correction_id"] or f"correction-{uuid.uuid4().hex[:12]}", tuple(changes),
+            request["reason"], corrected_by, role, at,
+            valuable_categories=frozenset(self.config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)),
+            retention=retention_policy(self.config))
+        result = self._item_command(request, command, "found_item.corrected")
+        corrected = self.ledger.decode(result.events[0])
+        return {**append_reply(result), "correction_id": corrected.correction_id,
+                "corrected_fields": list(corrected.corrected_fields), "valuable": corrected.valuable,
+                "retain_until": corrected.retain_until}
+
+    @contract_rpc(VOID_ITEM)
+    def void_item(self, request):
+        at = self.business_time(request["at"], self.clock())
+        voided_by, role = self._acting(domain.TEAM_LEAD, domain.LEAD)
+        duplicate_of = None
+        if request["duplicate_of"]:
+            other = self.ledger.state(domain.item_stream(request["duplicate_of"]))
+            if isinstance(other, domain.FoundItem):
+                duplicate_of = domain.ItemFacts(other.item_id, other.short_code, other.status)
+        command = domain.VoidFoundItem(request["item_id"], request["reason"], voided_by, role, at,
+                                       duplicate_of=duplicate_of, duplicate_of_id=request["duplicate_of"])
+        return append_reply(self._item_command(request, command, "found_item.voided"))
+
+    @contract_rpc(SEND_ITEM_TO_DESK)
+    def send_item_to_desk(self, request):
+        at = self.business_time(request["at"], self.clock())
+        command = domain.SendItemToDesk(request["item_id"], request["to_desk"], request["reason"],
+                                        self.auth.principal.staff_id, at)
+        return append_reply(self._item_command(request, command, "found_item.sent_to_desk"))
+
+    @contract_rpc(RECEIVE_ITEM_AT_DESK)
+    def receive_item_at_desk(self, request):
+        at = self.business_time(request["at"], self.clock())
+        command = domain.ReceiveItemAtDesk(request["item_id"], request["desk"], request["storage_place"],
+                                           self.auth.principal.staff_id, at)
+        return append_reply(self._item_command(request, command, "found_item.received_at_desk"))
