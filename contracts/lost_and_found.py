@@ -5,6 +5,8 @@ Hidden features (serial number, phone wallpaper, contents) are marked
 personal *and* hidden: they are never logged, and no claimant-facing reply,
 card, receipt or form has a field for them.
 """
+import unicodedata
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from contracts import roles
@@ -97,6 +99,30 @@ def HiddenPairs(**kwargs):
     return fields.List(pair, metadata={PERSONAL: True, HIDDEN: True}, **kwargs)
 
 
+def normalise_short_code(text: str) -> str:
+    """A short code as typed or scanned: spaces dropped, full-width folded,
+    upper case, the hyphen optional (`` lf-ab2cd3 ``, ``ＬＦＡＢ２ＣＤ３`` ->
+    ``LF-AB2CD3``)."""
+    compact = "".join(unicodedata.normalize("NFKC", text).split()).upper().replace("-", "")
+    return f"LF-{compact[2:]}" if compact.startswith("LF") else compact
+
+
+class ShortCodeField(fields.String):
+    """An item's short code (``LF-`` + 6 base32 characters), accepted in lower
+    case and with surrounding spaces as a desk types it or a scanner sends it."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return normalise_short_code(super()._deserialize(value, attr, data, **kwargs))
+
+
+def ShortCode(**kwargs):
+    return ShortCodeField(validate=validate.Regexp(r"^LF-[A-Z2-7]{6}$", error="not an item short code"), **kwargs)
+
+
+def ClaimantIdNumber(**kwargs):
+    return Personal("id_number", validate=validate.Length(min=4, max=30), **{"required": True, **kwargs})
+
+
 # -- events ----------------------------------------------------------------------
 class _Event(EventSchema):
     schema_version = 1
@@ -179,7 +205,9 @@ class ItemInformationCardIssued(_Event):
 @registry.event
 class ClaimVerificationRecorded(_Event):
     event_type = "ClaimVerificationRecorded"
-    description = "A clerk compared a claimant's description with the item and decided."
+    schema_version = 2
+    description = ("A clerk compared a claimant's description with the item and decided; bound to that "
+                   "claimant (a keyed hash of their ID number) and valid for a limited time.")
 
     item_id = Id()
     verification_id = Id()
@@ -191,6 +219,16 @@ class ClaimVerificationRecorded(_Event):
     verified_by = Id()
     verified_by_role = fields.String(required=True, validate=validate.OneOf(VERIFIER_ROLES))
     verified_at = Moment(required=True)
+    claimant_key = Maybe(required=True, metadata={"description": (
+        "HMAC (the privacy vault's blind-index key) of the item id and the claimant's normalised ID number: "
+        "binds the verification to that claimant without the number; null on v1 records (they bind no claim)")})
+    cosigned_by = Maybe(required=True, metadata={"description": "the lead or team lead who cosigned an attempt "
+                                                                "after repeated failed verifications"})
+
+
+@registry.upcaster("ClaimVerificationRecorded", 1)
+def _verification_v1(data: dict) -> dict:
+    return {**data, "claimant_key": None, "cosigned_by": None}
 
 
 @registry.event
@@ -242,12 +280,20 @@ class ItemHandedToCustodian(_Event):
 @registry.event
 class ItemHandedToFinance(_Event):
     event_type = "ItemHandedToFinance"
+    schema_version = 2
     description = "An unclaimed item went to finance (财务部) in a monthly handover; no longer claimable at the desk."
 
     item_id = Id()
     handover_id = Id()
     custodian_id = Id()
     handed_at = Moment(required=True)
+    business_date = Day(required=True, allow_none=True,
+                        metadata={"description": "the handover's local day; null on v1 records"})
+
+
+@registry.upcaster("ItemHandedToFinance", 1)
+def _handed_to_finance_v1(data: dict) -> dict:
+    return {**data, "business_date": None}
 
 
 @registry.event
@@ -493,12 +539,18 @@ class RecordClaimVerificationRequest(CommandFields):
     matched_features = fields.List(fields.String(validate=validate.Length(min=1, max=40)), load_default=list)
     description_matched = Boolean(load_default=False)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    at = Moment(load_default=None)
+    claimant_id_number = ClaimantIdNumber(metadata={"description": (
+        "the claimant's ID number: the verification is bound to it (only a keyed hash is stored) and the claim "
+        "must give the same one")})
+    at = Moment(load_default=None, metadata={"description": (
+        "after repeated failed verifications on the item (config LF_FAILED_VERIFICATIONS_BEFORE_LEAD) a lead or "
+        "team lead confirms with their own login: the caller, or the call's cosigner")})
 
 
 class RecordClaimVerificationReply(AppendReply):
     verification_id = fields.String(required=True)
     decision = fields.String(required=True)
+    valid_until = Moment(required=True, metadata={"description": "a claim on it must come by then"})
 
 
 class ClaimItemRequest(CommandFields):
@@ -511,10 +563,10 @@ class ClaimItemRequest(CommandFields):
     claimant_name = Name()
     claimant_phone = Phone()
     claimant_id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    claimant_id_number = Personal("id_number", required=True, validate=validate.Length(min=4, max=30))
+    claimant_id_number = ClaimantIdNumber(metadata={"description": "the same as in the verification"})
     at = Moment(load_default=None, metadata={"description": (
-        "who releases is the caller; an item in the custodian's keeping is released only with a custodian: "
-        "the caller, or a second login passed as the cosigner")})
+        "who releases is the caller; an item in the custodian's keeping, or a valuable not claimed on the day it "
+        "was turned in, is released only with a custodian: the caller, or a second login passed as the cosigner")})
 
 
 class ClaimItemReply(AppendReply):
@@ -534,9 +586,10 @@ class FileOnSpotClaimFormReply(AppendReply):
 
 
 class HandToCustodianRequest(CommandFields):
-    """The caller (the clerk) hands the item over; the custodian takes it with
-    their own login: the caller when they hold the custodian role, else the
-    call's cosigner."""
+    """A clerk on duty at the item's desk (any, not only the one who took it
+    in) hands the item over; the custodian takes it with their own login and
+    records where it is kept (存放处): the caller when they hold the
+    custodian role, else the call's cosigner."""
     desk = Desk()
     item_id = Id()
     storage_place = Short()
@@ -599,7 +652,15 @@ class ItemView(ContractSchema):
     valuable = Boolean(required=True)
     retain_until = Day(required=True)
     status = fields.String(required=True)
-    custodian_id = fields.String(allow_none=True)
+    custodian_id = fields.String(allow_none=True, metadata={
+        "description": "shown only to custodians and the lead; null for everyone else"})
+    custody_required = Boolean(required=True, metadata={
+        "description": "released only with a custodian's own login (in custody, or a valuable past its day)"})
+    custody_overdue = Boolean(required=True, metadata={
+        "description": "a valuable still at the desk after the day it was turned in: hand it to the custodian"})
+    failed_verifications = Integer(required=True)
+    lead_required = Boolean(required=True, metadata={
+        "description": "a further verification needs a lead's or team lead's cosignature"})
     hidden_features = fields.List(fields.Nested(HiddenFeature), required=True,
                                   metadata={PERSONAL: True, HIDDEN: True})
     verifications = fields.List(fields.Nested(VerificationView), required=True)
@@ -616,8 +677,7 @@ class ItemView(ContractSchema):
 
 
 class ClaimantViewRequest(ContractSchema):
-    short_code = fields.String(required=True, validate=validate.Regexp(r"^LF-[A-Z2-7]{6}$",
-                                                                         error="not an item short code"))
+    short_code = ShortCode(required=True)
 
 
 class ClaimantView(ContractSchema):
@@ -831,6 +891,13 @@ class ContactRow(Traced):
     contacted_at = Moment(required=True)
 
 
+class ReleasedMatch(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    released_at = Moment(required=True)
+    why = fields.String(required=True, metadata={"description": "claimed_by_another or handed_to_finance"})
+
+
 class LostItemReportForm(Traced):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -852,7 +919,10 @@ class LostItemReportForm(Traced):
     contact_task_id = fields.String(allow_none=True)
     contact_task_open = Boolean(required=True)
     contacts = fields.List(fields.Nested(ContactRow), required=True)
-    returned_at = Moment(allow_none=True)
+    returned_at = Moment(allow_none=True, metadata={
+        "description": "set only when this report's own claim returned the matched item"})
+    released_matches = fields.List(fields.Nested(ReleasedMatch), required=True, metadata={
+        "description": "earlier matches whose item went to someone else or to finance (the report stayed open)"})
     as_of_position = Integer(required=True)
 
 
@@ -879,6 +949,9 @@ class LostItemSummaryRow(Traced):
     visitor_phone = Personal("phone", required=True)
     received_by = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "reported, matched, contacted or returned"})
+    stages = fields.List(fields.String(), required=True, metadata={
+        "description": "every stage the report reached (matched, contacted, returned), in order; the totals "
+                       "count these"})
     matched_short_code = fields.String(allow_none=True)
 
 
@@ -939,7 +1012,7 @@ class FoundItemReceipt(Traced, Particulars):
 
 class ItemCardRequest(ContractSchema):
     item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
-    short_code = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    short_code = ShortCode(load_default=None)
 
     @validates_schema
     def one_key(self, data, **kwargs):
@@ -959,11 +1032,13 @@ class ItemInformationCard(Traced, Particulars):
     found_place = fields.String(required=True)
     found_at = Moment(required=True, metadata={"description": "when it was found (not when it was turned in)"})
     turned_in_on = Day(required=True)
-    retain_until = Day(required=True, metadata={"description": "kept until this day (保管至)"})
     voided = Boolean(required=True)
     desk = fields.String(required=True)
     storage_place = fields.String(required=True)
     registered_by = fields.String(required=True)
+    retain_until = Day(required=True, metadata={"description": "kept through this day, inclusive"})
+    disposal_from = Day(required=True, metadata={"description": "the first day it may go to finance"})
+    retention_note = fields.String(required=True)
     issued_at = Moment(required=True)
     as_of_position = Integer(required=True)
 
@@ -971,6 +1046,11 @@ class ItemInformationCard(Traced, Particulars):
 class AsOfRequest(ContractSchema):
     as_of = Moment(required=True)
     desk = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+
+
+class AwaitingCustodyRequest(AsOfRequest):
+    """The shift-end checklist of one desk, or (no desk) the lead's view of every desk."""
+    overdue_only = Boolean(load_default=False, metadata={"description": "only valuables past their day"})
 
 
 class AwaitingCustodyRow(Traced):
@@ -982,6 +1062,9 @@ class AwaitingCustodyRow(Traced):
     registered_by = fields.String(required=True)
     storage_place = fields.String(required=True)
     turned_in_at = Moment(required=True)
+    business_date = Day(required=True, metadata={"description": "the local day it was turned in"})
+    overdue = Boolean(required=True, metadata={
+        "description": "not claimed on that day and still not with the custodian: released only with a custodian"})
 
 
 class AwaitingCustody(ContractSchema):
@@ -1050,8 +1133,10 @@ FOUND_ITEM_RECEIPT = registry.rpc("forms", "found_item_receipt", FoundItemFormRe
 ITEM_INFORMATION_CARD = registry.rpc("forms", "item_information_card", ItemCardRequest, ItemInformationCard,
                                      "Form 3.10 by item id or short code.",
                                      roles=roles.DESK | {roles.AUDITOR})
-VALUABLES_AWAITING_CUSTODY = registry.rpc("forms", "valuables_awaiting_custody", AsOfRequest, AwaitingCustody,
-                                          "Shift-end checklist: valuables not yet with the custodian.",
+VALUABLES_AWAITING_CUSTODY = registry.rpc("forms", "valuables_awaiting_custody", AwaitingCustodyRequest,
+                                          AwaitingCustody,
+                                          "Shift-end checklist (and, for every desk, the lead's view): valuables "
+                                          "not yet with the custodian, overdue ones flagged.",
                                           roles=roles.READERS)
 ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsOfRequest, OnSpotClaimsNotFiled,
                                         "Team leads' on-spot claims whose form missed the end of that day.",

@@ -39,19 +39,29 @@ CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.ab
 
 
 def _config():
-    """Valuable categories and retention as deploy/config.yaml sets them for the service."""
-    from services.lost_and_found.service import DEFAULT_VALUABLE_CATEGORIES, retention_policy
+    """Valuable categories, retention, how long a verification holds and the
+    desks' shift end as deploy/config.yaml sets them for the service."""
+    from services.lost_and_found.service import (DEFAULT_VALUABLE_CATEGORIES, DEFAULT_VERIFICATION_VALID_MINUTES,
+                                                 retention_policy)
     config = load_config(CONFIG, environ={})
-    return (frozenset(config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)), retention_policy(config))
+    valid = dt.timedelta(minutes=int(config.get("LF_VERIFICATION_VALID_MINUTES", DEFAULT_VERIFICATION_VALID_MINUTES)))
+    return (frozenset(config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)), retention_policy(config),
+            valid, config)
 
 
-VALUABLES, RETENTION = _config()
+VALUABLES, RETENTION, VERIFICATION_VALID_FOR, _CONFIG = _config()
+
+
+def claimant_key(item_id: str, id_number: str) -> str:
+    """Stands in for the service's keyed hash (services/lost_and_found/service.py
+    ``claimant_key``, which needs the vault): the same claimant, the same key."""
+    return hashlib.sha256(f"{item_id}|{id_number}".encode()).hexdigest()
 
 
 # -- the commands, as the service builds them --------------------------------------------------
 def turn_in_command(sim: Simulation, *, item_id, desk, channel, thing: texts.Item, found_place, found_at,
                     finder, registered_by, registered_by_role, storage_place, witness=(None, None),
-                    owner_urgent=False):
+                    owner_urgent=False, short_code=None):
     """``finder``: (kind, staff id or None, name, phone or None, department or None)."""
     kind, finder_id, name, phone, department = finder
     at = sim.now
@@ -62,7 +72,7 @@ def turn_in_command(sim: Simulation, *, item_id, desk, channel, thing: texts.Ite
         registered_by=registered_by, registered_by_role=registered_by_role, storage_place=storage_place, at=at,
         business_date=sim.local_date(at), hidden_features=thing.hidden, witness_id=witness[0],
         witness_name=witness[1], owner_urgent=owner_urgent, valuable_categories=VALUABLES, retention=RETENTION,
-        **_cash(item_id, thing.category))
+        short_code=short_code, **_cash(item_id, thing.category))
 
 
 def _cash(item_id: str, category: str) -> dict:
@@ -85,7 +95,7 @@ def report_command(sim: Simulation, *, report_id, desk, name, category, descript
 
 
 def confirm_match_command(sim: Simulation, *, report_id, item: "Case", task_id, clerk):
-    facts = d.ItemFacts(item.item_id, d.short_code(item.item_id), item.status)
+    facts = d.ItemFacts(item.item_id, item.short_code, item.status, matched_report_id=item.matched_report)
     return d.report_stream(report_id), d.ConfirmMatch(report_id, facts, task_id, clerk, sim.now)
 
 
@@ -94,28 +104,33 @@ def contact_command(sim: Simulation, *, report_id, task_id, clerk, outcome):
 
 
 def verification_command(sim: Simulation, *, item_id, verification_id, description, matched, description_matched,
-                         decision, by, role):
+                         decision, by, role, id_number):
     return d.item_stream(item_id), d.RecordClaimVerification(
-        item_id, verification_id, description, tuple(matched), description_matched, decision, by, role, sim.now)
+        item_id, verification_id, description, tuple(matched), description_matched, decision, by, role, sim.now,
+        claimant_key=claimant_key(item_id, id_number))
 
 
-def claim_command(sim: Simulation, *, item_id, claim_id, verification_id, kind, claimant, by, role, report_id=None,
-                  custodian_id=None):
+def claim_command(sim: Simulation, *, item_id, claim_id, verification_id, kind, claimant, by, role, desk,
+                  report_id=None, custodian_id=None):
+    from services.lost_and_found.service import shift_end
     at = sim.now
     name, phone, id_type, id_number = claimant
     return d.item_stream(item_id), d.ClaimItem(
         item_id=item_id, claim_id=claim_id, verification_id=verification_id, claim_kind=kind, claimant_name=name,
         claimant_phone=phone, claimant_id_type=id_type, claimant_id_number=id_number, released_by=by,
-        released_by_role=role, at=at, report_id=report_id, custodian_id=custodian_id,
-        on_spot_form_due=sim.end_of_local_day(at) if role == d.TEAM_LEAD else None)
+        released_by_role=role, at=at, business_date=sim.local_date(at), claimant_key=claimant_key(item_id, id_number),
+        verification_valid_for=VERIFICATION_VALID_FOR, report_id=report_id,
+        report=d.ReportFacts(report_id, item_id) if report_id else None, custodian_id=custodian_id,
+        on_spot_form_due=d.on_spot_form_due(at, sim.zone, shift_end(_CONFIG, desk)) if role == d.TEAM_LEAD else None)
 
 
 def file_on_spot_command(sim: Simulation, *, item_id, clerk):
     return d.item_stream(item_id), d.FileOnSpotClaimForm(item_id, clerk, sim.now)
 
 
-def custody_command(sim: Simulation, *, item_id, handed_by, custodian, storage_place):
-    return d.item_stream(item_id), d.HandToCustodian(item_id, handed_by, custodian, storage_place, sim.now)
+def custody_command(sim: Simulation, *, item_id, handed_by, custodian, storage_place, desk):
+    return d.item_stream(item_id), d.HandToCustodian(item_id, handed_by, custodian, storage_place, sim.now,
+                                                     desk=desk)
 
 
 def handover_commands(sim: Simulation, *, handover_id, custodian, lines):
@@ -149,8 +164,10 @@ class Case:
     valuable: bool
     retain_until: dt.date
     turned_in_on: dt.date
+    short_code: str = ""
     status: str = d.HELD
     custodian_id: str | None = None
+    matched_report: str | None = None    # an open report confirmed to it
 
 
 CHANNELS = ((d.DESK_VISITOR, 0.5), (d.DESK_STAFF, 0.35), (d.ON_SITE, 0.15))
@@ -162,6 +179,7 @@ class LostAndFoundScenario:
         sim.service(SERVICE, d, d.EVENTS)
         self.cases: dict[str, Case] = {}
         self.open: dict[str, Case] = {}      # held or in custody
+        self.codes: set[str] = set()         # short codes given, as the service's case index knows them
         self.handovers = 0
 
     # -- a day -----------------------------------------------------------------------------------
@@ -253,13 +271,15 @@ class LostAndFoundScenario:
                 witness = (witness_id, self._name(witness_id))
         valuable = thing.category in VALUABLES
         storage = rng.choice(SAFE if valuable else STORAGE)
+        code = next(c for c in (d.short_code(item_id, n) for n in range(50)) if c not in self.codes)
         result = self._run(turn_in_command(
             sim, item_id=item_id, desk=desk.id, channel=channel, thing=thing, found_place=place.name,
             found_at=found_at, finder=finder, registered_by=registered_by, registered_by_role=role,
-            storage_place=storage, witness=witness, owner_urgent=urgent), registered_by, desk.id)
+            storage_place=storage, witness=witness, owner_urgent=urgent, short_code=code), registered_by, desk.id)
         turned_in = sim.decode(SERVICE, result.events[0])
+        self.codes.add(turned_in.short_code)
         case = Case(item_id, desk.id, channel, thing, registered_by, valuable, turned_in.retain_until,
-                    turned_in.business_date)
+                    turned_in.business_date, turned_in.short_code)
         self.cases[item_id] = self.open[item_id] = case
 
     def _report(self, report_id, desk, category, name, description, features, place, window) -> None:
@@ -280,8 +300,11 @@ class LostAndFoundScenario:
             return
         clerk = self._clerk(desk)
         task_id = f"contact-{sim.next_id('task')}"
+        if case.matched_report is not None:
+            return
         self._run(confirm_match_command(sim, report_id=report_id, item=case, task_id=task_id, clerk=clerk),
                   clerk, desk.id)
+        case.matched_report = report_id
         calls = rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
         at = sim.now
         for attempt in range(calls):
@@ -301,7 +324,7 @@ class LostAndFoundScenario:
         number = texts.id_number(rng) if id_type == "resident_id" else f"E{rng.randrange(10**8):08d}"
         return texts.person_name(rng), texts.phone(rng), id_type, number
 
-    def _verify(self, case: Case, by, role, owner: bool) -> str:
+    def _verify(self, case: Case, by, role, owner: bool, id_number: str) -> str:
         sim, rng = self.sim, self.sim.rng
         verification_id = f"verification-{sim.next_id('v')}"
         labels = [label for label, _ in case.thing.hidden]
@@ -314,20 +337,26 @@ class LostAndFoundScenario:
             decision = rng.choice((d.NOT_OWNER, d.NEEDS_MORE_PROOF))
         self._run(verification_command(sim, item_id=case.item_id, verification_id=verification_id,
                                        description=description, matched=matched, description_matched=owner,
-                                       decision=decision, by=by, role=role), by, case.desk)
+                                       decision=decision, by=by, role=role, id_number=id_number), by, case.desk)
         return verification_id
 
     def _claim(self, case: Case, kind, by, role, report_id=None) -> None:
         desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
-        if self.sim.rng.random() < 0.05:
-            self._verify(case, self._clerk(desk) if role == d.CLERK else by, role, owner=False)
-        verification_id = self._verify(case, by, role, owner=True)
+        if self.sim.rng.random() < 0.05:  # someone else first, who is not the owner
+            self._verify(case, self._clerk(desk) if role == d.CLERK else by, role, owner=False,
+                         id_number=f"G{self.sim.counter:08d}")
+        claimant = self._claimant()
+        verification_id = self._verify(case, by, role, owner=True, id_number=claimant[3])
+        # in custody, or a valuable past its day: released only with a custodian's own login
+        overdue = case.valuable and self.sim.local_date(self.sim.now) > case.turned_in_on
+        custodian = case.custodian_id if case.status == d.IN_CUSTODY else \
+            (self.sim.staff.custodian if overdue else None)
         self._run(claim_command(self.sim, item_id=case.item_id, claim_id=f"claim-{self.sim.next_id('c')}",
-                                verification_id=verification_id, kind=kind, claimant=self._claimant(), by=by,
-                                role=role, report_id=report_id,
-                                custodian_id=case.custodian_id if case.status == d.IN_CUSTODY else None),
-                  by, case.desk, cosigner=case.custodian_id if case.status == d.IN_CUSTODY else None)
+                                verification_id=verification_id, kind=kind, claimant=claimant, by=by,
+                                role=role, desk=case.desk, report_id=report_id, custodian_id=custodian),
+                  by, case.desk, cosigner=custodian)
         case.status = d.CLAIMED
+        case.matched_report = None
         self.open.pop(case.item_id, None)
 
     def _verify_and_claim(self, item_id, desk, report_id) -> None:
@@ -359,13 +388,14 @@ class LostAndFoundScenario:
         today = sim.local_date(sim.now)
         for case in [c for c in self.open.values() if c.valuable and c.status == d.HELD and c.turned_in_on == today]:
             self._run(custody_command(sim, item_id=case.item_id, handed_by=case.registered_by,
-                                      custodian=sim.staff.custodian, storage_place=sim.rng.choice(SAFE)),
+                                      custodian=sim.staff.custodian, storage_place=sim.rng.choice(SAFE),
+                                      desk=case.desk),
                       case.registered_by, case.desk, cosigner=sim.staff.custodian)
             case.status, case.custodian_id = d.IN_CUSTODY, sim.staff.custodian
 
     def _finance_handover(self, day: dt.date) -> None:
         sim = self.sim
-        due = [c for c in self.open.values() if c.retain_until <= day]
+        due = [c for c in self.open.values() if d.retention_over(c.retain_until, day) and c.matched_report is None]
         for start in range(0, len(due), HANDOVER_BATCH):
             batch = due[start:start + HANDOVER_BATCH]
             self.handovers += 1

@@ -134,7 +134,7 @@ class FormsService(ServiceBase):
 
     @contract_rpc(lost_and_found_contracts.VALUABLES_AWAITING_CUSTODY)
     def valuables_awaiting_custody(self, request):
-        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request)
+        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request, self.site.zone)
 
     @contract_rpc(lost_and_found_contracts.ON_SPOT_CLAIMS_NOT_FILED)
     def on_spot_claims_not_filed(self, request):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from services.lost_and_found import matching
+from services.lost_and_found import domain, matching
 
 
 class CaseIndex:
@@ -24,7 +24,7 @@ class CaseIndex:
     memory) for matching only: no suggestion shows them."""
 
     name = "case_index"
-    version = 1
+    version = 2
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
                          "LostItemReported", "LostReportMatched"})
 
@@ -37,6 +37,7 @@ class CaseIndex:
         self.open_items: dict[str, dict] = {}
         self.open_reports: dict[str, dict] = {}
         self.by_short_code: dict[str, str] = {}
+        self.short_code_collisions: dict[str, list] = {}
         self._closed_items: set[str] = set()
         self._closed_reports: set[str] = set()
         self._cases: dict[tuple, object] = {}   # (kind, id) -> the case as recorded (hidden features sealed)
@@ -67,7 +68,11 @@ class CaseIndex:
                 self.open_items[item_id] = {"item_name": values["item_name"], "category": values["category"],
                                             "place": values["found_place"], "short_code": values["short_code"],
                                             "retain_until": values["retain_until"]}
-                self.by_short_code[values["short_code"]] = item_id
+                # never overwritten: the service picks a code no item holds (domain.short_code); two
+                # desks racing on one colliding code keep the first, the other is kept aside and logged
+                holder = self.by_short_code.setdefault(values["short_code"], item_id)
+                if holder != item_id:
+                    self.short_code_collisions.setdefault(values["short_code"], []).append(item_id)
             case "FoundItemClaimed" | "ItemHandedToFinance" if values["item_id"] in self.open_items:
                 item_id = values["item_id"]
                 del self.open_items[item_id]
@@ -99,13 +104,15 @@ class CaseIndex:
     # -- persistence (services/chassis/projection.py) -------------------------------------
     def snapshot(self) -> dict:
         return {"open_items": self.open_items, "open_reports": self.open_reports,
-                "by_short_code": self.by_short_code, "closed_items": self._closed_items,
+                "by_short_code": self.by_short_code, "short_code_collisions": self.short_code_collisions,
+                "closed_items": self._closed_items,
                 "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched}
 
     def restore(self, state: dict) -> None:
         self.__init__(self._matcher, self._open)
         self.open_items, self.open_reports = state["open_items"], state["open_reports"]
         self.by_short_code = state["by_short_code"]
+        self.short_code_collisions = state.get("short_code_collisions", {})
         self._closed_items, self._closed_reports = state["closed_items"], state["closed_reports"]
         self._matched = state["matched"]
         for (kind, _), case in state["cases"].items():
@@ -130,8 +137,21 @@ class CaseIndex:
                  **{key: others[s.id][key] for key in ("item_name", "category", "place", "short_code")}}
                 for s in self.pool.suggest(kind, subject_id, limit)]
 
+    def short_code_holder(self, code: str) -> str | None:
+        """The item a short code was given to, if any."""
+        return self.by_short_code.get(code)
+
+    def matched_report(self, item_id: str) -> str | None:
+        """The open report a clerk confirmed to this unclaimed item (its
+        visitor is being called in), if any."""
+        matched = self._matched.get(item_id)
+        return matched[0] if matched is not None else None
+
     def due_for_finance(self, business_date: dt.date) -> list[str]:
-        return [item_id for item_id, item in self.open_items.items() if item["retain_until"] <= business_date]
+        """Unclaimed items kept through their ``retain_until`` (inclusive)
+        and not matched to an open report."""
+        return [item_id for item_id, item in self.open_items.items()
+                if domain.retention_over(item["retain_until"], business_date) and item_id not in self._matched]
 
 
 def case_id(case) -> str:

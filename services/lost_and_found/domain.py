@@ -55,10 +55,18 @@ def handover_stream(handover_id: str) -> str:
     return f"finance_handover-{handover_id}"
 
 
-def short_code(item_id: str) -> str:
+def short_code(item_id: str, attempt: int = 0) -> str:
     """The code printed on the item information card: ``LF-`` and six
-    base32 characters of the item id's hash (about 10^9 codes)."""
-    digest = base64.b32encode(hashlib.sha256(item_id.encode()).digest()).decode()
+    base32 characters of a hash of the item id (2^30 codes).
+
+    Six characters collide: about 17% of the time somewhere among 20,000
+    items (the birthday bound). So the service derives the code at turn-in
+    and, when its case index already gives that code to another item, tries
+    the next ``attempt`` (a hash of ``<item_id>#<attempt>``); the code is
+    then stored in ``FoundItemTurnedIn`` and never derived again. The code
+    stays short enough to read out at the desk."""
+    seed = item_id if attempt == 0 else f"{item_id}#{attempt}"
+    digest = base64.b32encode(hashlib.sha256(seed.encode()).digest()).decode()
     return f"LF-{digest[:6]}"
 
 
@@ -67,8 +75,36 @@ def qr_payload(item_id: str) -> str:
     return f"vsc:found-item:{item_id}"
 
 
-def receipt_no(item_id: str) -> str:
-    return "R-" + short_code(item_id)[3:]
+def receipt_no(item_id: str, code: str | None = None) -> str:
+    return "R-" + (code or short_code(item_id))[3:]
+
+
+def disposal_from(retain_until: dt.date) -> dt.date:
+    """"Kept until D" (``retain_until``) means kept through D, inclusive: the
+    first day the item may go to finance is D+1. One meaning everywhere: the
+    card (3.10), the refusals, the items due for finance."""
+    return retain_until + dt.timedelta(days=1)
+
+
+def retention_over(retain_until: dt.date, business_date: dt.date) -> bool:
+    return business_date >= disposal_from(retain_until)
+
+
+def on_spot_form_due(moment: dt.datetime, zone: dt.tzinfo, shift_end: dt.time | None) -> dt.datetime:
+    """When a team lead's on-spot claim form (3.5, lower half) is due at the
+    desk: before the end of that day's shift (当日下班前), the desk's
+    ``shift_end`` local time; a claim taken after the shift ended (or with no
+    shift end configured) is due by the end of that local day."""
+    local = moment.astimezone(zone)
+    end_of_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    if shift_end is None:
+        return end_of_day
+    due = dt.datetime.combine(local.date(), shift_end, tzinfo=zone)
+    return due if due > local else end_of_day
+
+
+def local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    return moment.astimezone(zone).date()
 
 
 def finance_transfer_command_id(handover_id: str, item_id: str) -> str:
@@ -130,6 +166,7 @@ class TurnInFoundItem:
     currency: str | None = None     # ISO 4217, with cash_amount
     condition: str | None = None    # 物品状况: scratched screen, wet, torn strap
     contents: tuple = ()            # categories declared inside (a bag with a phone and cash in it)
+    short_code: str | None = None   # chosen by the service, free of collisions; None: short_code(item_id)
 
 
 @dataclass(frozen=True)
@@ -143,6 +180,18 @@ class RecordClaimVerification:
     verified_by: str
     verified_by_role: str
     at: dt.datetime
+    claimant_key: str = ""          # keyed hash of the claimant's ID number (claimant_key), never the number
+    lead_cosigner: str | None = None  # a lead or team lead who confirmed with their own login
+    failed_before_lead: int = 3     # config LF_FAILED_VERIFICATIONS_BEFORE_LEAD
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What a claim's decider needs to know about the report it names (read
+    by the service from the report's stream)."""
+
+    report_id: str
+    matched_item_id: str | None
 
 
 @dataclass(frozen=True)
@@ -158,9 +207,13 @@ class ClaimItem:
     released_by: str
     released_by_role: str
     at: dt.datetime
+    business_date: dt.date          # the claim's local day (site TIMEZONE)
+    claimant_key: str               # keyed hash of claimant_id_number, as in the verification
+    verification_valid_for: dt.timedelta = dt.timedelta(minutes=120)  # config LF_VERIFICATION_VALID_MINUTES
     report_id: str | None = None
+    report: ReportFacts | None = None  # the named report as its stream stands; None: no such report
     custodian_id: str | None = None  # a custodian who confirmed with their own login (principal or cosigner)
-    on_spot_form_due: dt.datetime | None = None  # end of that day, for a team lead's claim
+    on_spot_form_due: dt.datetime | None = None  # end of that day's shift, for a team lead's claim
 
 
 @dataclass(frozen=True)
@@ -173,10 +226,11 @@ class FileOnSpotClaimForm:
 @dataclass(frozen=True)
 class HandToCustodian:
     item_id: str
-    handed_by: str
-    custodian_id: str
-    storage_place: str
+    handed_by: str                  # any clerk on duty at the item's desk (交接人)
+    custodian_id: str               # the custodian, by their own login (principal or cosigner)
+    storage_place: str              # 存放处, as the custodian records it
     at: dt.datetime
+    desk: str = ""                  # where the handover happens: the item's desk
 
 
 @dataclass(frozen=True)
@@ -186,6 +240,7 @@ class HandItemToFinance:
     custodian_id: str
     at: dt.datetime
     business_date: dt.date
+    matched_report_id: str | None = None  # an open report confirmed to this item (case index)
 
 
 @dataclass(frozen=True)
@@ -214,6 +269,8 @@ class ItemFacts:
     item_id: str
     short_code: str
     status: str
+    claim_report_id: str | None = None   # the report its claim named, once claimed
+    matched_report_id: str | None = None  # the open report confirmed to it (case index), if any
 
 
 @dataclass(frozen=True)
@@ -223,6 +280,7 @@ class ConfirmMatch:
     task_id: str
     confirmed_by: str
     at: dt.datetime
+    current: ItemFacts | None = None  # the item this report is matched to now, as its stream stands
 
 
 @dataclass(frozen=True)
@@ -241,6 +299,7 @@ class HandoverLine:
     item_id: str
     status: str | None              # None: no such item
     retain_until: dt.date | None
+    matched_report_id: str | None = None  # an open report confirmed to it: not drawn
 
 
 @dataclass(frozen=True)
@@ -338,6 +397,8 @@ class ClaimVerificationRecorded:
     verified_by: str
     verified_by_role: str
     verified_at: dt.datetime
+    claimant_key: str | None = None   # None: recorded before verifications were bound (binds no claim)
+    cosigned_by: str | None = None    # the lead or team lead, after repeated failed verifications
 
 
 @dataclass(frozen=True)
@@ -383,6 +444,7 @@ class ItemHandedToFinance:
     handover_id: str
     custodian_id: str
     handed_at: dt.datetime
+    business_date: dt.date | None = None  # the local day of the handover (None: recorded before it was kept)
 
 
 @dataclass(frozen=True)
@@ -471,6 +533,8 @@ class Nothing:
 class Verification:
     verification_id: str
     decision: str
+    verified_at: dt.datetime | None = None
+    claimant_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -506,10 +570,16 @@ class FoundItem:
     currency: str | None = None
     condition: str | None = None
     contents: tuple = ()
-    turned_in_on: dt.date | None = None
     location: str = AT_DESK
     to_desk: str | None = None      # in transit: the desk it goes to
     voided_reason: str | None = None
+    business_date: dt.date | None = None      # the turn-in's local day
+    claim_report_id: str | None = None
+    handed_to_finance_on: dt.date | None = None  # local day
+
+    @property
+    def failed_verifications(self) -> int:
+        return sum(v.decision != OWNER for v in self.verifications)
 
     def verification(self, verification_id: str) -> Verification | None:
         return next((v for v in self.verifications if v.verification_id == verification_id), None)
@@ -586,7 +656,8 @@ def _item_not_available(item: FoundItem) -> Rejected | None:
     if item.status == WITH_FINANCE:
         return Rejected("handed_to_finance",
                         f"item {item.short_code} was handed to finance (财务部) on "
-                        f"{item.handed_to_finance_at.date().isoformat()} in handover {item.handover_id}; "
+                        f"{(item.handed_to_finance_on or item.handed_to_finance_at.date()).isoformat()} "
+                        f"in handover {item.handover_id}; "
                         f"it can no longer be claimed at the desk, ask finance", field="item_id")
     return None
 
@@ -621,7 +692,7 @@ def _turn_in(c: TurnInFoundItem) -> list:
         raise Rejected("duplicate_feature", "hidden feature labels must differ", field="hidden_features")
     _check_particulars(c.category, c.quantity, c.cash_amount, c.currency, c.contents)
     valuable = is_valuable(c.category, c.contents, c.valuable_categories)
-    code = short_code(c.item_id)
+    code = c.short_code or short_code(c.item_id)
     events = [FoundItemTurnedIn(
         c.item_id, code, c.desk, c.channel, c.item_name, c.category, c.description, c.found_place, c.found_at,
         c.finder_kind, c.finder_id, c.finder_name, c.finder_phone, c.finder_department, c.registered_by,
@@ -631,7 +702,7 @@ def _turn_in(c: TurnInFoundItem) -> list:
         c.quantity, money_text(c.cash_amount), c.currency, c.condition, tuple(c.contents))]
     if staff_found:
         events.append(FoundItemReceiptIssued(
-            c.item_id, receipt_no(c.item_id), c.finder_id, c.finder_name, c.finder_department,
+            c.item_id, receipt_no(c.item_id, code), c.finder_id, c.finder_name, c.finder_department,
             "on_site" if c.channel == ON_SITE else "desk", c.registered_by, c.at, c.business_date))
     if c.channel in (DESK_VISITOR, ON_SITE):
         events.append(ItemInformationCardIssued(c.item_id, code, qr_payload(c.item_id), c.at))
@@ -651,6 +722,14 @@ def _verify(c: RecordClaimVerification, item: FoundItem) -> list:
         raise Rejected("not_allowed", f"a {c.verified_by_role} cannot verify a claim", field="verified_by_role")
     if c.decision not in (OWNER, NOT_OWNER, NEEDS_MORE_PROOF):
         raise Rejected("unknown_decision", f"unknown decision {c.decision!r}", field="decision")
+    if not c.claimant_key:
+        raise Rejected("claimant_required", "a verification is bound to the claimant's ID number",
+                       field="claimant_id_number")
+    if item.failed_verifications >= c.failed_before_lead and c.lead_cosigner is None:
+        # hidden features can be guessed: after so many failures a lead watches the next attempt
+        raise Rejected("lead_required", f"item {item.short_code} has {item.failed_verifications} failed "
+                                        "verifications; a further attempt needs the lead's (or team lead's) "
+                                        "own login as cosigner", field="cosigner")
     known = {label for label, _ in item.hidden_features}
     if not set(c.matched_features) <= known:
         raise Rejected("unknown_feature", "matched_features names a feature not recorded at turn-in",
@@ -662,7 +741,23 @@ def _verify(c: RecordClaimVerification, item: FoundItem) -> list:
                            if known else "an owner must describe the item", field="decision")
     return [ClaimVerificationRecorded(c.item_id, c.verification_id, c.claimant_description,
                                       tuple(c.matched_features), c.description_matched, c.decision,
-                                      c.verified_by, c.verified_by_role, c.at)]
+                                      c.verified_by, c.verified_by_role, c.at, c.claimant_key,
+                                      c.lead_cosigner if item.failed_verifications >= c.failed_before_lead
+                                      else None)]
+
+
+def custody_required(item: FoundItem, business_date: dt.date) -> bool:
+    """2.2.5.3 a): a valuable not claimed the day it was turned in (local day)
+    belongs with the custodian; in custody or overdue for it, it is released
+    only with a custodian, whoever the clerk is."""
+    if item.status == IN_CUSTODY:
+        return True
+    return item.valuable and item.business_date is not None and business_date > item.business_date
+
+
+def custody_overdue(item: FoundItem, business_date: dt.date) -> bool:
+    """A valuable still at the desk after the day it was turned in."""
+    return item.status == HELD and custody_required(item, business_date)
 
 
 def _claim(c: ClaimItem, item: FoundItem) -> list:
@@ -675,10 +770,27 @@ def _claim(c: ClaimItem, item: FoundItem) -> list:
     if verification.decision != OWNER:
         raise Rejected("not_verified_owner", f"the verification decided {verification.decision}, not owner",
                        field="verification_id")
+    if verification.claimant_key is None or verification.claimant_key != c.claimant_key:
+        raise Rejected("verified_for_another_claimant", "the verification was recorded for another claimant "
+                                                        "(ID number); verify this claimant first",
+                       field="claimant_id_number")
+    if c.at < verification.verified_at:
+        raise Rejected("claim_before_verification", "the claim is dated before its verification", field="at")
+    if c.at > verification.verified_at + c.verification_valid_for:
+        raise Rejected("verification_expired", f"the verification is older than "
+                                               f"{int(c.verification_valid_for.total_seconds() // 60)} minutes; "
+                                               "verify the claimant again", field="verification_id")
     if c.claim_kind not in (REPORTED, UNREPORTED, ON_SPOT):
         raise Rejected("unknown_claim_kind", f"unknown claim kind {c.claim_kind!r}", field="claim_kind")
     if c.claim_kind == REPORTED and not c.report_id:
         raise Rejected("report_required", "a claim of a reported loss names its report", field="report_id")
+    if c.report_id is not None:
+        if c.report is None or c.report.report_id != c.report_id:
+            raise NotFound(f"no lost-item report {c.report_id}", field="report_id")
+        if c.report.matched_item_id != item.item_id:
+            raise Rejected("report_not_matched", f"report {c.report_id} is not matched to item {item.short_code}; "
+                                                 "confirm the match first, or claim without a report",
+                           field="report_id")
     if c.at < item.turned_in_at:
         raise Rejected("claimed_before_turn_in", "the claim is before the item was turned in", field="at")
     team_lead = c.released_by_role == TEAM_LEAD
@@ -690,14 +802,18 @@ def _claim(c: ClaimItem, item: FoundItem) -> list:
                        field="on_spot_form_due")
     if item.location == IN_TRANSIT:
         raise Rejected("in_transit", f"item {item.short_code} is on its way to {item.to_desk}", field="item_id")
-    if item.status == IN_CUSTODY and c.custodian_id is None:
+    custody = custody_required(item, c.business_date)
+    if custody and c.custodian_id is None:
         raise Rejected("custodian_required", f"item {item.short_code} is in the custodian's keeping; "
-                                             "it is released only with a custodian's own login",
+                                             "it is released only with a custodian's own login"
+                       if item.status == IN_CUSTODY else
+                       f"valuable {item.short_code} was not claimed on the day it was turned in and should be "
+                       "with the custodian: it is released only with a custodian's own login",
                        field="cosigner")
     return [FoundItemClaimed(
         c.item_id, c.claim_id, c.verification_id, c.claim_kind, c.report_id, FORM_OF_CHANNEL[item.channel],
         c.claimant_name, c.claimant_phone, c.claimant_id_type, c.claimant_id_number, c.released_by,
-        c.released_by_role, c.custodian_id if item.status == IN_CUSTODY else None,
+        c.released_by_role, c.custodian_id if custody else None,
         c.on_spot_form_due if team_lead else None, c.at)]
 
 
@@ -718,19 +834,28 @@ def _hand_to_custodian(c: HandToCustodian, item: FoundItem) -> list:
     if item.status == IN_CUSTODY:
         raise Rejected("already_in_custody", f"item {item.short_code} is already with the custodian",
                        field="item_id")
-    if c.handed_by != item.registered_by:
-        raise Rejected("not_the_receiving_clerk", "the clerk who took the item in hands it over",
-                       field="handed_by")
+    if c.desk and c.desk != item.desk:
+        # any clerk on duty at the item's desk may hand it over, not only the one who took it in
+        raise Rejected("not_at_items_desk", f"item {item.short_code} is kept at desk {item.desk}",
+                       field="desk")
     return [ItemHandedToCustodian(c.item_id, c.handed_by, c.custodian_id, c.storage_place, c.at)]
 
 
 def _hand_to_finance(c: HandItemToFinance, item: FoundItem) -> list:
     if (refusal := _item_not_available(item)) is not None:
         raise refusal
-    if c.business_date < item.retain_until:
-        raise Rejected("retention_not_over", f"item {item.short_code} is kept until "
-                                             f"{item.retain_until.isoformat()}", field="item_id")
-    return [ItemHandedToFinance(c.item_id, c.handover_id, c.custodian_id, c.at)]
+    if not retention_over(item.retain_until, c.business_date):
+        raise _kept(item.short_code, item.retain_until, "item_id")
+    if c.matched_report_id is not None:
+        raise Rejected("matched_to_open_report", f"item {item.short_code} is matched to open report "
+                                                 f"{c.matched_report_id}", field="item_id")
+    return [ItemHandedToFinance(c.item_id, c.handover_id, c.custodian_id, c.at, c.business_date)]
+
+
+def _kept(code: str, retain_until: dt.date, field: str) -> Rejected:
+    return Rejected("retention_not_over", f"item {code} is kept until {retain_until.isoformat()} inclusive; "
+                                          f"it may go to finance from {disposal_from(retain_until).isoformat()}",
+                    field=field)
 
 
 def _report(c: ReportLostItem) -> list:
@@ -749,10 +874,20 @@ def _confirm_match(c: ConfirmMatch, report: LostReport) -> list:
     if c.item is None:
         raise NotFound("no such found item", field="item_id")
     if report.matched_item_id is not None:
-        raise Rejected("already_matched", f"report {report.report_id} is already matched to an item",
-                       field="report_id")
+        current = c.current if c.current is not None and c.current.item_id == report.matched_item_id else None
+        if current is not None and current.status == CLAIMED and current.claim_report_id == report.report_id:
+            raise Rejected("already_returned", f"report {report.report_id}'s item was returned to the visitor",
+                           field="report_id")
+        if current is None or current.status not in (CLAIMED, WITH_FINANCE):
+            raise Rejected("already_matched", f"report {report.report_id} is already matched to an item "
+                                              "still kept for it", field="report_id")
+        # that item went to someone else or to finance: the report is open again, and matched anew
     if c.item.status in (CLAIMED, WITH_FINANCE):
         raise Rejected("item_not_available", f"item {c.item.short_code} is {c.item.status.replace('_', ' ')}",
+                       field="item_id")
+    if c.item.matched_report_id not in (None, c.report_id):
+        raise Rejected("item_already_matched", f"item {c.item.short_code} is already confirmed for open report "
+                                               f"{c.item.matched_report_id}; at most one open match per item",
                        field="item_id")
     return [LostReportMatched(c.report_id, c.item.item_id, c.item.short_code, c.confirmed_by, c.at),
             VisitorContactTaskOpened(c.report_id, c.task_id, c.item.item_id, c.at)]
@@ -776,9 +911,12 @@ def _draw(c: DrawFinanceHandoverList) -> list:
         if line.status not in (HELD, IN_CUSTODY):
             raise Rejected("not_unclaimed", f"item {line.item_id} is {line.status.replace('_', ' ')}",
                            field="item_ids")
-        if c.business_date < line.retain_until:
-            raise Rejected("retention_not_over", f"item {line.item_id} is kept until "
-                                                 f"{line.retain_until.isoformat()}", field="item_ids")
+        if not retention_over(line.retain_until, c.business_date):
+            raise _kept(line.item_id, line.retain_until, "item_ids")
+        if line.matched_report_id is not None:
+            raise Rejected("matched_to_open_report", f"item {line.item_id} is matched to open report "
+                                                     f"{line.matched_report_id} (its visitor is being called in)",
+                           field="item_ids")
     return [FinanceHandoverListDrawn(c.handover_id, c.month, c.custodian_id, tuple(ids), c.at)]
 
 
@@ -857,15 +995,16 @@ def evolve(state, event):
                              event.category, event.description, event.found_place, event.found_at,
                              event.registered_by, event.registered_by_role, event.storage_place, event.valuable,
                              event.retain_until, event.turned_in_at, event.hidden_features,
+                             business_date=event.business_date,
                              quantity=event.quantity, cash_amount=event.cash_amount, currency=event.currency,
                              condition=event.condition, contents=tuple(event.contents),
-                             turned_in_on=event.business_date,
                              location=ON_SITE_LOCATION if event.channel == ON_SITE else AT_DESK)
         case ClaimVerificationRecorded():
-            return replace(state, verifications=(*state.verifications,
-                                                 Verification(event.verification_id, event.decision)))
+            return replace(state, verifications=(*state.verifications, Verification(
+                event.verification_id, event.decision, event.verified_at, event.claimant_key)))
         case FoundItemClaimed():
             return replace(state, status=CLAIMED, claim_id=event.claim_id, claimed_at=event.claimed_at,
+                           claim_report_id=event.report_id,
                            claim_taken_by_team_lead=event.released_by_role == TEAM_LEAD,
                            on_spot_form_due=event.on_spot_form_due)
         case OnSpotClaimFormFiled():
@@ -875,7 +1014,7 @@ def evolve(state, event):
                            storage_place=event.storage_place)
         case ItemHandedToFinance():
             return replace(state, status=WITH_FINANCE, handover_id=event.handover_id,
-                           handed_to_finance_at=event.handed_at)
+                           handed_to_finance_at=event.handed_at, handed_to_finance_on=event.business_date)
         case LostItemReported():
             return LostReport(event.report_id, event.category)
         case LostReportMatched():
@@ -1030,7 +1169,7 @@ def _correct(c: CorrectFoundItem, item: FoundItem) -> list:
     if after["found_at"] > item.turned_in_at:
         raise Rejected("found_after_turn_in", "found_at is after the turn-in", field="found_at")
     valuable = is_valuable(after["category"], after["contents"], c.valuable_categories)
-    retain_until = (item.turned_in_on or item.turned_in_at.date()) + dt.timedelta(
+    retain_until = (item.business_date or item.turned_in_at.date()) + dt.timedelta(
         days=c.retention.days(after["category"], valuable))
     return [FoundItemCorrected(c.item_id, c.correction_id, tuple(name for name in CORRECTABLE if name in changes),
                                *(after[name] for name in CORRECTABLE), valuable, retain_until, c.reason,

@@ -191,14 +191,14 @@ class LostItemReportForms:
     calls to the visitor."""
 
     name = "lost_item_report_forms"
-    version = 1
+    version = 2
     form, title = "3.6", "游客失物登记表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
-                         "FoundItemClaimed"})
+                         "FoundItemClaimed", "ItemHandedToFinance"})
 
     def __init__(self):
         self.reports: dict[str, dict] = {}
-        self._report_of_item: dict[str, str] = {}
+        self._report_of_item: dict[str, str] = {}   # item -> the report currently matched to it
 
     def apply(self, record, values: dict) -> None:
         if record.type == "LostItemReported":
@@ -208,13 +208,27 @@ class LostItemReportForms:
                                                 "features", "lost_place", "lost_from", "lost_until", "visitor_name",
                                                 "visitor_phone", "received_by", "reported_at")},
                 "matched_item_id": None, "matched_short_code": None, "contact_task_id": None,
-                "contact_task_open": False, "contacts": [], "returned_at": None, **_trace(record)}
+                "contact_task_open": False, "contacts": [], "returned_at": None, "released_matches": [],
+                **_trace(record)}
             return
-        if record.type == "FoundItemClaimed":
-            report = self.reports.get(values["report_id"] or self._report_of_item.get(values["item_id"], ""))
-            if report is not None:
+        if record.type in ("FoundItemClaimed", "ItemHandedToFinance"):
+            # "returned" only when this report's own claim returned its matched item; the item going to
+            # someone else or to finance releases the match and the report stays open (to be matched again)
+            report = self.reports.get(self._report_of_item.pop(values["item_id"], ""))
+            if report is None:
+                return
+            _also(report, record)
+            if record.type == "FoundItemClaimed" and values["report_id"] == report["report_id"]:
                 report["returned_at"] = values["claimed_at"]
-                _also(report, record)
+                report["contact_task_open"] = False
+                return
+            report["released_matches"].append({
+                "item_id": report["matched_item_id"], "short_code": report["matched_short_code"],
+                "released_at": values.get("claimed_at") or values["handed_at"],
+                "why": "claimed_by_another" if record.type == "FoundItemClaimed" else "handed_to_finance",
+                **_trace(record)})
+            report["matched_item_id"] = report["matched_short_code"] = None
+            report["contact_task_open"] = False
             return
         report = self.reports.get(values["report_id"])
         if report is None:
@@ -240,9 +254,11 @@ class LostItemSummary:
     """3.7 《游客失物登记汇总表》: lost-item summary per day, month and clerk."""
 
     name = "lost_item_summary"
-    version = 1
+    version = 2
     form, title = "3.7", "游客失物登记汇总表"
-    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "FoundItemClaimed"})
+    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "FoundItemClaimed",
+                         "ItemHandedToFinance"})
+    STAGES = ("matched", "contacted", "returned")
 
     def __init__(self):
         self.rows: dict[str, dict] = {}
@@ -253,11 +269,12 @@ class LostItemSummary:
             self.rows[values["report_id"]] = {
                 **{key: values[key] for key in ("business_date", "report_id", "desk", "item_name", "category",
                                                 "lost_place", "visitor_name", "visitor_phone", "received_by")},
-                "status": "reported", "matched_short_code": None, **_trace(record)}
+                "status": "reported", "stages": [], "matched_short_code": None, **_trace(record)}
             return
-        report_id = values.get("report_id")
-        if record.type == "FoundItemClaimed":
-            report_id = report_id or self._report_of_item.get(values["item_id"])
+        if record.type in ("FoundItemClaimed", "ItemHandedToFinance"):
+            report_id = self._report_of_item.pop(values["item_id"], None)
+        else:
+            report_id = values["report_id"]
         row = self.rows.get(report_id or "")
         if row is None:
             return
@@ -266,18 +283,30 @@ class LostItemSummary:
             case "LostReportMatched":
                 row["status"], row["matched_short_code"] = "matched", values["short_code"]
                 self._report_of_item[values["item_id"]] = report_id
+                self._reached(row, "matched")
             case "VisitorContacted" if values["task_closed"] and row["status"] == "matched":
                 row["status"] = "contacted"
-            case "FoundItemClaimed":
+                self._reached(row, "contacted")
+            case "FoundItemClaimed" if values["report_id"] == report_id:
                 row["status"] = "returned"
+                self._reached(row, "returned")
+            case _:  # its item went to someone else or to finance: open again, to be matched anew
+                row["status"], row["matched_short_code"] = "reported", None
+
+    @staticmethod
+    def _reached(row: dict, stage: str) -> None:
+        if stage not in row["stages"]:
+            row["stages"].append(stage)
 
     def summary(self, date: dt.date | None = None, month: str | None = None, staff_id: str | None = None) -> dict:
         rows = [copy.deepcopy(row) for row in self.rows.values()
                 if _in_period(row["business_date"], date, month) and staff_id in (None, row["received_by"])]
         rows.sort(key=lambda row: row["positions"][0])
+        # each stage a report reached counts, not only where it stands now: a report matched, contacted
+        # and returned counts once in each
         totals = {"reported": len(rows)}
-        for status in ("matched", "contacted", "returned"):
-            totals[status] = sum(row["status"] == status for row in rows)
+        for stage in self.STAGES:
+            totals[stage] = sum(stage in row["stages"] for row in rows)
         return {"form": self.form, "title": self.title, "rows": rows, "totals": totals}
 
 
@@ -386,7 +415,9 @@ class ItemInformationCards:
                     "found_place": values["found_place"], "found_at": values["found_at"],
                     "turned_in_on": values["business_date"], "retain_until": values["retain_until"],
                     "desk": values["desk"], "storage_place": values["storage_place"],
-                    "registered_by": values["registered_by"]} | _particulars(values))
+                    "registered_by": values["registered_by"],
+                    "disposal_from": domain.disposal_from(values["retain_until"]),
+                    "retention_note": retention_note(values["retain_until"])} | _particulars(values))
             case "ItemInformationCardIssued":
                 turned_in, item = self._items.pop(values["item_id"])
                 self.cards[values["item_id"]] = {
@@ -401,7 +432,9 @@ class ItemInformationCards:
             case "FoundItemCorrected" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 _corrected(card, values, record)
-                card["retain_until"] = values["retain_until"]
+                card |= {"retain_until": values["retain_until"],
+                         "disposal_from": domain.disposal_from(values["retain_until"]),
+                         "retention_note": retention_note(values["retain_until"])}
             case "FoundItemVoided" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 card["voided"] = True
@@ -416,12 +449,22 @@ class ItemInformationCards:
         return copy.deepcopy(card) if card is not None else None
 
 
+def retention_note(retain_until: dt.date) -> str:
+    """What the card says about "kept until": through that day, inclusive."""
+    return (f"保管至 {retain_until.isoformat()}（含当日），{domain.disposal_from(retain_until).isoformat()} 起可移交财务部 / "
+            f"kept through {retain_until.isoformat()} inclusive; may go to finance from "
+            f"{domain.disposal_from(retain_until).isoformat()}")
+
+
 class ValuablesAwaitingCustody:
     """Shift-end checklist: valuables turned in and neither claimed nor handed
-    to the lost-and-found custodian as of a given (business) time."""
+    to the lost-and-found custodian as of a given (business) time. A row is
+    ``overdue`` once the local day it was turned in is over (2.2.5.3 a: not
+    claimed that day, it belongs with the custodian): the lead's view is the
+    same list for every desk."""
 
     name = "valuables_awaiting_custody"
-    version = 1
+    version = 2
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance"})
 
     def __init__(self):
@@ -432,17 +475,22 @@ class ValuablesAwaitingCustody:
             if values["valuable"]:
                 self.items[values["item_id"]] = {
                     **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
-                                                    "registered_by", "storage_place", "turned_in_at")},
+                                                    "registered_by", "storage_place", "turned_in_at",
+                                                    "business_date")},
                     "gone_at": None, **_trace(record)}
             return
         item = self.items.get(values["item_id"])
         if item is not None and item["gone_at"] is None:
             item["gone_at"] = values.get("claimed_at") or values["handed_at"]
 
-    def awaiting(self, as_of: dt.datetime, desk: str | None = None) -> list[dict]:
-        rows = [{key: value for key, value in item.items() if key != "gone_at"} for item in self.items.values()
+    def awaiting(self, as_of: dt.datetime, desk: str | None = None, zone: dt.tzinfo = dt.timezone.utc,
+                 overdue_only: bool = False) -> list[dict]:
+        today = as_of.astimezone(zone).date()
+        rows = [{key: value for key, value in item.items() if key != "gone_at"}
+                | {"overdue": today > item["business_date"]} for item in self.items.values()
                 if item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
                 and desk in (None, item["desk"])]
+        rows = [row for row in rows if row["overdue"] or not overdue_only]
         return copy.deepcopy(sorted(rows, key=lambda row: row["positions"][0]))
 
 
@@ -599,9 +647,10 @@ def serve_item_information_card(projector, request: dict) -> dict:
     return {**card, "as_of_position": position}
 
 
-def serve_valuables_awaiting_custody(projector, request: dict) -> dict:
+def serve_valuables_awaiting_custody(projector, request: dict, zone: dt.tzinfo = dt.timezone.utc) -> dict:
     position = projector.catch_up()
-    rows = _fold(projector, ValuablesAwaitingCustody).awaiting(request["as_of"], request["desk"])
+    rows = _fold(projector, ValuablesAwaitingCustody).awaiting(request["as_of"], request["desk"], zone,
+                                                               request.get("overdue_only", False))
     return {"as_of": request["as_of"], "rows": rows, "as_of_position": position}
 
 

@@ -3,7 +3,10 @@ monthly handover to finance. An adapter: contract -> command -> decide ->
 append -> reply. Logs carry ids, positions and short codes only.
 
 Config: ``VALUABLE_CATEGORIES`` (list), ``RETENTION_DAYS`` (mapping of
-category, ``valuable`` or ``default`` to days), ``MATCHING_PLACES_FILE`` and
+category, ``valuable`` or ``default`` to days), ``LF_VERIFICATION_VALID_MINUTES``
+(default 120), ``LF_FAILED_VERIFICATIONS_BEFORE_LEAD`` (default 3),
+``LF_SHIFT_END`` (``"18:00"``, or a mapping of desk, or ``default``, to a
+local time: when a team lead's on-spot claim form is due), ``MATCHING_PLACES_FILE`` and
 ``MATCHING_SYNONYMS_FILE`` (the gazetteer and the vocabulary of matching;
 default ``deploy/places.yaml``, ``deploy/synonyms.yaml``); ``TIMEZONE`` and
 ``BUSINESS_TIME_MAX_AGE_DAYS`` through the chassis (``self.site``).
@@ -44,6 +47,10 @@ from services.staff.directory import StaffDirectory
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
 SUGGESTIONS_IN_REPLY = 5
+DEFAULT_VERIFICATION_VALID_MINUTES = 120
+DEFAULT_FAILED_VERIFICATIONS_BEFORE_LEAD = 3
+DEFAULT_SHIFT_END = "18:00"
+SHORT_CODE_ATTEMPTS = 50
 
 
 def retention_policy(config: dict) -> domain.RetentionPolicy:
@@ -57,6 +64,24 @@ def retention_policy(config: dict) -> domain.RetentionPolicy:
 def amount(text: str | None) -> Decimal | None:
     """The contract's decimal string as a Decimal (never through float)."""
     return None if text is None else Decimal(text)
+
+
+def shift_end(config: dict, desk: str) -> dt.time | None:
+    """The desk's configured end of shift (``LF_SHIFT_END``: one ``"HH:MM"``
+    for every desk, or a mapping of desk or ``default`` to one); None when it
+    is set empty (the form is then due by the end of the local day)."""
+    value = config.get("LF_SHIFT_END", DEFAULT_SHIFT_END)
+    if isinstance(value, dict):
+        value = value.get(desk, value.get("default", DEFAULT_SHIFT_END))
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.time) else dt.time.fromisoformat(str(value))
+
+
+def claimant_key(vault, item_id: str, id_number: str) -> str:
+    """What binds a verification to its claimant: a keyed hash of the ID
+    number, scoped to the item (it links the person to nothing else)."""
+    return vault.keyed_hash(f"lost_and_found.verification:{item_id}", "id_number", id_number)
 
 
 class Cases(DependencyProvider):
@@ -108,9 +133,28 @@ class LostAndFoundService(ServiceBase):
     def _desk_date(self, moment: dt.datetime) -> dt.date:
         return self.desk_date(moment)
 
-    def _end_of_desk_day(self, moment: dt.datetime) -> dt.datetime:
-        next_day = self._desk_date(moment) + dt.timedelta(days=1)
-        return dt.datetime.combine(next_day, dt.time(0), tzinfo=self.site.zone)
+    def _verification_valid_for(self) -> dt.timedelta:
+        return dt.timedelta(minutes=int(self.config.get("LF_VERIFICATION_VALID_MINUTES",
+                                                        DEFAULT_VERIFICATION_VALID_MINUTES)))
+
+    def _claimant_key(self, item_id: str, id_number: str) -> str:
+        return claimant_key(self.privacy.vault, item_id, id_number)
+
+    def _free_short_code(self, index: CaseIndex, item_id: str) -> str:
+        """The item's short code: the first derivation no other item holds
+        (see ``domain.short_code``)."""
+        for attempt in range(SHORT_CODE_ATTEMPTS):
+            code = domain.short_code(item_id, attempt)
+            if index.short_code_holder(code) in (None, item_id):
+                return code
+        raise RuntimeError(f"no free short code for item {item_id} in {SHORT_CODE_ATTEMPTS} attempts")
+
+    def _item_facts(self, item_id: str, index: CaseIndex | None = None) -> domain.ItemFacts | None:
+        item = self.ledger.state(domain.item_stream(item_id))
+        if not isinstance(item, domain.FoundItem):
+            return None
+        return domain.ItemFacts(item.item_id, item.short_code, item.status, item.claim_report_id,
+                                index.matched_report(item_id) if index is not None else None)
 
     def _index(self) -> CaseIndex:
         self.cases.catch_up()
@@ -156,8 +200,10 @@ class LostAndFoundService(ServiceBase):
         now = self.clock()
         at = self.business_time(request["at"], now)
         found_at = self.business_time(request["found_at"], now, "found_at")
+        item_id = request["item_id"] or uuid.uuid4().hex
         command = domain.TurnInFoundItem(
-            item_id=request["item_id"] or uuid.uuid4().hex, desk=request["desk"], channel=channel,
+            item_id=item_id, short_code=self._free_short_code(self._index(), item_id),
+            desk=request["desk"], channel=channel,
             item_name=request["item_name"], category=request["category"], description=request["description"],
             found_place=request["found_place"], found_at=found_at, finder_kind=finder_kind, finder_id=finder_id,
             finder_name=finder_name, finder_phone=finder_phone,
@@ -243,11 +289,14 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(CONFIRM_MATCH)
     def confirm_match(self, request):
         at = self.business_time(request["at"], self.clock())
-        item = self.ledger.state(domain.item_stream(request["item_id"]))
-        facts = domain.ItemFacts(item.item_id, item.short_code, item.status) \
-            if isinstance(item, domain.FoundItem) else None
+        index = self._index()
+        facts = self._item_facts(request["item_id"], index)
+        report = self.ledger.state(domain.report_stream(request["report_id"]))
+        current = None
+        if isinstance(report, domain.LostReport) and report.matched_item_id is not None:
+            current = self._item_facts(report.matched_item_id)
         command = domain.ConfirmMatch(request["report_id"], facts, f"contact-{uuid.uuid4().hex[:12]}",
-                                      self.auth.principal.staff_id, at)
+                                      self.auth.principal.staff_id, at, current)
         result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
                                desk=request["desk"])
         task = self.ledger.decode(result.events[-1])
@@ -272,17 +321,24 @@ class LostAndFoundService(ServiceBase):
     def record_claim_verification(self, request):
         at = self.business_time(request["at"], self.clock())
         verified_by, role = self._acting(domain.CLERK, domain.CUSTODIAN, domain.TEAM_LEAD)
+        lead = self.auth.optional_cosigner({roles.LEAD, roles.TEAM_LEAD},
+                                           "a verification after repeated failed ones")
         command = domain.RecordClaimVerification(
             request["item_id"], request["verification_id"] or f"verification-{uuid.uuid4().hex[:12]}",
             request["claimant_description"], tuple(request["matched_features"]), request["description_matched"],
-            request["decision"], verified_by, role, at)
+            request["decision"], verified_by, role, at,
+            claimant_key=self._claimant_key(request["item_id"], request["claimant_id_number"]),
+            lead_cosigner=lead.staff_id if lead else None,
+            failed_before_lead=int(self.config.get("LF_FAILED_VERIFICATIONS_BEFORE_LEAD",
+                                                   DEFAULT_FAILED_VERIFICATIONS_BEFORE_LEAD)))
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                desk=request["desk"])
         verification = self.ledger.decode(result.events[0])
         self.log.info("claim.verified", stream=result.stream_id, position=result.last_position,
                       decision=verification.decision)
         return {**append_reply(result), "verification_id": verification.verification_id,
-                "decision": verification.decision}
+                "decision": verification.decision,
+                "valid_until": verification.verified_at + self._verification_valid_for()}
 
     @contract_rpc(CLAIM_ITEM)
     def claim_item(self, request):
@@ -290,14 +346,22 @@ class LostAndFoundService(ServiceBase):
         released_by, role = self._acting(domain.CLERK, domain.CUSTODIAN, domain.TEAM_LEAD)
         team_lead = role == domain.TEAM_LEAD
         custodian = self.auth.optional_cosigner({roles.CUSTODIAN}, "releasing an item in custody")
+        report = None
+        if request["report_id"]:
+            state = self.ledger.state(domain.report_stream(request["report_id"]))
+            if isinstance(state, domain.LostReport):
+                report = domain.ReportFacts(state.report_id, state.matched_item_id)
         command = domain.ClaimItem(
             item_id=request["item_id"], claim_id=request["claim_id"] or f"claim-{uuid.uuid4().hex[:12]}",
             verification_id=request["verification_id"], claim_kind=request["claim_kind"],
             claimant_name=request["claimant_name"], claimant_phone=request["claimant_phone"],
             claimant_id_type=request["claimant_id_type"], claimant_id_number=request["claimant_id_number"],
-            released_by=released_by, released_by_role=role, at=at,
-            report_id=request["report_id"], custodian_id=custodian.staff_id if custodian else None,
-            on_spot_form_due=self._end_of_desk_day(at) if team_lead else None)
+            released_by=released_by, released_by_role=role, at=at, business_date=self._desk_date(at),
+            claimant_key=self._claimant_key(request["item_id"], request["claimant_id_number"]),
+            verification_valid_for=self._verification_valid_for(),
+            report_id=request["report_id"], report=report, custodian_id=custodian.staff_id if custodian else None,
+            on_spot_form_due=domain.on_spot_form_due(at, self.site.zone, shift_end(self.config, request["desk"]))
+            if team_lead else None)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                desk=request["desk"])
         claimed = self.ledger.decode(result.events[0])
@@ -322,7 +386,7 @@ class LostAndFoundService(ServiceBase):
         at = self.business_time(request["at"], self.clock())
         custodian = self.auth.principal_or_cosigner({roles.CUSTODIAN}, "handing an item to the custodian")
         command = domain.HandToCustodian(request["item_id"], self.auth.principal.staff_id, custodian.staff_id,
-                                         request["storage_place"], at)
+                                         request["storage_place"], at, desk=request["desk"])
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                desk=request["desk"])
         self.log.info("found_item.in_custody", stream=result.stream_id, position=result.last_position)
@@ -336,13 +400,14 @@ class LostAndFoundService(ServiceBase):
         at = self.business_time(request["at"], self.clock())
         today = self._desk_date(at)
         handover_id = request["handover_id"]
-        item_ids = request["item_ids"] or self._index().due_for_finance(today)
+        index = self._index()
+        item_ids = request["item_ids"] or index.due_for_finance(today)
         lines = []
         for item_id in item_ids:
             state = self.ledger.state(domain.item_stream(item_id))
             found = isinstance(state, domain.FoundItem)
             lines.append(domain.HandoverLine(item_id, state.status if found else None,
-                                             state.retain_until if found else None))
+                                             state.retain_until if found else None, index.matched_report(item_id)))
         draw = domain.DrawFinanceHandoverList(handover_id, request["month"], self.auth.principal.staff_id,
                                               tuple(lines), at, today)
         drawn_result = self._execute(domain.handover_stream(handover_id), draw, request, at=at,
@@ -351,12 +416,13 @@ class LostAndFoundService(ServiceBase):
         steps = [self._step(drawn_result)]
         transferred, withdrawn = [], []
         for item_id in drawn.item_ids:
-            command = domain.HandItemToFinance(item_id, handover_id, drawn.custodian_id, at, today)
+            command = domain.HandItemToFinance(item_id, handover_id, drawn.custodian_id, at, today,
+                                               index.matched_report(item_id))
             try:
                 result = self._execute(domain.item_stream(item_id), command, request, at=at,
                                        command_id=domain.finance_transfer_command_id(handover_id, item_id))
             except Rejected as refusal:
-                if refusal.code not in ("already_claimed", "handed_to_finance"):
+                if refusal.code not in ("already_claimed", "handed_to_finance", "matched_to_open_report"):
                     raise
                 withdrawn.append(item_id)
                 steps.append({"stream_id": domain.item_stream(item_id), "positions": [], "duplicate": False,
@@ -393,12 +459,23 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(ITEM)
     def item(self, request):
         item = self._found_item(request["item_id"])
+        today = self._desk_date(self.clock())
+        # who holds an item in custody is for custodians and the lead: a clerk's release needs any
+        # custodian's own login, never their id
+        sees_custodian = self.auth.principal.holds({roles.CUSTODIAN, roles.LEAD})
         return {
             **{key: getattr(item, key) for key in (
                 "item_id", "short_code", "desk", "channel", "item_name", "category", "description", "found_place",
-                "found_at", "storage_place", "valuable", "retain_until", "status", "custodian_id", "claim_id",
-                "handover_id", "quantity", "cash_amount", "currency", "condition", "location", "to_desk")},
+                "found_at", "storage_place", "valuable", "retain_until", "status", "claim_id", "handover_id",
+                "quantity", "cash_amount", "currency", "condition", "location", "to_desk")},
             "contents": list(item.contents),
+            "custodian_id": item.custodian_id if sees_custodian else None,
+            "custody_required": item.status in (domain.HELD, domain.IN_CUSTODY)
+            and domain.custody_required(item, today),
+            "custody_overdue": domain.custody_overdue(item, today),
+            "failed_verifications": item.failed_verifications,
+            "lead_required": item.failed_verifications >= int(self.config.get(
+                "LF_FAILED_VERIFICATIONS_BEFORE_LEAD", DEFAULT_FAILED_VERIFICATIONS_BEFORE_LEAD)),
             "form": domain.FORM_OF_CHANNEL[item.channel],
             "hidden_features": [{"label": label, "detail": detail} for label, detail in item.hidden_features],
             "verifications": [{"verification_id": v.verification_id, "decision": v.decision}
@@ -407,7 +484,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(CLAIMANT_VIEW)
     def claimant_view(self, request):
-        item_id = self._index().by_short_code.get(request["short_code"])
+        item_id = self._index().short_code_holder(request["short_code"])
         if item_id is None:
             raise NotFound(f"no found item with code {request['short_code']}", field="short_code")
         item = self._found_item(item_id)

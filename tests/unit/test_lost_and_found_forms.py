@@ -20,6 +20,7 @@ T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
 DAY = T0.date()
 END_OF_DAY = dt.datetime(2026, 5, 2, tzinfo=CST)
 SECRET = "SN-SECRET-77"
+KEY = "hmac-of-the-claimants-id-number"
 
 
 def at(hours=0.0, days=0):
@@ -56,9 +57,10 @@ def log(tmp_path):
                                                "task-1", "c-017", at(0.6)))
     run(d.report_stream("r-1"), d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(0.7)))
     run(item("v-phone"), d.RecordClaimVerification("v-phone", "v-1", "my phone, cat wallpaper", ("wallpaper",),
-                                                   True, d.OWNER, "c-017", d.CLERK, at(1)))
+                                                   True, d.OWNER, "c-017", d.CLERK, at(1), claimant_key=KEY))
     run(item("v-phone"), d.ClaimItem("v-phone", "claim-1", "v-1", d.REPORTED, "韩梅梅", "13800000000",
-                                     "resident_id", "110101199001011234", "c-017", d.CLERK, at(1.5), report_id="r-1"))
+                                     "resident_id", "110101199001011234", "c-017", d.CLERK, at(1.5), DAY, KEY,
+                                     report_id="r-1", report=d.ReportFacts("r-1", "v-phone")))
     # staff turn in an umbrella at the desk (good deed, receipt)
     run(item("s-umbrella"), turn_in("s-umbrella", channel=d.DESK_STAFF, finder_kind="staff", finder_id="s-101",
                                     finder_name="李雷", finder_phone=None, finder_department="security",
@@ -70,13 +72,13 @@ def log(tmp_path):
                                   witness_id="s-205", witness_name="张三", owner_urgent=True, at=at(3)))
     run(item("o-wallet"), d.RecordClaimVerification("o-wallet", "v-2", "brown wallet with my card",
                                                     ("serial number",), True, d.OWNER, "tl-3", d.TEAM_LEAD,
-                                                    at(3.2)))
+                                                    at(3.2), claimant_key=KEY))
     run(item("o-wallet"), d.ClaimItem("o-wallet", "claim-2", "v-2", d.ON_SPOT, "赵六", "13700000000",
-                                      "passport", "E12345678", "tl-3", d.TEAM_LEAD, at(3.5),
+                                      "passport", "E12345678", "tl-3", d.TEAM_LEAD, at(3.5), DAY, KEY,
                                       on_spot_form_due=END_OF_DAY))
     # a camera stays unclaimed and goes to the custodian in the evening
     run(item("v-camera"), turn_in("v-camera", category="camera", item_name="silver camera", at=at(4)))
-    run(item("v-camera"), d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8)))
+    run(item("v-camera"), d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8), desk="main-gate"))
     # next day: another report, received by another clerk
     run(d.report_stream("r-2"), d.ReportLostItem(
         "r-2", "south-gate", "blue bag", "bag", "blue backpack", "a keyring", "south lake", at(days=1, hours=-2),
@@ -164,7 +166,9 @@ def test_the_lost_item_summary_3_7_per_day_month_and_clerk(folds):
     summary = folds.fold(f.LostItemSummary)
     day = summary.summary(date=DAY)
     assert [(r["report_id"], r["status"]) for r in day["rows"]] == [("r-1", "returned")]
-    assert day["totals"] == {"reported": 1, "matched": 0, "contacted": 0, "returned": 1}
+    # each stage reached counts (r-1 was matched, contacted and returned), not only where it stands now
+    assert day["totals"] == {"reported": 1, "matched": 1, "contacted": 1, "returned": 1}
+    assert day["rows"][0]["stages"] == ["matched", "contacted", "returned"]
     assert [r["report_id"] for r in summary.summary(month="2026-05")["rows"]] == ["r-1", "r-2"]
     assert [r["report_id"] for r in summary.summary(month="2026-05", staff_id="c-020")["rows"]] == ["r-2"]
     assert summary.summary(month="2026-04")["rows"] == []
@@ -272,4 +276,6 @@ def test_the_case_index_suggests_open_reports_and_unclaimed_items(log):
     index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
     assert index.by_short_code[d.short_code("v-camera")] == "v-camera"
     assert "v-phone" not in [s["id"] for s in index.suggestions("report", "r-1")]  # claimed
-    assert index.due_for_finance(DAY + dt.timedelta(days=30)) == ["v-camera"]  # the camera, not the claimed ones
+    # kept until DAY+30 means through DAY+30: due from the day after; the camera, not the claimed ones
+    assert index.due_for_finance(DAY + dt.timedelta(days=30)) == []
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["v-camera"]

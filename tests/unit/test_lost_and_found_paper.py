@@ -264,7 +264,7 @@ def test_a_duplicate_registration_is_voided_and_then_refuses_every_desk_command(
     after = given(*turned_in(item_id="item-2"), voided)
     assert after.status == d.VOIDED
     claim = d.ClaimItem("item-2", "claim-1", "v-1", d.UNREPORTED, "韩梅梅", "13800000000", "resident_id",
-                        "110101199001011234", "c-017", d.CLERK, at(2))
+                        "110101199001011234", "c-017", d.CLERK, at(2), DAY, "key-1")
     assert refused(claim, after).code == "voided"
     assert refused(d.HandItemToFinance("item-2", "h-1", "k-1", at(days=100), DAY + dt.timedelta(days=100)),
                    after).code == "voided"
@@ -293,7 +293,7 @@ def test_an_item_sent_to_another_desk_is_in_transit_until_received_there_and_mea
     assert (sent.from_desk, sent.to_desk) == ("main-gate", "south-gate")
     moving = given(*turned_in(), sent)
     claim = d.ClaimItem("item-1", "claim-1", "v-1", d.UNREPORTED, "韩梅梅", "13800000000", "resident_id",
-                        "110101199001011234", "c-017", d.CLERK, at(2))
+                        "110101199001011234", "c-017", d.CLERK, at(2), DAY, "key-1")
     assert refused(claim, moving).code in ("in_transit", "verification_required")
     assert refused(d.SendItemToDesk("item-1", "east", "x", "c-017", at(1.5)), moving).code == "in_transit"
     wrong = refused(d.ReceiveItemAtDesk("item-1", "east", "drawer 1", "c-020", at(2)), moving)
