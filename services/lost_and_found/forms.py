@@ -464,31 +464,43 @@ class ValuablesAwaitingCustody:
     same list for every desk."""
 
     name = "valuables_awaiting_custody"
-    version = 2
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance"})
+    version = 3
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
+                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk"})
 
     def __init__(self):
         self.items: dict[str, dict] = {}
 
     def apply(self, record, values: dict) -> None:
         if record.type == "FoundItemTurnedIn":
-            if values["valuable"]:
-                self.items[values["item_id"]] = {
-                    **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
-                                                    "registered_by", "storage_place", "turned_in_at",
-                                                    "business_date")},
-                    "gone_at": None, **_trace(record)}
+            # every item: a correction may make one a valuable (a 包 that was a 钱包)
+            self.items[values["item_id"]] = {
+                **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
+                                                "registered_by", "storage_place", "turned_in_at",
+                                                "business_date", "valuable")},
+                "gone_at": None, **_trace(record)}
             return
         item = self.items.get(values["item_id"])
-        if item is not None and item["gone_at"] is None:
-            item["gone_at"] = values.get("claimed_at") or values["handed_at"]
+        if item is None or item["gone_at"] is not None:
+            return
+        match record.type:
+            case "FoundItemCorrected":
+                _corrected(item, values, record, ("item_name", "category"))
+                item["valuable"] = values["valuable"]
+            case "FoundItemReceivedAtDesk":
+                item["desk"], item["storage_place"] = values["desk"], values["storage_place"]
+                _also(item, record)
+            case "FoundItemVoided":
+                item["gone_at"] = values["voided_at"]
+            case _:
+                item["gone_at"] = values.get("claimed_at") or values["handed_at"]
 
     def awaiting(self, as_of: dt.datetime, desk: str | None = None, zone: dt.tzinfo = dt.timezone.utc,
                  overdue_only: bool = False) -> list[dict]:
         today = as_of.astimezone(zone).date()
-        rows = [{key: value for key, value in item.items() if key != "gone_at"}
+        rows = [{key: value for key, value in item.items() if key not in ("gone_at", "valuable")}
                 | {"overdue": today > item["business_date"]} for item in self.items.values()
-                if item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
+                if item["valuable"] and item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
                 and desk in (None, item["desk"])]
         rows = [row for row in rows if row["overdue"] or not overdue_only]
         return copy.deepcopy(sorted(rows, key=lambda row: row["positions"][0]))

@@ -394,3 +394,17 @@ def test_a_voided_registration_shows_why_on_its_form_and_card(amended):
     assert (card["category"], card["desk"], card["storage_place"], card["voided"]) == \
         ("bag", "south-gate", "drawer 9", False)
     assert card["retain_until"] == DAY + dt.timedelta(days=90)  # a valuable now: kept as one
+
+
+def test_the_shift_end_checklist_follows_a_correction_that_makes_an_item_a_valuable_and_drops_a_voided_one(amended):
+    folds = replay(amended, contracts.registry, f.FOLDS)
+    rows = folds.fold(f.ValuablesAwaitingCustody).awaiting(at(4), zone=CST)
+    assert [(row["item_id"], row["category"], row["desk"]) for row in rows] == [("v-1", "bag", "south-gate")]
+
+
+def test_the_case_index_matches_on_the_corrected_registration_and_forgets_a_voided_one(amended):
+    from services.lost_and_found.case_index import CaseIndex
+    index = replay(amended, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    assert index.open_items["v-1"]["category"] == "bag" and index.open_items["v-1"]["item_name"] == "红色双肩包"
+    assert not index.unclaimed("v-2") and index.knows("item", "v-2")
+    assert index.due_for_finance(DAY + dt.timedelta(days=200)) == ["v-1"]
