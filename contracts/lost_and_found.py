@@ -865,6 +865,16 @@ class MovementPart(Traced):
     at = Moment(required=True)
 
 
+class SignaturePart(Traced):
+    part = fields.String(required=True)
+    signer_kind = fields.String(required=True)
+    signer_id = fields.String(allow_none=True, metadata={"description": "staff id; null: the visitor named on "
+                                                                        "the part signed"})
+    captured_by = fields.String(required=True)
+    image_ref = Personal("other", allow_none=True)
+    signed_at = Moment(required=True)
+
+
 class FoundItemForm(ContractSchema):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -877,6 +887,7 @@ class FoundItemForm(ContractSchema):
     corrections = fields.List(fields.Nested(CorrectionPart), required=True)
     void = fields.Nested(VoidPart, allow_none=True)
     movements = fields.List(fields.Nested(MovementPart), required=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
     as_of_position = Integer(required=True)
 
 
@@ -1112,6 +1123,7 @@ class FinanceHandoverList(Traced):
     signed_by = fields.String(allow_none=True)
     signer_name = StaffName(allow_none=True)
     signed_at = Moment(allow_none=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
     as_of_position = Integer(required=True)
 
 
@@ -1284,3 +1296,67 @@ SEND_ITEM_TO_DESK = registry.rpc(SERVICE, "send_item_to_desk", SendItemToDeskReq
 RECEIVE_ITEM_AT_DESK = registry.rpc(SERVICE, "receive_item_at_desk", ReceiveItemAtDeskRequest, AppendReply,
                                     "An item sent from another desk, or found on site, arrives at this desk.",
                                     roles=frozenset({roles.CLERK}))
+
+
+# == signatures where the paper form has them ============================================
+ITEM_SIGNATURE_PARTS = ("registration_finder", "registration_clerk", "claim_claimant", "custody_handed_by",
+                        "custody_custodian")
+HANDOVER_SIGNATURE_PARTS = ("handover_custodian", "handover_receiver")
+SIGNER_KINDS = ("finder", "clerk", "claimant", "custodian", "receiver", "witness")
+IMAGE_REF_PATTERN = r"^sha256:[0-9a-f]{64}$"
+
+
+def ImageRef(**kwargs):
+    """The PNG the desk screen captured, by its SHA-256 (stored elsewhere;
+    never the image in the log). Personal: a signature identifies its signer."""
+    return Personal("other", "signer", validate=validate.Regexp(IMAGE_REF_PATTERN, error="not sha256:<64 hex>"),
+                    **{"required": False, "allow_none": True, **kwargs})
+
+
+@registry.event
+class SignatureCaptured(_Event):
+    event_type = "SignatureCaptured"
+    description = ("A part of a form was signed: which part, who signed (a staff member with their own login, "
+                   "or the visitor named on that part) and when; the image may follow in a later one.")
+
+    item_id = Maybe(required=True)
+    handover_id = Maybe(required=True)
+    part = fields.String(required=True, validate=validate.OneOf(ITEM_SIGNATURE_PARTS + HANDOVER_SIGNATURE_PARTS
+                                                                + ("disposal_custodian", "disposal_receiver",
+                                                                   "disposal_witness")))
+    signer_kind = fields.String(required=True, validate=validate.OneOf(SIGNER_KINDS))
+    signer_id = Maybe(required=True)
+    captured_by = Id()
+    image_ref = ImageRef(required=True)
+    signed_at = Moment(required=True)
+
+
+class CaptureSignatureRequest(CommandFields):
+    """A staff part is signed by that staff member's own login: the caller,
+    or the cosigner (the custodian, finance); a visitor's part (the finder's,
+    the claimant's) is signed on the desk screen the caller works."""
+    desk = Desk()
+    item_id = Maybe(validate=validate.Length(min=1, max=80))
+    handover_id = Maybe(validate=validate.Length(min=1, max=80),
+                        metadata={"description": "a finance handover or disposal list, for its parts"})
+    part = fields.String(required=True, validate=validate.OneOf(
+        ITEM_SIGNATURE_PARTS + HANDOVER_SIGNATURE_PARTS + ("disposal_custodian", "disposal_receiver",
+                                                           "disposal_witness")))
+    image_ref = ImageRef()
+    at = Moment(load_default=None)
+
+    @validates_schema
+    def one_document(self, data, **kwargs):
+        if bool(data.get("item_id")) == bool(data.get("handover_id")):
+            raise ValidationError("give exactly one of item_id and handover_id", "item_id")
+
+
+class CaptureSignatureReply(AppendReply):
+    part = fields.String(required=True)
+    signer_kind = fields.String(required=True)
+    signer_id = fields.String(allow_none=True)
+
+
+CAPTURE_SIGNATURE = registry.rpc(SERVICE, "capture_signature", CaptureSignatureRequest, CaptureSignatureReply,
+                                 "Record who signed a part of a form, and when (the image may follow).",
+                                 roles=frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN, roles.FINANCE}))

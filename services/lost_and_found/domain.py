@@ -55,6 +55,10 @@ def handover_stream(handover_id: str) -> str:
     return f"finance_handover-{handover_id}"
 
 
+def disposal_stream(disposal_id: str) -> str:
+    return f"disposal-{disposal_id}"
+
+
 def short_code(item_id: str, attempt: int = 0) -> str:
     """The code printed on the item information card: ``LF-`` and six
     base32 characters of a hash of the item id (2^30 codes).
@@ -573,6 +577,9 @@ class FoundItem:
     location: str = AT_DESK
     to_desk: str | None = None      # in transit: the desk it goes to
     voided_reason: str | None = None
+    finder_id: str | None = None
+    custody_handed_by: str | None = None
+    signatures: tuple = ()          # ((part, with image), ...)
     business_date: dt.date | None = None      # the turn-in's local day
     claim_report_id: str | None = None
     handed_to_finance_on: dt.date | None = None  # local day
@@ -601,6 +608,8 @@ class FinanceHandover:
     item_ids: tuple
     transferred: bool = False
     signed_off: bool = False
+    signed_by: str | None = None
+    signatures: tuple = ()          # ((part, with image), ...)
 
 
 initial_state = Nothing()
@@ -998,7 +1007,8 @@ def evolve(state, event):
                              business_date=event.business_date,
                              quantity=event.quantity, cash_amount=event.cash_amount, currency=event.currency,
                              condition=event.condition, contents=tuple(event.contents),
-                             location=ON_SITE_LOCATION if event.channel == ON_SITE else AT_DESK)
+                             location=ON_SITE_LOCATION if event.channel == ON_SITE else AT_DESK,
+                             finder_id=event.finder_id)
         case ClaimVerificationRecorded():
             return replace(state, verifications=(*state.verifications, Verification(
                 event.verification_id, event.decision, event.verified_at, event.claimant_key)))
@@ -1011,7 +1021,7 @@ def evolve(state, event):
             return replace(state, on_spot_form_filed=True)
         case ItemHandedToCustodian():
             return replace(state, status=IN_CUSTODY, custodian_id=event.custodian_id,
-                           storage_place=event.storage_place)
+                           storage_place=event.storage_place, custody_handed_by=event.handed_by)
         case ItemHandedToFinance():
             return replace(state, status=WITH_FINANCE, handover_id=event.handover_id,
                            handed_to_finance_at=event.handed_at, handed_to_finance_on=event.business_date)
@@ -1028,7 +1038,7 @@ def evolve(state, event):
         case FinanceHandoverTransferred():
             return replace(state, transferred=True)
         case FinanceHandoverSignedOff():
-            return replace(state, signed_off=True)
+            return replace(state, signed_off=True, signed_by=event.signed_by)
     return state
 
 
@@ -1141,8 +1151,98 @@ class FoundItemReceivedAtDesk:
     received_at: dt.datetime
 
 
-PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk)
-PAPER_EVENTS = (FoundItemCorrected, FoundItemVoided, FoundItemSentToDesk, FoundItemReceivedAtDesk)
+# -- signatures where the paper form has them ------------------------------------------------
+#: part of a found item's form -> who signs it
+ITEM_SIGNATURE_PARTS = {"registration_finder": "finder", "registration_clerk": "clerk",
+                        "claim_claimant": "claimant", "custody_handed_by": "clerk", "custody_custodian": "custodian"}
+#: part of a handover list -> who signs it
+HANDOVER_SIGNATURE_PARTS = {"handover_custodian": "custodian", "handover_receiver": "receiver"}
+
+
+@dataclass(frozen=True)
+class CaptureSignature:
+    """Who signed a part of a form, and when. ``signer_id``: the staff member
+    signing with their own login (principal or cosigner) for a staff part;
+    None for a visitor (the finder or claimant named on that part). The image
+    may follow later (``image_ref``: a reference to the PNG the desk screen
+    stored, never the image itself)."""
+
+    document_id: str                # an item id, or a handover id for handover parts
+    part: str
+    signer_id: str | None
+    captured_by: str
+    at: dt.datetime
+    image_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class SignatureCaptured:
+    item_id: str | None
+    handover_id: str | None
+    part: str
+    signer_kind: str                # finder, clerk, claimant, custodian, receiver
+    signer_id: str | None           # staff id; None for a visitor (named on the part signed)
+    captured_by: str
+    image_ref: str | None
+    signed_at: dt.datetime
+
+
+def _signer_check(part: str, expected: str | None, given: str | None, what: str) -> None:
+    if expected is None:
+        raise Rejected("part_not_filled", f"the {part.replace('_', ' ')} part is not filled in yet", field="part")
+    if given != expected:
+        raise Rejected("wrong_signer", f"the {what} of that part signs it, with their own login", field="signer")
+
+
+def _already_signed(signatures: tuple, c: CaptureSignature) -> None:
+    """A part is signed once; a signature taken without its image may get
+    the image later (the desk screen sends it), once."""
+    for part, with_image in signatures:
+        if part == c.part and (with_image or c.image_ref is None):
+            raise Rejected("already_signed", f"the {c.part.replace('_', ' ')} part is already signed", field="part")
+
+
+def _sign_item(c: CaptureSignature, item: FoundItem) -> list:
+    if item.status == VOIDED:
+        raise _item_not_available(item)
+    kind = ITEM_SIGNATURE_PARTS.get(c.part)
+    if kind is None:
+        raise Rejected("unknown_part", f"a found item's form has no part {c.part!r} to sign", field="part")
+    signer_id = None
+    if c.part == "registration_finder":
+        signer_id = item.finder_id   # a staff finder signs on the clerk's screen; a visitor is named on the part
+    elif c.part == "registration_clerk":
+        _signer_check(c.part, item.registered_by, c.signer_id, "clerk who registered")
+        signer_id = c.signer_id
+    elif c.part == "claim_claimant":
+        if item.status != CLAIMED:
+            raise Rejected("part_not_filled", "the claim part is not filled in yet", field="part")
+    elif c.part == "custody_handed_by":
+        _signer_check(c.part, item.custody_handed_by, c.signer_id, "clerk who handed it over")
+        signer_id = c.signer_id
+    else:
+        _signer_check(c.part, item.custodian_id, c.signer_id, "custodian")
+        signer_id = c.signer_id
+    _already_signed(item.signatures, c)
+    return [SignatureCaptured(item.item_id, None, c.part, kind, signer_id, c.captured_by, c.image_ref, c.at)]
+
+
+def _sign_handover(c: CaptureSignature, handover: FinanceHandover) -> list:
+    kind = HANDOVER_SIGNATURE_PARTS.get(c.part)
+    if kind is None:
+        raise Rejected("unknown_part", f"a handover list has no part {c.part!r} to sign", field="part")
+    if c.part == "handover_custodian":
+        _signer_check(c.part, handover.custodian_id, c.signer_id, "custodian")
+    else:
+        _signer_check(c.part, handover.signed_by, c.signer_id, "finance receiver who signed it off")
+    _already_signed(handover.signatures, c)
+    return [SignatureCaptured(None, handover.handover_id, c.part, kind, c.signer_id, c.captured_by, c.image_ref,
+                              c.at)]
+
+
+PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk, CaptureSignature)
+PAPER_EVENTS = (FoundItemCorrected, FoundItemVoided, FoundItemSentToDesk, FoundItemReceivedAtDesk,
+                SignatureCaptured)
 EVENTS = EVENTS + PAPER_EVENTS
 
 
@@ -1218,6 +1318,14 @@ def _receive(c: ReceiveItemAtDesk, item: FoundItem) -> list:
 
 
 def _decide_paper(command, state) -> list:
+    if isinstance(command, CaptureSignature):
+        if isinstance(state, FinanceHandover):
+            return _sign_handover(command, state)
+        if not isinstance(state, FoundItem):
+            raise NotFound(f"no such form {command.document_id}", field="item_id")
+        if command.at < state.turned_in_at:
+            raise Rejected("before_turn_in", "the item was not registered yet then", field="at")
+        return _sign_item(command, state)
     if not isinstance(state, FoundItem):
         raise NotFound(f"no found item {command.item_id}", field="item_id")
     if command.at < state.turned_in_at:
@@ -1245,4 +1353,6 @@ def _evolve_paper(state, event):
             return replace(state, location=IN_TRANSIT, to_desk=event.to_desk)
         case FoundItemReceivedAtDesk():
             return replace(state, location=AT_DESK, desk=event.desk, to_desk=None, storage_place=event.storage_place)
+        case SignatureCaptured():
+            return replace(state, signatures=(*state.signatures, (event.part, event.image_ref is not None)))
     return state

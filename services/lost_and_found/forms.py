@@ -22,7 +22,12 @@ ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHan
                          "ItemHandedToFinance"})
 #: corrections, voiding and moves between desks (issue 10)
 AMENDING_EVENTS = frozenset({"FoundItemCorrected", "FoundItemVoided", "FoundItemSentToDesk",
-                             "FoundItemReceivedAtDesk"})
+                             "FoundItemReceivedAtDesk", "SignatureCaptured"})
+
+
+def _signature(values: dict, record) -> dict:
+    return {key: values[key] for key in ("part", "signer_kind", "signer_id", "captured_by", "image_ref",
+                                         "signed_at")} | _trace(record)
 
 
 #: what the paper forms carry besides the name and description (forms 3.3-3.5, 3.9, 3.10)
@@ -94,6 +99,8 @@ class _RegistrationClaimForm:
             if values["channel"] == self.channel:
                 self.forms[values["item_id"]] = self._new(record, values)
             return
+        if values.get("item_id") is None:  # a signature on a handover list
+            return
         form = self.forms.get(values["item_id"])
         if form is None:
             return
@@ -131,6 +138,8 @@ class _RegistrationClaimForm:
                 form["corrections"].append({
                     key: values[key] for key in ("correction_id", "reason", "corrected_by", "corrected_by_role",
                                                  "corrected_at")} | {"changes": changes} | _joined(trace, record))
+            case "SignatureCaptured":
+                form["signatures"].append(_signature(values, record))
             case "FoundItemVoided":
                 form["void"] = {key: values[key] for key in ("duplicate_of", "reason", "voided_by",
                                                              "voided_by_role", "voided_at")} | _trace(record)
@@ -155,7 +164,7 @@ class _RegistrationClaimForm:
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
                 "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [],
-                "void": None, "movements": []}
+                "void": None, "movements": [], "signatures": []}
 
     def form_of(self, item_id: str) -> dict | None:
         form = self.forms.get(item_id)
@@ -551,9 +560,10 @@ class FinanceHandoverLists:
     what was handed over, what was withdrawn and finance's sign-off."""
 
     name = "finance_handover_lists"
-    version = 1
+    version = 2
     handles = frozenset({"FoundItemTurnedIn", "FinanceHandoverListDrawn", "ItemHandedToFinance",
-                         "FinanceHandoverTransferred", "FinanceHandoverSignedOff"})
+                         "FinanceHandoverTransferred", "FinanceHandoverSignedOff", "SignatureCaptured",
+                         "FoundItemCorrected"})
 
     def __init__(self):
         self.lists: dict[str, dict] = {}
@@ -565,6 +575,12 @@ class FinanceHandoverLists:
                                               "category": values["category"],
                                               "turned_in_on": values["business_date"]}
             return
+        if record.type == "FoundItemCorrected":
+            if values["item_id"] in self._items:
+                self._items[values["item_id"]] |= {"item_name": values["item_name"], "category": values["category"]}
+            return
+        if values.get("handover_id") is None:  # a signature on an item's form
+            return
         handover = self.lists.get(values["handover_id"])
         match record.type:
             case "FinanceHandoverListDrawn":
@@ -574,7 +590,7 @@ class FinanceHandoverLists:
                     "lines": {item_id: {"item_id": item_id, **self._items.get(item_id, {}), "state": "listed",
                                         **_trace(record)} for item_id in values["item_ids"]},
                     "transferred_at": None, "signed_by": None, "signer_name": None, "signed_at": None,
-                    **_trace(record)}
+                    "signatures": [], **_trace(record)}
             case "ItemHandedToFinance" if handover is not None and values["item_id"] in handover["lines"]:
                 line = handover["lines"][values["item_id"]]
                 line["state"] = "handed_over"
@@ -585,6 +601,8 @@ class FinanceHandoverLists:
                     handover["lines"][item_id]["state"] = "withdrawn"
                     _also(handover["lines"][item_id], record)
                 _also(handover, record)
+            case "SignatureCaptured" if handover is not None:
+                handover["signatures"].append(_signature(values, record))
             case "FinanceHandoverSignedOff" if handover is not None:
                 handover |= {"signed_by": values["signed_by"], "signer_name": values["signer_name"],
                              "signed_at": values["signed_at"]}

@@ -33,7 +33,8 @@ from contracts.lost_and_found import (
     REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
     TURN_IN_ON_SITE,
 )
-from contracts.lost_and_found import CORRECT_ITEM, RECEIVE_ITEM_AT_DESK, SEND_ITEM_TO_DESK, VOID_ITEM
+from contracts.lost_and_found import (CAPTURE_SIGNATURE, CORRECT_ITEM, RECEIVE_ITEM_AT_DESK, SEND_ITEM_TO_DESK,
+                                     VOID_ITEM)
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
@@ -561,3 +562,35 @@ class LostAndFoundService(ServiceBase):
         command = domain.ReceiveItemAtDesk(request["item_id"], request["desk"], request["storage_place"],
                                            self.auth.principal.staff_id, at)
         return append_reply(self._item_command(request, command, "found_item.received_at_desk"))
+
+    # -- signatures ------------------------------------------------------------------------------
+    #: who signs a staff part: the caller, or the cosigner holding the role (None: a visitor's part)
+    _SIGNERS = {"registration_clerk": None, "custody_handed_by": None,
+                "custody_custodian": roles.CUSTODIAN, "handover_custodian": roles.CUSTODIAN,
+                "disposal_custodian": roles.CUSTODIAN, "handover_receiver": roles.FINANCE}
+
+    @contract_rpc(CAPTURE_SIGNATURE)
+    def capture_signature(self, request):
+        at = self.business_time(request["at"], self.clock())
+        part = request["part"]
+        if part in ("registration_clerk", "custody_handed_by"):
+            signer_id = self.auth.principal.staff_id
+        elif part in self._SIGNERS:
+            signer_id = self.auth.principal_or_cosigner({self._SIGNERS[part]}, f"signing the {part} part").staff_id
+        elif part == "disposal_witness":
+            signer_id = self.auth.cosigner(roles.ALL, "the witness signs with their own login").staff_id
+        else:
+            signer_id = None  # a visitor signs on the desk screen
+        if request["item_id"]:
+            stream = domain.item_stream(request["item_id"])
+        elif part.startswith("disposal_"):
+            stream = domain.disposal_stream(request["handover_id"])
+        else:
+            stream = domain.handover_stream(request["handover_id"])
+        command = domain.CaptureSignature(request["item_id"] or request["handover_id"], part, signer_id,
+                                          self.auth.principal.staff_id, at, request["image_ref"])
+        result = self._execute(stream, command, request, at=at, desk=request["desk"])
+        signed = self.ledger.decode(result.events[0])
+        self.log.info("signature.captured", stream=result.stream_id, position=result.last_position, part=part)
+        return {**append_reply(result), "part": signed.part, "signer_kind": signed.signer_kind,
+                "signer_id": signed.signer_id}

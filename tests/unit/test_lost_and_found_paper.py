@@ -345,7 +345,9 @@ def test_the_paper_events_round_trip_through_their_contracts(tmp_path):
 
 
 def EXTRA_EVENTS(state):  # noqa: N802 - grows with each later part of the paper forms
-    return []
+    handover = d.FinanceHandover("h-1", "k-1", ("item-1",), transferred=True, signed_off=True, signed_by="f-1")
+    return [*d.decide(sign("registration_clerk", "c-017", image_ref=IMAGE), state),
+            *d.decide(d.CaptureSignature("h-1", "handover_receiver", "f-1", "k-1", at(3)), handover)]
 
 
 @pytest.fixture
@@ -408,3 +410,88 @@ def test_the_case_index_matches_on_the_corrected_registration_and_forgets_a_void
     assert index.open_items["v-1"]["category"] == "bag" and index.open_items["v-1"]["item_name"] == "红色双肩包"
     assert not index.unclaimed("v-2") and index.knows("item", "v-2")
     assert index.due_for_finance(DAY + dt.timedelta(days=200)) == ["v-1"]
+
+
+
+# -- signatures --------------------------------------------------------------------------------------
+IMAGE = "sha256:" + "ab" * 32
+
+
+def sign(part, signer_id=None, **more) -> d.CaptureSignature:
+    return dataclasses.replace(d.CaptureSignature("item-1", part, signer_id, "c-017", at(1)), **more)
+
+
+def test_the_visitor_finder_signs_the_registration_on_the_desk_screen_and_the_clerk_with_their_login():
+    state = given(*turned_in())
+    finder, = d.decide(sign("registration_finder"), state)
+    assert (finder.part, finder.signer_kind, finder.signer_id, finder.signed_at) == \
+        ("registration_finder", "finder", None, at(1))
+    clerk, = d.decide(sign("registration_clerk", "c-017"), given(*turned_in(), finder))
+    assert (clerk.signer_kind, clerk.signer_id) == ("clerk", "c-017")
+
+
+def test_a_staff_finder_is_named_as_the_signer_of_the_finders_part():
+    state = given(*turned_in(channel=d.DESK_STAFF, finder_kind="staff", finder_id="s-101", finder_name="李雷"))
+    assert d.decide(sign("registration_finder"), state)[0].signer_id == "s-101"
+
+
+def test_only_the_clerk_who_registered_signs_the_clerks_part():
+    problem = refused(sign("registration_clerk", "c-999"), given(*turned_in()))
+    assert (problem.code, problem.field) == ("wrong_signer", "signer")
+
+
+def test_a_part_is_signed_once_and_its_image_may_follow_once():
+    first, = d.decide(sign("registration_finder"), given(*turned_in()))
+    signed = given(*turned_in(), first)
+    assert refused(sign("registration_finder"), signed).code == "already_signed"
+    image, = d.decide(sign("registration_finder", image_ref=IMAGE), signed)
+    assert image.image_ref == IMAGE
+    assert refused(sign("registration_finder", image_ref=IMAGE), given(*turned_in(), first, image)).code == \
+        "already_signed"
+
+
+def test_the_claimant_signs_only_a_filled_in_claim_part_and_the_custodian_only_their_own_custody_line():
+    state = given(*turned_in())
+    assert refused(sign("claim_claimant"), state).code == "part_not_filled"
+    assert refused(sign("custody_custodian", "k-1"), state).code == "part_not_filled"
+    kept = dataclasses.replace(state, status=d.IN_CUSTODY, custodian_id="k-1", custody_handed_by="c-017")
+    assert d.decide(sign("custody_custodian", "k-1"), kept)[0].signer_kind == "custodian"
+    assert refused(sign("custody_custodian", "k-2"), kept).code == "wrong_signer"
+    assert d.decide(sign("custody_handed_by", "c-017"), kept)[0].signer_id == "c-017"
+    claimed = dataclasses.replace(state, status=d.CLAIMED)
+    assert d.decide(sign("claim_claimant"), claimed)[0].signer_kind == "claimant"
+
+
+def test_an_unknown_part_is_refused():
+    assert refused(sign("back_of_the_card"), given(*turned_in())).code == "unknown_part"
+
+
+def test_the_finance_receiver_signs_the_handover_list_after_signing_it_off_and_the_custodian_their_line():
+    drawn = d.FinanceHandover("h-1", "k-1", ("item-1",), transferred=True)
+    receiver = d.CaptureSignature("h-1", "handover_receiver", "f-1", "k-1", at(3))
+    assert refused(receiver, drawn).code == "part_not_filled"
+    signed_off = dataclasses.replace(drawn, signed_off=True, signed_by="f-1")
+    assert d.decide(receiver, signed_off)[0].handover_id == "h-1"
+    assert refused(dataclasses.replace(receiver, signer_id="f-2"), signed_off).code == "wrong_signer"
+    custodian = d.decide(d.CaptureSignature("h-1", "handover_custodian", "k-1", "k-1", at(3)), drawn)[0]
+    assert (custodian.signer_kind, custodian.item_id) == ("custodian", None)
+
+
+def test_the_form_lists_its_signatures_with_who_and_when(amended, tmp_path):
+    codec = EventCodec(contracts.registry, d.EVENTS)
+    execute(amended, codec, d, d.item_stream("v-1"), dataclasses.replace(sign("registration_finder"), document_id="v-1"),
+            occurred_at=at(1), metadata={})
+    form = replay(amended, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("v-1")
+    signature, = form["signatures"]
+    assert (signature["part"], signature["signer_kind"], signature["signed_at"]) == ("registration_finder", "finder",
+                                                                                      at(1))
+    assert [r.type for r in (next(amended.read_all(after=p - 1, until=p)) for p in signature["positions"])] == \
+        ["SignatureCaptured"]
+
+
+def test_a_signature_image_reference_is_personal_data():
+    assert "image_ref" in contracts.registry.personal_fields("SignatureCaptured")
+    with pytest.raises(ValidationError) as raised:
+        c.CaptureSignatureRequest().load({"desk": "main-gate", "item_id": "x", "part": "registration_finder",
+                                          "image_ref": "data:image/png;base64,AAAA"})
+    assert "image_ref" in raised.value.messages
