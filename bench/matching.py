@@ -80,7 +80,9 @@ def run_case(case: dict, amqp_uri: str, store_dir: str) -> list[str]:
                     "finder_name": "拾得人", "finder_phone": None, "clerk_id": CLERK,
                     "storage_place": "desk drawer", "at": (found_at + dt.timedelta(minutes=10)).isoformat(),
                     "hidden_features": [{"label": label, "detail": detail}
-                                        for label, detail in item["hidden_features"]]})
+                                        for label, detail in item["hidden_features"]],
+                    # cash is registered with its counted amount (not used by matching)
+                    **({"cash_amount": "100", "currency": "CNY"} if item["category"] == "cash" else {})})
             report = case["report"]
             filed_at = max(_moment(report["lost_until"]), latest) + dt.timedelta(minutes=30)
             report_id = f"{case['id']}-report"

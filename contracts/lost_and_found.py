@@ -17,7 +17,18 @@ from contracts.common import (AppendReply, Boolean, CommandFields, Day, Desk, Id
 SERVICE = "lost_and_found"
 
 CATEGORIES = ("cash", "phone", "camera", "wallet", "bag", "jewelry", "watch", "electronics", "document",
-              "card", "key", "glasses", "clothing", "umbrella", "toy", "other")
+              "card", "key", "glasses", "clothing", "umbrella", "toy", "perishable", "other")
+#: ISO 4217 active codes (2024), for cash found
+CURRENCIES = tuple(sorted("""
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
+MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
+TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG
+""".split()))
+#: a Decimal written as text, e.g. "520" or "88.50": never a JSON number (a float)
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,3})?$"
 DEFAULT_VALUABLE_CATEGORIES = ("cash", "phone", "camera", "wallet", "jewelry", "watch", "electronics")
 CHANNELS = ("desk_staff", "desk_visitor", "on_site")
 REGISTRAR_ROLES = ("clerk", "team_lead")
@@ -69,6 +80,17 @@ def Category(**kwargs):
     return fields.String(validate=validate.OneOf(CATEGORIES), **{"required": True, **kwargs})
 
 
+def Amount(**kwargs):
+    """An amount of money as a decimal string ("520.00"), up to 999999999.999."""
+    kwargs.setdefault("metadata", {"description": "a decimal written as a string, never a number"})
+    return Maybe(validate=validate.Regexp(AMOUNT_PATTERN, error="not an amount such as 520 or 88.50"), **kwargs)
+
+
+def Currency(**kwargs):
+    kwargs.setdefault("metadata", {"description": "ISO 4217 code, e.g. CNY"})
+    return Maybe(validate=validate.OneOf(CURRENCIES), **kwargs)
+
+
 def HiddenPairs(**kwargs):
     """Stored hidden features: ``[[label, detail], ...]``; each detail is
     encrypted under the item's own subject (its owner is not known yet)."""
@@ -110,6 +132,7 @@ class _Event(EventSchema):
 @registry.event
 class FoundItemTurnedIn(_Event):
     event_type = "FoundItemTurnedIn"
+    schema_version = 2
     description = ("A found item was checked together with its finder and registered (upper half of "
                    "form 3.3, 3.4 or 3.5).")
 
@@ -138,6 +161,18 @@ class FoundItemTurnedIn(_Event):
     retain_until = Day(required=True)
     turned_in_at = Moment(required=True)
     business_date = Day(required=True)
+    quantity = Integer(required=True, validate=validate.Range(min=1))
+    cash_amount = Amount(required=True)
+    currency = Currency(required=True)
+    condition = Maybe(required=True, validate=validate.Length(max=200))
+    contents = fields.List(Category(), required=True,
+                           metadata={"description": "categories declared inside the item (a bag with a phone)"})
+
+
+@registry.upcaster("FoundItemTurnedIn", 1)
+def _turned_in_v1(data: dict) -> dict:
+    """v1 had no quantity, cash, condition or contents: one piece, nothing declared."""
+    return {**data, "quantity": 1, "cash_amount": None, "currency": None, "condition": None, "contents": []}
 
 
 @registry.event
@@ -387,6 +422,14 @@ class _TurnInFields(CommandFields):
     hidden_features = fields.List(fields.Nested(HiddenFeature), load_default=list,
                                   validate=validate.Length(max=10), metadata={PERSONAL: True, HIDDEN: True})
     at = Moment(load_default=None, metadata={"description": "when the item was turned in; defaults to now"})
+    quantity = Integer(load_default=1, validate=validate.Range(min=1, max=10000))
+    cash_amount = Amount(metadata={"description": "cash only (the item, or cash declared inside it): the counted "
+                                                  "amount as a decimal string, e.g. \"520.00\""})
+    currency = Currency()
+    condition = Maybe(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "物品状况, e.g. screen cracked, wet"})
+    contents = fields.List(Category(), load_default=list, validate=validate.Length(max=10),
+                           metadata={"description": "categories inside the item; a valuable inside makes it one"})
 
 
 class TurnInByStaffRequest(_TurnInFields):
@@ -691,6 +734,15 @@ CLAIMANT_VIEW = registry.rpc(SERVICE, "claimant_view", ClaimantViewRequest, Clai
 
 
 # -- forms RPCs (served by ``forms``) ------------------------------------------------------
+class Particulars(ContractSchema):
+    """What the paper forms carry besides name and description."""
+    quantity = Integer(required=True)
+    cash_amount = fields.String(allow_none=True, metadata={"description": "decimal string"})
+    currency = fields.String(allow_none=True)
+    condition = fields.String(allow_none=True)
+    contents = fields.List(fields.String(), required=True)
+
+
 class Traced(ContractSchema):
     positions = fields.List(Integer(), required=True,
                             metadata={"description": "the events this row or part comes from"})
@@ -701,7 +753,7 @@ class FoundItemFormRequest(ContractSchema):
     item_id = Id()
 
 
-class RegistrationPart(Traced):
+class RegistrationPart(Traced, Particulars):
     """Upper half (登记): the item, its finder and who registered it."""
     item_id = fields.String(required=True)
     short_code = fields.String(required=True)
@@ -892,7 +944,7 @@ class GoodDeedsSummary(ContractSchema):
     as_of_position = Integer(required=True)
 
 
-class FoundItemReceipt(Traced):
+class FoundItemReceipt(Traced, Particulars):
     """3.9 员工拾到物品回执: no hidden features, no claimant."""
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -923,7 +975,7 @@ class ItemCardRequest(ContractSchema):
             raise ValidationError("give exactly one of item_id and short_code", "item_id")
 
 
-class ItemInformationCard(Traced):
+class ItemInformationCard(Traced, Particulars):
     """3.10 物品信息卡, stuck on the item: no personal data, no hidden features."""
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -933,11 +985,12 @@ class ItemInformationCard(Traced):
     item_name = fields.String(required=True)
     category = fields.String(required=True)
     found_place = fields.String(required=True)
-    found_on = Day(required=True)
+    found_at = Moment(required=True, metadata={"description": "when it was found (not when it was turned in)"})
+    turned_in_on = Day(required=True)
+    retain_until = Day(required=True, metadata={"description": "kept until this day (保管至), inclusive"})
     desk = fields.String(required=True)
     storage_place = fields.String(required=True)
     registered_by = fields.String(required=True)
-    retain_until = Day(required=True, metadata={"description": "kept through this day, inclusive"})
     disposal_from = Day(required=True, metadata={"description": "the first day it may go to finance"})
     retention_note = fields.String(required=True)
     issued_at = Moment(required=True)

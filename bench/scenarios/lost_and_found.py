@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from decimal import Decimal
 from dataclasses import dataclass
 
 from bench.scenarios import texts
@@ -71,7 +72,17 @@ def turn_in_command(sim: Simulation, *, item_id, desk, channel, thing: texts.Ite
         registered_by=registered_by, registered_by_role=registered_by_role, storage_place=storage_place, at=at,
         business_date=sim.local_date(at), hidden_features=thing.hidden, witness_id=witness[0],
         witness_name=witness[1], owner_urgent=owner_urgent, valuable_categories=VALUABLES, retention=RETENTION,
-        short_code=short_code)
+        short_code=short_code, **_cash(item_id, thing.category))
+
+
+def _cash(item_id: str, category: str) -> dict:
+    """Cash is registered with its counted amount: a deterministic one from
+    the item id (drawing it from the simulation's generator would change
+    every later draw)."""
+    if category != "cash":
+        return {}
+    hundreds = int(hashlib.sha256(item_id.encode()).hexdigest()[:4], 16) % 20 + 1
+    return {"cash_amount": Decimal(100 * hundreds), "currency": "CNY"}
 
 
 def report_command(sim: Simulation, *, report_id, desk, name, category, description, features, lost_place,

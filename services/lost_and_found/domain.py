@@ -23,6 +23,7 @@ import base64
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from services.chassis.decider import NotFound, Rejected
 
@@ -156,6 +157,11 @@ class TurnInFoundItem:
     valuable_categories: frozenset = frozenset()
     retention: RetentionPolicy = RetentionPolicy()
     short_code: str | None = None   # chosen by the service, free of collisions; None: short_code(item_id)
+    quantity: int = 1               # how many pieces (3 keys on a ring: 3)
+    cash_amount: Decimal | None = None  # cash only (the item, or cash inside it): counted at the desk
+    currency: str | None = None     # ISO 4217, with cash_amount
+    condition: str | None = None    # 物品状况: scratched screen, wet, torn strap
+    contents: tuple = ()            # categories declared inside (a bag with a phone and cash in it)
 
 
 @dataclass(frozen=True)
@@ -345,6 +351,11 @@ class FoundItemTurnedIn:
     retain_until: dt.date
     turned_in_at: dt.datetime
     business_date: dt.date
+    quantity: int = 1
+    cash_amount: str | None = None  # a Decimal as text ("520.00"): never a float
+    currency: str | None = None
+    condition: str | None = None
+    contents: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -552,6 +563,11 @@ class FoundItem:
     business_date: dt.date | None = None      # the turn-in's local day
     claim_report_id: str | None = None
     handed_to_finance_on: dt.date | None = None  # local day
+    quantity: int = 1
+    cash_amount: str | None = None
+    currency: str | None = None
+    condition: str | None = None
+    contents: tuple = ()
 
     @property
     def failed_verifications(self) -> int:
@@ -583,6 +599,47 @@ initial_state = Nothing()
 
 
 # -- rules -----------------------------------------------------------------------
+#: currencies whose minor unit is not the cent (ISO 4217 exponent); the rest have 2 decimals
+CURRENCY_DECIMALS = {"JPY": 0, "KRW": 0, "VND": 0, "ISK": 0, "CLP": 0, "PYG": 0, "UGX": 0, "XAF": 0, "XOF": 0,
+                     "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3}
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    return None if amount is None else format(amount, "f")
+
+
+def is_valuable(category: str, contents, valuable_categories) -> bool:
+    """A valuable by its category or by what was declared inside it (a bag
+    with cash or a phone in it is kept like the cash or the phone)."""
+    return category in valuable_categories or any(inner in valuable_categories for inner in contents)
+
+
+def _check_particulars(category: str, quantity: int, cash_amount: Decimal | None, currency: str | None,
+                       contents) -> None:
+    """Quantity, cash and contents as forms 3.3-3.5 carry them."""
+    if quantity < 1:
+        raise Rejected("bad_quantity", "the quantity is at least 1", field="quantity")
+    holds_cash = category == "cash" or "cash" in contents
+    if category == "cash" and cash_amount is None:
+        raise Rejected("amount_required", "cash is registered with its counted amount", field="cash_amount")
+    if cash_amount is not None and not holds_cash:
+        raise Rejected("amount_without_cash", "an amount is recorded only for cash (the item, or declared in "
+                                              "its contents)", field="cash_amount")
+    if (cash_amount is None) != (currency is None):
+        raise Rejected("currency_required", "an amount and its currency go together",
+                       field="currency" if currency is None else "cash_amount")
+    if cash_amount is not None:
+        if not cash_amount.is_finite() or cash_amount <= 0:
+            raise Rejected("bad_amount", "the amount is a positive number", field="cash_amount")
+        if -cash_amount.as_tuple().exponent > CURRENCY_DECIMALS.get(currency, 2):
+            raise Rejected("bad_amount", f"{currency} has {CURRENCY_DECIMALS.get(currency, 2)} decimals",
+                           field="cash_amount")
+    if category in contents:
+        raise Rejected("bad_contents", "contents name what is inside, not the item itself", field="contents")
+    if len(set(contents)) != len(tuple(contents)):
+        raise Rejected("bad_contents", "a category is named twice in the contents", field="contents")
+
+
 def _item_not_available(item: FoundItem) -> Rejected | None:
     if item.status == CLAIMED:
         return Rejected("already_claimed", f"item {item.short_code} has already been claimed", field="item_id")
@@ -623,14 +680,16 @@ def _turn_in(c: TurnInFoundItem) -> list:
     labels = [label for label, _ in c.hidden_features]
     if len(labels) != len(set(labels)):
         raise Rejected("duplicate_feature", "hidden feature labels must differ", field="hidden_features")
-    valuable = c.category in c.valuable_categories
+    _check_particulars(c.category, c.quantity, c.cash_amount, c.currency, c.contents)
+    valuable = is_valuable(c.category, c.contents, c.valuable_categories)
     code = c.short_code or short_code(c.item_id)
     events = [FoundItemTurnedIn(
         c.item_id, code, c.desk, c.channel, c.item_name, c.category, c.description, c.found_place, c.found_at,
         c.finder_kind, c.finder_id, c.finder_name, c.finder_phone, c.finder_department, c.registered_by,
         c.registered_by_role, c.witness_id, c.witness_name, c.owner_urgent, c.storage_place,
         tuple(tuple(pair) for pair in c.hidden_features), valuable,
-        c.business_date + dt.timedelta(days=c.retention.days(c.category, valuable)), c.at, c.business_date)]
+        c.business_date + dt.timedelta(days=c.retention.days(c.category, valuable)), c.at, c.business_date,
+        c.quantity, money_text(c.cash_amount), c.currency, c.condition, tuple(c.contents))]
     if staff_found:
         events.append(FoundItemReceiptIssued(
             c.item_id, receipt_no(c.item_id, code), c.finder_id, c.finder_name, c.finder_department,
@@ -918,7 +977,9 @@ def evolve(state, event):
                              event.category, event.description, event.found_place, event.found_at,
                              event.registered_by, event.registered_by_role, event.storage_place, event.valuable,
                              event.retain_until, event.turned_in_at, event.hidden_features,
-                             business_date=event.business_date)
+                             business_date=event.business_date,
+                             quantity=event.quantity, cash_amount=event.cash_amount, currency=event.currency,
+                             condition=event.condition, contents=tuple(event.contents))
         case ClaimVerificationRecorded():
             return replace(state, verifications=(*state.verifications, Verification(
                 event.verification_id, event.decision, event.verified_at, event.claimant_key)))

@@ -22,6 +22,14 @@ ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHan
                          "ItemHandedToFinance"})
 
 
+#: what the paper forms carry besides the name and description (forms 3.3-3.5, 3.9, 3.10)
+PARTICULARS = ("quantity", "cash_amount", "currency", "condition", "contents")
+
+
+def _particulars(values: dict) -> dict:
+    return {key: list(values[key]) if key == "contents" else values[key] for key in PARTICULARS}
+
+
 def _trace(*records) -> dict:
     return {"positions": [r.position for r in records], "event_ids": [r.event_id for r in records]}
 
@@ -94,7 +102,7 @@ class _RegistrationClaimForm:
             "item_id", "short_code", "desk", "item_name", "category", "description", "found_place", "found_at",
             "finder_id", "finder_name", "finder_phone", "finder_department", "registered_by",
             "registered_by_role", "witness_id", "witness_name", "owner_urgent", "storage_place", "valuable",
-            "turned_in_at")}
+            "turned_in_at")} | _particulars(values)
         registration |= {"hidden_features_recorded": len(values["hidden_features"]), "receipt_no": None,
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
@@ -310,7 +318,8 @@ class FoundItemReceipts:
         if record.type == "FoundItemTurnedIn":
             if values["finder_kind"] == "staff":
                 self._items[values["item_id"]] = (_trace(record), {key: values[key] for key in (
-                    "short_code", "desk", "item_name", "category", "found_place", "found_at")})
+                    "short_code", "desk", "item_name", "category", "found_place", "found_at")}
+                    | _particulars(values))
             return
         turned_in, item = self._items.pop(values["item_id"])
         self.receipts[values["item_id"]] = {
@@ -343,11 +352,12 @@ class ItemInformationCards:
             case "FoundItemTurnedIn" if values["channel"] != domain.DESK_STAFF:
                 self._items[values["item_id"]] = (_trace(record), {
                     "item_name": values["item_name"], "category": values["category"],
-                    "found_place": values["found_place"], "found_on": values["business_date"],
+                    "found_place": values["found_place"], "found_at": values["found_at"],
+                    "turned_in_on": values["business_date"], "retain_until": values["retain_until"],
                     "desk": values["desk"], "storage_place": values["storage_place"],
-                    "registered_by": values["registered_by"], "retain_until": values["retain_until"],
+                    "registered_by": values["registered_by"],
                     "disposal_from": domain.disposal_from(values["retain_until"]),
-                    "retention_note": retention_note(values["retain_until"])})
+                    "retention_note": retention_note(values["retain_until"])} | _particulars(values))
             case "ItemInformationCardIssued":
                 turned_in, item = self._items.pop(values["item_id"])
                 self.cards[values["item_id"]] = {

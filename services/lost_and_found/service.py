@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from eventlet import tpool
 from nameko.dependency_providers import Config
@@ -75,6 +76,11 @@ def claimant_key(vault, item_id: str, id_number: str) -> str:
     """What binds a verification to its claimant: a keyed hash of the ID
     number, scoped to the item (it links the person to nothing else)."""
     return vault.keyed_hash(f"lost_and_found.verification:{item_id}", "id_number", id_number)
+
+
+def amount(text: str | None) -> Decimal | None:
+    """The contract's decimal string as a Decimal (never through float)."""
+    return None if text is None else Decimal(text)
 
 
 class Cases(DependencyProvider):
@@ -206,7 +212,9 @@ class LostAndFoundService(ServiceBase):
             hidden_features=tuple((f["label"], f["detail"]) for f in request["hidden_features"]),
             witness_id=witness_id, witness_name=witness_name, owner_urgent=owner_urgent,
             valuable_categories=frozenset(self.config.get("VALUABLE_CATEGORIES", DEFAULT_VALUABLE_CATEGORIES)),
-            retention=retention_policy(self.config))
+            retention=retention_policy(self.config), quantity=request["quantity"],
+            cash_amount=amount(request["cash_amount"]), currency=request["currency"],
+            condition=request["condition"], contents=tuple(request["contents"]))
         result = self._execute(domain.item_stream(command.item_id), command, request, at=at, desk=request["desk"])
         events = [self.ledger.decode(record) for record in result.events]
         turned_in = events[0]
