@@ -165,12 +165,12 @@ class TurnInFoundItem:
     owner_urgent: bool = False      # the owner is waiting and no clerk can come
     valuable_categories: frozenset = frozenset()
     retention: RetentionPolicy = RetentionPolicy()
+    short_code: str | None = None   # chosen by the service, free of collisions; None: short_code(item_id)
     quantity: int = 1               # how many pieces (3 keys on a ring: 3)
     cash_amount: Decimal | None = None  # cash only (the item, or cash inside it): counted at the desk
     currency: str | None = None     # ISO 4217, with cash_amount
     condition: str | None = None    # 物品状况: scratched screen, wet, torn strap
     contents: tuple = ()            # categories declared inside (a bag with a phone and cash in it)
-    short_code: str | None = None   # chosen by the service, free of collisions; None: short_code(item_id)
 
 
 @dataclass(frozen=True)
@@ -569,6 +569,9 @@ class FoundItem:
     on_spot_form_filed: bool = False
     handover_id: str | None = None
     handed_to_finance_at: dt.datetime | None = None
+    business_date: dt.date | None = None      # the turn-in's local day
+    claim_report_id: str | None = None
+    handed_to_finance_on: dt.date | None = None  # local day
     quantity: int = 1
     cash_amount: str | None = None
     currency: str | None = None
@@ -580,9 +583,6 @@ class FoundItem:
     finder_id: str | None = None
     custody_handed_by: str | None = None
     signatures: tuple = ()          # ((part, with image), ...)
-    business_date: dt.date | None = None      # the turn-in's local day
-    claim_report_id: str | None = None
-    handed_to_finance_on: dt.date | None = None  # local day
 
     @property
     def failed_verifications(self) -> int:

@@ -62,11 +62,6 @@ def retention_policy(config: dict) -> domain.RetentionPolicy:
         per_category=tuple(sorted((name, int(value)) for name, value in days.items())))
 
 
-def amount(text: str | None) -> Decimal | None:
-    """The contract's decimal string as a Decimal (never through float)."""
-    return None if text is None else Decimal(text)
-
-
 def shift_end(config: dict, desk: str) -> dt.time | None:
     """The desk's configured end of shift (``LF_SHIFT_END``: one ``"HH:MM"``
     for every desk, or a mapping of desk or ``default`` to one); None when it
@@ -83,6 +78,11 @@ def claimant_key(vault, item_id: str, id_number: str) -> str:
     """What binds a verification to its claimant: a keyed hash of the ID
     number, scoped to the item (it links the person to nothing else)."""
     return vault.keyed_hash(f"lost_and_found.verification:{item_id}", "id_number", id_number)
+
+
+def amount(text: str | None) -> Decimal | None:
+    """The contract's decimal string as a Decimal (never through float)."""
+    return None if text is None else Decimal(text)
 
 
 class Cases(DependencyProvider):
