@@ -875,6 +875,33 @@ class SignaturePart(Traced):
     signed_at = Moment(required=True)
 
 
+class ProxyPart(Traced):
+    """代领: the claim part's claimant is the proxy; here the owner and the authorisation."""
+    proxy_kind = fields.String(required=True)
+    organisation = fields.String(allow_none=True)
+    owner_name = Personal("name", required=True)
+    owner_phone = Personal("phone", allow_none=True)
+    authorisation_method = fields.String(required=True)
+    authorisation_note = fields.String(required=True)
+    authorised_at = Moment(required=True)
+    recorded_by = fields.String(required=True)
+
+
+class CourierPart(Traced):
+    return_id = fields.String(required=True)
+    recipient_name = Personal("name", required=True)
+    recipient_phone = Personal("phone", required=True)
+    address = Personal("other", required=True)
+    fee_paid_by = fields.String(required=True)
+    fee_amount = fields.String(allow_none=True, metadata={"description": "decimal string"})
+    fee_currency = fields.String(allow_none=True)
+    arranged_by = fields.String(required=True)
+    arranged_at = Moment(required=True)
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    dispatched_at = Moment(allow_none=True)
+
+
 class FoundItemForm(ContractSchema):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -888,6 +915,8 @@ class FoundItemForm(ContractSchema):
     void = fields.Nested(VoidPart, allow_none=True)
     movements = fields.List(fields.Nested(MovementPart), required=True)
     signatures = fields.List(fields.Nested(SignaturePart), required=True)
+    proxy = fields.Nested(ProxyPart, allow_none=True)
+    courier = fields.Nested(CourierPart, allow_none=True)
     as_of_position = Integer(required=True)
 
 
@@ -1360,3 +1389,112 @@ class CaptureSignatureReply(AppendReply):
 CAPTURE_SIGNATURE = registry.rpc(SERVICE, "capture_signature", CaptureSignatureRequest, CaptureSignatureReply,
                                  "Record who signed a part of a form, and when (the image may follow).",
                                  roles=frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN, roles.FINANCE}))
+
+
+# == proxy claims (代领) and return by courier ==============================================
+PROXY_KINDS = ("tour_guide", "hotel", "family", "other")
+AUTHORISATION_METHODS = ("written", "message", "phone_call", "video_call")
+FEE_PAYERS = ("visitor", "center", "cash_on_delivery")
+
+
+@registry.event
+class ClaimAuthorisedByOwner(_Event):
+    event_type = "ClaimAuthorisedByOwner"
+    description = ("A proxy (代领: a tour guide, the hotel) took the item for its owner; the owner and how they "
+                   "authorised it are recorded beside the claim, whose claimant is the proxy.")
+
+    item_id = Id()
+    claim_id = Id()
+    proxy_kind = fields.String(required=True, validate=validate.OneOf(PROXY_KINDS))
+    organisation = Maybe(required=True, validate=validate.Length(max=80))
+    owner_name = Name("owner")
+    owner_phone = Phone("owner", allow_none=True)
+    authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
+    authorisation_note = Text(max_length=300)
+    authorised_at = Moment(required=True)
+    recorded_by = Id()
+    recorded_at = Moment(required=True)
+
+
+@registry.event
+class CourierReturnArranged(_Event):
+    event_type = "CourierReturnArranged"
+    description = ("The verified owner, gone home, claimed remotely: the item is to go by courier to the "
+                   "address (personal data), the fee paid as recorded.")
+
+    item_id = Id()
+    return_id = Id()
+    claim_id = Id()
+    recipient_name = Name("recipient")
+    recipient_phone = Phone("recipient")
+    address = Personal("other", "recipient", required=True, validate=validate.Length(min=1, max=200))
+    fee_paid_by = fields.String(required=True, validate=validate.OneOf(FEE_PAYERS))
+    fee_amount = Amount(required=True)
+    fee_currency = Currency(required=True)
+    arranged_by = Id()
+    arranged_at = Moment(required=True)
+
+
+@registry.event
+class ItemDispatchedByCourier(_Event):
+    event_type = "ItemDispatchedByCourier"
+    description = "The item left with the courier: carrier and tracking number."
+
+    item_id = Id()
+    return_id = Id()
+    carrier = Short()
+    tracking_number = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    dispatched_by = Id()
+    dispatched_at = Moment(required=True)
+
+
+class ClaimByProxyRequest(ClaimItemRequest):
+    """The claimant fields are the proxy's, who is present and verified (their
+    ID number, as for any claim); the owner is named and their authorisation
+    described. A valuable needs a written or messaged authorisation."""
+    proxy_kind = fields.String(required=True, validate=validate.OneOf(PROXY_KINDS))
+    organisation = Maybe(validate=validate.Length(min=1, max=80),
+                         metadata={"description": "the travel agency or hotel"})
+    owner_name = Name()
+    owner_phone = Maybe(Phone)
+    authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
+    authorisation_note = Text(max_length=300, metadata={"description": "what the owner wrote or said"})
+    authorised_at = Moment(required=True)
+
+
+class ArrangeCourierReturnRequest(ClaimItemRequest):
+    """The claimant fields are the owner's, given remotely (verified remotely
+    first); the recipient may be the owner or someone at the address."""
+    return_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    recipient_name = Name()
+    recipient_phone = Phone()
+    address = Personal("other", required=True, validate=validate.Length(min=1, max=200))
+    fee_paid_by = fields.String(required=True, validate=validate.OneOf(FEE_PAYERS))
+    fee_amount = Amount()
+    fee_currency = Currency()
+
+
+class ArrangeCourierReturnReply(ClaimItemReply):
+    return_id = fields.String(required=True)
+
+
+class RecordCourierDispatchRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    return_id = Id()
+    carrier = Short()
+    tracking_number = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9-]{4,40}$",
+                                                                            error="not a tracking number"))
+    at = Moment(load_default=None)
+
+
+CLAIM_ITEM_BY_PROXY = registry.rpc(SERVICE, "claim_item_by_proxy", ClaimByProxyRequest, ClaimItemReply,
+                                   "A proxy (代领) takes the item for its owner, on the owner's authorisation.",
+                                   roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+ARRANGE_COURIER_RETURN = registry.rpc(SERVICE, "arrange_courier_return", ArrangeCourierReturnRequest,
+                                      ArrangeCourierReturnReply,
+                                      "The owner, verified remotely, claims; the item is to go by courier.",
+                                      roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+RECORD_COURIER_DISPATCH = registry.rpc(SERVICE, "record_courier_dispatch", RecordCourierDispatchRequest,
+                                       AppendReply, "The item left with the courier: carrier and tracking number.",
+                                       roles=frozenset({roles.CLERK, roles.CUSTODIAN}))

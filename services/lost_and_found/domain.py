@@ -583,6 +583,8 @@ class FoundItem:
     finder_id: str | None = None
     custody_handed_by: str | None = None
     signatures: tuple = ()          # ((part, with image), ...)
+    courier_return_id: str | None = None
+    dispatched: bool = False
 
     @property
     def failed_verifications(self) -> int:
@@ -1240,9 +1242,172 @@ def _sign_handover(c: CaptureSignature, handover: FinanceHandover) -> list:
                               c.at)]
 
 
-PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk, CaptureSignature)
+# -- proxy claims (代领) and return by courier ----------------------------------------------
+PROXY_KINDS = ("tour_guide", "hotel", "family", "other")
+AUTHORISATION_METHODS = ("written", "message", "phone_call", "video_call")
+#: a valuable is released to a proxy only on an authorisation the desk can keep
+WRITTEN_AUTHORISATION = ("written", "message")
+FEE_PAYERS = ("visitor", "center", "cash_on_delivery")
+
+
+@dataclass(frozen=True)
+class ClaimByProxy:
+    """代领: someone else (a tour guide, the hotel) takes the item for its
+    owner. ``claim`` is the claim part as the proxy fills it in (the proxy is
+    the claimant present and verified); the owner and how they authorised
+    the proxy are recorded beside it."""
+
+    claim: ClaimItem
+    proxy_kind: str
+    organisation: str | None        # the travel agency or hotel
+    owner_name: str
+    owner_phone: str | None
+    authorisation_method: str
+    authorisation_note: str         # what the owner authorised, e.g. the message or letter's words
+    authorised_at: dt.datetime
+
+    @property
+    def item_id(self) -> str:
+        return self.claim.item_id
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.claim.at
+
+
+@dataclass(frozen=True)
+class ArrangeCourierReturn:
+    """The owner has left the area: verified remotely (the verification
+    names their ID number as any claim's does), they fill in the claim part
+    remotely and the item goes by courier. ``claim`` is that claim."""
+
+    claim: ClaimItem
+    return_id: str
+    recipient_name: str
+    recipient_phone: str
+    address: str
+    fee_paid_by: str                # visitor (prepaid), center, cash_on_delivery
+    fee_amount: Decimal | None = None
+    fee_currency: str | None = None
+
+    @property
+    def item_id(self) -> str:
+        return self.claim.item_id
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.claim.at
+
+
+@dataclass(frozen=True)
+class RecordCourierDispatch:
+    item_id: str
+    return_id: str
+    carrier: str
+    tracking_number: str
+    dispatched_by: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ClaimAuthorisedByOwner:
+    item_id: str
+    claim_id: str
+    proxy_kind: str
+    organisation: str | None
+    owner_name: str
+    owner_phone: str | None
+    authorisation_method: str
+    authorisation_note: str
+    authorised_at: dt.datetime
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CourierReturnArranged:
+    item_id: str
+    return_id: str
+    claim_id: str
+    recipient_name: str
+    recipient_phone: str
+    address: str
+    fee_paid_by: str
+    fee_amount: str | None
+    fee_currency: str | None
+    arranged_by: str
+    arranged_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ItemDispatchedByCourier:
+    item_id: str
+    return_id: str
+    carrier: str
+    tracking_number: str
+    dispatched_by: str
+    dispatched_at: dt.datetime
+
+
+def _claim_by_proxy(c: ClaimByProxy, item: FoundItem) -> list:
+    if c.proxy_kind not in PROXY_KINDS:
+        raise Rejected("unknown_proxy_kind", f"unknown proxy kind {c.proxy_kind!r}", field="proxy_kind")
+    if c.claim.claim_kind == ON_SPOT:
+        raise Rejected("proxy_not_on_spot", "an on-spot claim is the owner's own", field="claim_kind")
+    if c.proxy_kind in ("tour_guide", "hotel") and not c.organisation:
+        raise Rejected("organisation_required", f"a {c.proxy_kind.replace('_', ' ')} names their agency or hotel",
+                       field="organisation")
+    if c.authorisation_method not in AUTHORISATION_METHODS:
+        raise Rejected("unknown_authorisation", f"unknown authorisation {c.authorisation_method!r}",
+                       field="authorisation_method")
+    if item.valuable and c.authorisation_method not in WRITTEN_AUTHORISATION:
+        raise Rejected("written_authorisation_required", f"valuable {item.short_code} goes to a proxy only on a "
+                                                         "written or messaged authorisation the desk keeps",
+                       field="authorisation_method")
+    if c.authorised_at > c.claim.at:
+        raise Rejected("authorised_after_claim", "the owner's authorisation comes before the claim",
+                       field="authorised_at")
+    claimed = _claim(c.claim, item)
+    return [*claimed, ClaimAuthorisedByOwner(
+        c.claim.item_id, c.claim.claim_id, c.proxy_kind, c.organisation, c.owner_name, c.owner_phone,
+        c.authorisation_method, c.authorisation_note, c.authorised_at, c.claim.released_by, c.claim.at)]
+
+
+def _arrange_courier(c: ArrangeCourierReturn, item: FoundItem) -> list:
+    if c.claim.claim_kind == ON_SPOT or c.claim.released_by_role == TEAM_LEAD:
+        raise Rejected("courier_from_the_desk", "a courier return is arranged by the desk, not on the spot",
+                       field="claim_kind")
+    if c.fee_paid_by not in FEE_PAYERS:
+        raise Rejected("unknown_fee_payer", f"unknown fee payer {c.fee_paid_by!r}", field="fee_paid_by")
+    if (c.fee_amount is None) != (c.fee_currency is None):
+        raise Rejected("currency_required", "a fee and its currency go together",
+                       field="fee_currency" if c.fee_currency is None else "fee_amount")
+    if c.fee_amount is not None and (not c.fee_amount.is_finite() or c.fee_amount < 0):
+        raise Rejected("bad_amount", "the fee is not negative", field="fee_amount")
+    if c.fee_paid_by == "cash_on_delivery" and c.fee_amount is not None and c.fee_amount == 0:
+        raise Rejected("bad_amount", "cash on delivery with no fee: say who pays instead", field="fee_amount")
+    claimed = _claim(c.claim, item)
+    return [*claimed, CourierReturnArranged(
+        c.claim.item_id, c.return_id, c.claim.claim_id, c.recipient_name, c.recipient_phone, c.address,
+        c.fee_paid_by, money_text(c.fee_amount), c.fee_currency, c.claim.released_by, c.claim.at)]
+
+
+def _dispatch(c: RecordCourierDispatch, item: FoundItem) -> list:
+    if item.courier_return_id is None or item.courier_return_id != c.return_id:
+        raise Rejected("no_courier_return", f"item {item.short_code} has no courier return {c.return_id}",
+                       field="return_id")
+    if item.dispatched:
+        raise Rejected("already_dispatched", f"item {item.short_code} has already left by courier",
+                       field="return_id")
+    if c.at < item.claimed_at:
+        raise Rejected("dispatch_before_arrangement", "the item leaves after the return was arranged", field="at")
+    return [ItemDispatchedByCourier(c.item_id, c.return_id, c.carrier, c.tracking_number, c.dispatched_by, c.at)]
+
+
+PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk, CaptureSignature,
+                       ClaimByProxy, ArrangeCourierReturn, RecordCourierDispatch)
 PAPER_EVENTS = (FoundItemCorrected, FoundItemVoided, FoundItemSentToDesk, FoundItemReceivedAtDesk,
-                SignatureCaptured)
+                SignatureCaptured, ClaimAuthorisedByOwner, CourierReturnArranged, ItemDispatchedByCourier)
 EVENTS = EVENTS + PAPER_EVENTS
 
 
@@ -1339,6 +1504,12 @@ def _decide_paper(command, state) -> list:
             return _send(command, state)
         case ReceiveItemAtDesk():
             return _receive(command, state)
+        case ClaimByProxy():
+            return _claim_by_proxy(command, state)
+        case ArrangeCourierReturn():
+            return _arrange_courier(command, state)
+        case RecordCourierDispatch():
+            return _dispatch(command, state)
     raise TypeError(type(command).__name__)
 
 
@@ -1355,4 +1526,8 @@ def _evolve_paper(state, event):
             return replace(state, location=AT_DESK, desk=event.desk, to_desk=None, storage_place=event.storage_place)
         case SignatureCaptured():
             return replace(state, signatures=(*state.signatures, (event.part, event.image_ref is not None)))
+        case CourierReturnArranged():
+            return replace(state, courier_return_id=event.return_id)
+        case ItemDispatchedByCourier():
+            return replace(state, dispatched=True)
     return state

@@ -22,7 +22,8 @@ ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHan
                          "ItemHandedToFinance"})
 #: corrections, voiding and moves between desks (issue 10)
 AMENDING_EVENTS = frozenset({"FoundItemCorrected", "FoundItemVoided", "FoundItemSentToDesk",
-                             "FoundItemReceivedAtDesk", "SignatureCaptured"})
+                             "FoundItemReceivedAtDesk", "SignatureCaptured", "ClaimAuthorisedByOwner",
+                             "CourierReturnArranged", "ItemDispatchedByCourier"})
 
 
 def _signature(values: dict, record) -> dict:
@@ -140,6 +141,19 @@ class _RegistrationClaimForm:
                                                  "corrected_at")} | {"changes": changes} | _joined(trace, record))
             case "SignatureCaptured":
                 form["signatures"].append(_signature(values, record))
+            case "ClaimAuthorisedByOwner":
+                form["proxy"] = {key: values[key] for key in (
+                    "proxy_kind", "organisation", "owner_name", "owner_phone", "authorisation_method",
+                    "authorisation_note", "authorised_at", "recorded_by")} | _trace(record)
+            case "CourierReturnArranged":
+                form["courier"] = {key: values[key] for key in (
+                    "return_id", "recipient_name", "recipient_phone", "address", "fee_paid_by", "fee_amount",
+                    "fee_currency", "arranged_by", "arranged_at")} | {
+                    "carrier": None, "tracking_number": None, "dispatched_at": None} | _trace(record)
+            case "ItemDispatchedByCourier" if form["courier"] is not None:
+                form["courier"] |= {"carrier": values["carrier"], "tracking_number": values["tracking_number"],
+                                    "dispatched_at": values["dispatched_at"]}
+                _also(form["courier"], record)
             case "FoundItemVoided":
                 form["void"] = {key: values[key] for key in ("duplicate_of", "reason", "voided_by",
                                                              "voided_by_role", "voided_at")} | _trace(record)
@@ -164,7 +178,7 @@ class _RegistrationClaimForm:
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
                 "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [],
-                "void": None, "movements": [], "signatures": []}
+                "void": None, "movements": [], "signatures": [], "proxy": None, "courier": None}
 
     def form_of(self, item_id: str) -> dict | None:
         form = self.forms.get(item_id)

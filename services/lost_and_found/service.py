@@ -33,8 +33,8 @@ from contracts.lost_and_found import (
     REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
     TURN_IN_ON_SITE,
 )
-from contracts.lost_and_found import (CAPTURE_SIGNATURE, CORRECT_ITEM, RECEIVE_ITEM_AT_DESK, SEND_ITEM_TO_DESK,
-                                     VOID_ITEM)
+from contracts.lost_and_found import (ARRANGE_COURIER_RETURN, CAPTURE_SIGNATURE, CLAIM_ITEM_BY_PROXY, CORRECT_ITEM,
+                                     RECEIVE_ITEM_AT_DESK, RECORD_COURIER_DISPATCH, SEND_ITEM_TO_DESK, VOID_ITEM)
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
@@ -344,6 +344,18 @@ class LostAndFoundService(ServiceBase):
     @contract_rpc(CLAIM_ITEM)
     def claim_item(self, request):
         at = self.business_time(request["at"], self.clock())
+        command = self._claim_command(request, at)
+        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
+                               desk=request["desk"])
+        claimed = self.ledger.decode(result.events[0])
+        self.log.info("found_item.claimed", stream=result.stream_id, position=result.last_position,
+                      duplicate=result.duplicate)
+        return {**append_reply(result), "claim_id": claimed.claim_id, "claim_form": claimed.claim_form,
+                "on_spot_form_due": claimed.on_spot_form_due}
+
+    def _claim_command(self, request, at) -> domain.ClaimItem:
+        """The claim part as the caller records it (also for a proxy's claim
+        and a courier return)."""
         released_by, role = self._acting(domain.CLERK, domain.CUSTODIAN, domain.TEAM_LEAD)
         team_lead = role == domain.TEAM_LEAD
         custodian = self.auth.optional_cosigner({roles.CUSTODIAN}, "releasing an item in custody")
@@ -363,13 +375,7 @@ class LostAndFoundService(ServiceBase):
             report_id=request["report_id"], report=report, custodian_id=custodian.staff_id if custodian else None,
             on_spot_form_due=domain.on_spot_form_due(at, self.site.zone, shift_end(self.config, request["desk"]))
             if team_lead else None)
-        result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
-                               desk=request["desk"])
-        claimed = self.ledger.decode(result.events[0])
-        self.log.info("found_item.claimed", stream=result.stream_id, position=result.last_position,
-                      duplicate=result.duplicate)
-        return {**append_reply(result), "claim_id": claimed.claim_id, "claim_form": claimed.claim_form,
-                "on_spot_form_due": claimed.on_spot_form_due}
+        return command
 
     @contract_rpc(FILE_ON_SPOT_CLAIM_FORM)
     def file_on_spot_claim_form(self, request):
@@ -594,3 +600,36 @@ class LostAndFoundService(ServiceBase):
         self.log.info("signature.captured", stream=result.stream_id, position=result.last_position, part=part)
         return {**append_reply(result), "part": signed.part, "signer_kind": signed.signer_kind,
                 "signer_id": signed.signer_id}
+
+    # -- proxy claims and return by courier ---------------------------------------------------------
+    @contract_rpc(CLAIM_ITEM_BY_PROXY)
+    def claim_item_by_proxy(self, request):
+        now = self.clock()
+        at = self.business_time(request["at"], now)
+        command = domain.ClaimByProxy(
+            self._claim_command(request, at), request["proxy_kind"], request["organisation"],
+            request["owner_name"], request["owner_phone"], request["authorisation_method"],
+            request["authorisation_note"], self.business_time(request["authorised_at"], now, "authorised_at"))
+        result = self._item_command(request, command, "found_item.claimed_by_proxy")
+        claimed = self.ledger.decode(result.events[0])
+        return {**append_reply(result), "claim_id": claimed.claim_id, "claim_form": claimed.claim_form,
+                "on_spot_form_due": claimed.on_spot_form_due}
+
+    @contract_rpc(ARRANGE_COURIER_RETURN)
+    def arrange_courier_return(self, request):
+        at = self.business_time(request["at"], self.clock())
+        command = domain.ArrangeCourierReturn(
+            self._claim_command(request, at), request["return_id"] or f"courier-{uuid.uuid4().hex[:12]}",
+            request["recipient_name"], request["recipient_phone"], request["address"], request["fee_paid_by"],
+            amount(request["fee_amount"]), request["fee_currency"])
+        result = self._item_command(request, command, "found_item.courier_return_arranged")
+        claimed, arranged = (self.ledger.decode(record) for record in result.events)
+        return {**append_reply(result), "claim_id": claimed.claim_id, "claim_form": claimed.claim_form,
+                "on_spot_form_due": None, "return_id": arranged.return_id}
+
+    @contract_rpc(RECORD_COURIER_DISPATCH)
+    def record_courier_dispatch(self, request):
+        at = self.business_time(request["at"], self.clock())
+        command = domain.RecordCourierDispatch(request["item_id"], request["return_id"], request["carrier"],
+                                               request["tracking_number"], self.auth.principal.staff_id, at)
+        return append_reply(self._item_command(request, command, "found_item.dispatched_by_courier"))

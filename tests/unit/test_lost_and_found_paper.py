@@ -346,7 +346,12 @@ def test_the_paper_events_round_trip_through_their_contracts(tmp_path):
 
 def EXTRA_EVENTS(state):  # noqa: N802 - grows with each later part of the paper forms
     handover = d.FinanceHandover("h-1", "k-1", ("item-1",), transferred=True, signed_off=True, signed_by="f-1")
+    verified_state = given(*verified_events())
+    arranged = d.decide(courier(), verified_state)
     return [*d.decide(sign("registration_clerk", "c-017", image_ref=IMAGE), state),
+            *d.decide(proxy(), verified_state), *arranged,
+            *d.decide(d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(3)),
+                      given(*verified_events(), *arranged)),
             *d.decide(d.CaptureSignature("h-1", "handover_receiver", "f-1", "k-1", at(3)), handover)]
 
 
@@ -495,3 +500,117 @@ def test_a_signature_image_reference_is_personal_data():
         c.CaptureSignatureRequest().load({"desk": "main-gate", "item_id": "x", "part": "registration_finder",
                                           "image_ref": "data:image/png;base64,AAAA"})
     assert "image_ref" in raised.value.messages
+
+
+
+# -- proxy claims and courier returns ----------------------------------------------------------------
+KEY = "claimant-key-1"
+
+
+def verified_events(**changes):
+    events = turned_in(**changes)
+    return [*events, *d.decide(d.RecordClaimVerification("item-1", "v-1", "红色双肩包, a blue notebook inside",
+                                                         ("inside",), True, d.OWNER, "c-017", d.CLERK, at(1),
+                                                         claimant_key=KEY), given(*events))]
+
+
+def claim_part(**changes) -> d.ClaimItem:
+    base = d.ClaimItem("item-1", "claim-1", "v-1", d.UNREPORTED, "王导游", "13700000000", "resident_id",
+                       "110101198001011234", "c-017", d.CLERK, at(2), DAY, KEY)
+    return dataclasses.replace(base, **changes)
+
+
+def proxy(**changes) -> d.ClaimByProxy:
+    base = d.ClaimByProxy(claim_part(), "tour_guide", "春秋旅行社", "韩梅梅", "13800000000", "message",
+                          "请把我的包交给王导游", at(1.5))
+    return dataclasses.replace(base, **changes)
+
+
+def courier(**changes) -> d.ArrangeCourierReturn:
+    base = d.ArrangeCourierReturn(claim_part(claimant_name="韩梅梅"), "ret-1", "韩梅梅", "13800000000",
+                                  "北京市东城区某街1号", "visitor", Decimal("23.00"), "CNY")
+    return dataclasses.replace(base, **changes)
+
+
+def test_a_tour_guide_claims_for_the_owner_with_the_owners_authorisation_recorded_beside_the_claim():
+    claimed, authorised = d.decide(proxy(), given(*verified_events()))
+    assert (claimed.claimant_name, claimed.claim_id) == ("王导游", "claim-1")   # the proxy fills in the claim part
+    assert (authorised.owner_name, authorised.proxy_kind, authorised.organisation, authorised.authorisation_method) \
+        == ("韩梅梅", "tour_guide", "春秋旅行社", "message")
+    assert given(*verified_events(), claimed, authorised).status == d.CLAIMED
+
+
+def test_a_proxy_claim_obeys_every_rule_of_a_claim():
+    problem = refused(proxy(claim=claim_part(claimant_key="someone-else")), given(*verified_events()))
+    assert problem.code == "verified_for_another_claimant"
+    assert refused(proxy(), given(*turned_in())).code == "verification_required"
+
+
+@pytest.mark.parametrize("changes, code, field", [
+    ({"organisation": None}, "organisation_required", "organisation"),
+    ({"claim": claim_part(claim_kind=d.ON_SPOT)}, "proxy_not_on_spot", "claim_kind"),
+    ({"authorised_at": at(3)}, "authorised_after_claim", "authorised_at"),
+])
+def test_a_proxy_claim_names_the_agency_is_not_on_the_spot_and_is_authorised_before(changes, code, field):
+    problem = refused(proxy(**changes), given(*verified_events()))
+    assert (problem.code, problem.field) == (code, field)
+
+
+def test_a_valuable_goes_to_a_proxy_only_on_a_written_or_messaged_authorisation():
+    valuable = given(*verified_events(contents=("phone",)))
+    problem = refused(proxy(authorisation_method="phone_call"), valuable)
+    assert (problem.code, problem.field) == ("written_authorisation_required", "authorisation_method")
+    assert len(d.decide(proxy(authorisation_method="written"), valuable)) == 2
+    assert len(d.decide(proxy(authorisation_method="phone_call", proxy_kind="family", organisation=None),
+                        given(*verified_events()))) == 2
+
+
+def test_a_courier_return_is_a_remote_claim_with_the_address_and_who_pays():
+    claimed, arranged = d.decide(courier(), given(*verified_events()))
+    assert claimed.claimant_name == "韩梅梅"
+    assert (arranged.address, arranged.fee_paid_by, arranged.fee_amount, arranged.fee_currency) == \
+        ("北京市东城区某街1号", "visitor", "23.00", "CNY")
+    state = given(*verified_events(), claimed, arranged)
+    assert (state.status, state.courier_return_id) == (d.CLAIMED, "ret-1")
+    dispatched, = d.decide(d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(3)),
+                           state)
+    assert (dispatched.carrier, dispatched.tracking_number) == ("顺丰速运", "SF1234567890")
+    gone = given(*verified_events(), claimed, arranged, dispatched)
+    again = refused(d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1", "c-017", at(4)), gone)
+    assert again.code == "already_dispatched"
+
+
+def test_no_dispatch_without_its_courier_return():
+    problem = refused(d.RecordCourierDispatch("item-1", "ret-9", "EMS", "EM123", "c-017", at(3)),
+                      given(*verified_events()))
+    assert (problem.code, problem.field) == ("no_courier_return", "return_id")
+
+
+def test_a_courier_return_needs_the_verified_claimant_and_a_known_payer():
+    assert refused(courier(claim=claim_part(claimant_key="x")), given(*verified_events())).code == \
+        "verified_for_another_claimant"
+    assert refused(courier(fee_paid_by="nobody"), given(*verified_events())).code == "unknown_fee_payer"
+    assert refused(courier(fee_currency=None), given(*verified_events())).field == "fee_currency"
+    assert refused(courier(claim=claim_part(claim_kind=d.ON_SPOT)), given(*verified_events())).code == \
+        "courier_from_the_desk"
+
+
+def test_the_owner_and_the_address_are_personal_data():
+    assert contracts.registry.personal_fields("ClaimAuthorisedByOwner") == {"owner_name", "owner_phone"}
+    assert contracts.registry.personal_fields("CourierReturnArranged") == {"recipient_name", "recipient_phone",
+                                                                           "address"}
+
+
+def test_the_claim_form_shows_the_proxy_and_the_courier(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/claims.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+    for command in (turn_in(), d.RecordClaimVerification("item-1", "v-1", "红色双肩包", ("inside",), True, d.OWNER,
+                                                         "c-017", d.CLERK, at(1), claimant_key=KEY),
+                    courier(), d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017",
+                                                       at(3))):
+        execute(store, codec, d, d.item_stream("item-1"), command, occurred_at=command.at, metadata={})
+    form = replay(store, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("item-1")
+    assert (form["courier"]["tracking_number"], form["courier"]["fee_paid_by"]) == ("SF1234567890", "visitor")
+    assert form["claim"]["claimant_name"] == "韩梅梅" and form["proxy"] is None
+    c.FoundItemForm().dump({**form, "as_of_position": 5})
+    store.close()
