@@ -1498,3 +1498,35 @@ ARRANGE_COURIER_RETURN = registry.rpc(SERVICE, "arrange_courier_return", Arrange
 RECORD_COURIER_DISPATCH = registry.rpc(SERVICE, "record_courier_dispatch", RecordCourierDispatchRequest,
                                        AppendReply, "The item left with the courier: carrier and tracking number.",
                                        roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+
+
+# == the public notice list (招领公告) =====================================================
+class PublicNoticeRequest(ContractSchema):
+    desk = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    limit = Integer(load_default=200, validate=validate.Range(min=1, max=500))
+
+
+class PublicNoticeRow(ContractSchema):
+    """What a passer-by may read: no description, hidden feature, finder,
+    amount, storage place or custodian."""
+    short_code = fields.String(required=True, metadata={"description": "ask for the item by this code"})
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    quantity = Integer(required=True)
+    found_place = fields.String(required=True)
+    found_on = Day(required=True, metadata={"description": "local date it was found"})
+    desk = fields.String(required=True, metadata={"description": "where to ask"})
+    retain_until = Day(required=True, metadata={"description": "kept through this day"})
+
+
+class PublicNoticeList(ContractSchema):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    rows = fields.List(fields.Nested(PublicNoticeRow), required=True)
+    as_of_position = Integer(required=True)
+
+
+PUBLIC_NOTICE_LIST = registry.rpc("forms", "public_notice_list", PublicNoticeRequest, PublicNoticeList,
+                                  "招领公告: unclaimed items for a display board or web page; needs no login.",
+                                  roles=roles.OPEN)

@@ -631,9 +631,48 @@ class FinanceHandoverLists:
         return handover
 
 
+class PublicNoticeList:
+    """招领公告: the unclaimed items, for a display board or web page. Only
+    what a passer-by may read: code, name, category, where and when found,
+    which desk to ask at and until when; never a description, a hidden
+    feature, a finder, an amount or where or by whom the item is kept."""
+
+    name = "public_notice_list"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemCorrected", "FoundItemReceivedAtDesk", "FoundItemClaimed",
+                         "ItemHandedToFinance", "FoundItemVoided", "ItemDisposed"})
+    GONE = frozenset({"FoundItemClaimed", "ItemHandedToFinance", "FoundItemVoided", "ItemDisposed"})
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        item_id = values["item_id"]
+        if record.type == "FoundItemTurnedIn":
+            self.items[item_id] = {key: values[key] for key in (
+                "short_code", "item_name", "category", "found_place", "found_at", "desk", "retain_until",
+                "quantity")}
+        elif item_id not in self.items:
+            return
+        elif record.type in self.GONE:
+            del self.items[item_id]
+        elif record.type == "FoundItemCorrected":
+            self.items[item_id] |= {key: values[key] for key in (
+                "item_name", "category", "found_place", "found_at", "retain_until", "quantity")}
+        elif record.type == "FoundItemReceivedAtDesk":
+            self.items[item_id]["desk"] = values["desk"]
+
+    def notices(self, zone: dt.tzinfo, desk: str | None = None, category: str | None = None,
+                limit: int = 200) -> list[dict]:
+        rows = [{**item, "found_on": item["found_at"].astimezone(zone).date()} for item in self.items.values()
+                if desk in (None, item["desk"]) and category in (None, item["category"])]
+        rows.sort(key=lambda row: (row["found_at"], row["short_code"]), reverse=True)
+        return [{key: value for key, value in row.items() if key != "found_at"} for row in rows[:limit]]
+
+
 FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
          GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
-         FinanceHandoverLists)
+         FinanceHandoverLists, PublicNoticeList)
 
 
 # -- serving the forms service's RPCs ------------------------------------------------------
@@ -710,3 +749,11 @@ def serve_finance_handover_list(projector, request: dict) -> dict:
     if handover is None:
         raise NotFound(f"no finance handover {request['handover_id']}", field="handover_id")
     return {**handover, "as_of_position": position}
+
+
+def serve_public_notice_list(projector, request: dict, zone: dt.tzinfo) -> dict:
+    position = projector.catch_up()
+    fold = _fold(projector, PublicNoticeList)
+    return {"form": "招领公告", "title": "招领公告 (unclaimed found items)",
+            "rows": fold.notices(zone, request["desk"], request["category"], request["limit"]),
+            "as_of_position": position}

@@ -614,3 +614,32 @@ def test_the_claim_form_shows_the_proxy_and_the_courier(tmp_path):
     assert form["claim"]["claimant_name"] == "韩梅梅" and form["proxy"] is None
     c.FoundItemForm().dump({**form, "as_of_position": 5})
     store.close()
+
+
+# -- the public notice list (招领公告) ------------------------------------------------------------------
+def test_the_notice_list_shows_unclaimed_items_as_corrected_and_moved_and_not_a_voided_one(amended):
+    rows = replay(amended, contracts.registry, f.FOLDS).fold(f.PublicNoticeList).notices(CST)
+    assert rows == [{"short_code": d.short_code("v-1"), "item_name": "红色双肩包", "category": "bag", "quantity": 1,
+                     "found_place": "north gate", "found_on": DAY, "desk": "south-gate",
+                     "retain_until": DAY + dt.timedelta(days=90)}]
+
+
+def test_the_notice_list_drops_a_claimed_item(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/notice.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+    for command in (turn_in(), d.RecordClaimVerification("item-1", "v-1", "红色双肩包", ("inside",), True, d.OWNER,
+                                                         "c-017", d.CLERK, at(1), claimant_key=KEY), claim_part()):
+        execute(store, codec, d, d.item_stream("item-1"), command, occurred_at=command.at, metadata={})
+    execute(store, codec, d, d.item_stream("item-2"), turn_in(item_id="item-2", item_name="黑伞", category="umbrella"),
+            occurred_at=T0, metadata={})
+    notices = replay(store, contracts.registry, f.FOLDS).fold(f.PublicNoticeList)
+    assert [row["item_name"] for row in notices.notices(CST)] == ["黑伞"]
+    assert notices.notices(CST, category="bag") == [] and notices.notices(CST, desk="east") == []
+    store.close()
+
+
+def test_the_notice_row_has_no_place_for_a_description_a_hidden_feature_a_finder_an_amount_or_custody():
+    shown = set(c.PublicNoticeRow().fields)
+    assert not shown & {"description", "hidden_features", "finder_name", "finder_phone", "cash_amount",
+                        "storage_place", "custodian_id", "item_id", "registered_by"}
+    assert not contracts.registry.rpcs[("forms", "public_notice_list")].roles  # open: a board has no login
