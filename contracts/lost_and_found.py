@@ -902,6 +902,13 @@ class CourierPart(Traced):
     dispatched_at = Moment(allow_none=True)
 
 
+class DisposalPart(Traced):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True, metadata={"description": "police, issuing_bank or destroy"})
+    custodian_id = fields.String(required=True)
+    disposed_at = Moment(required=True)
+
+
 class FoundItemForm(ContractSchema):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -917,6 +924,7 @@ class FoundItemForm(ContractSchema):
     signatures = fields.List(fields.Nested(SignaturePart), required=True)
     proxy = fields.Nested(ProxyPart, allow_none=True)
     courier = fields.Nested(CourierPart, allow_none=True)
+    disposal = fields.Nested(DisposalPart, allow_none=True)
     as_of_position = Integer(required=True)
 
 
@@ -1530,3 +1538,138 @@ class PublicNoticeList(ContractSchema):
 PUBLIC_NOTICE_LIST = registry.rpc("forms", "public_notice_list", PublicNoticeRequest, PublicNoticeList,
                                   "招领公告: unclaimed items for a display board or web page; needs no login.",
                                   roles=roles.OPEN)
+
+
+# == disposal routes besides finance (police, issuing bank, destruction) =================
+DISPOSAL_ROUTES = ("finance", "police", "issuing_bank", "destroy")
+OTHER_ROUTES = ("police", "issuing_bank", "destroy")
+
+
+@registry.event
+class DisposalListDrawn(_Event):
+    event_type = "DisposalListDrawn"
+    description = ("The custodian listed unclaimed items for a route other than finance: ID documents to the "
+                   "police (公安), bank cards to their issuing bank, perishables to destroy before a witness.")
+
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver = Maybe(required=True, validate=validate.Length(max=80),
+                     metadata={"description": "the police station or bank branch; null when destroyed"})
+    custodian_id = Id()
+    item_ids = fields.List(fields.String(), required=True)
+    drawn_at = Moment(required=True)
+
+
+@registry.event
+class ItemDisposed(_Event):
+    event_type = "ItemDisposed"
+    description = "An unclaimed item went to the police or a bank, or was destroyed; no longer claimable at the desk."
+
+    item_id = Id()
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    custodian_id = Id()
+    disposed_at = Moment(required=True)
+
+
+@registry.event
+class DisposalRecorded(_Event):
+    event_type = "DisposalRecorded"
+    description = "Every listed item was disposed of or withdrawn (claimed meanwhile)."
+
+    disposal_id = Id()
+    disposed_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    recorded_at = Moment(required=True)
+
+
+@registry.event
+class DisposalSignedOff(_Event):
+    event_type = "DisposalSignedOff"
+    description = ("The receiving officer or bank clerk signed the list (name and badge or receipt number), or a "
+                   "staff witness, with their own login, signed a destruction off.")
+
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver_name = Personal("name", "receiver", required=True, allow_none=True)
+    receiver_reference = Personal("other", "receiver", required=True, allow_none=True)
+    witness_id = Maybe(required=True)
+    witness_name = StaffName(allow_none=True)
+    signed_by = Id()
+    signed_at = Moment(required=True)
+
+
+class DisposeItemsRequest(CommandFields):
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver = Maybe(validate=validate.Length(min=1, max=80),
+                     metadata={"description": "the police station or bank branch (not for destroy)"})
+    item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
+                           validate=validate.Length(min=1, max=500),
+                           metadata={"description": "defaults to every item of the route whose retention is over"})
+    at = Moment(load_default=None)
+
+
+class DisposeItemsReply(ContractSchema):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True)
+    item_ids = fields.List(fields.String(), required=True)
+    disposed_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    steps = fields.List(fields.Nested(HandoverStep), required=True)
+
+
+class SignOffDisposalRequest(CommandFields):
+    """The custodian records the sign-off: the receiver's name and badge or
+    receipt number (police, bank); for a destruction the witness signs with
+    their own login as the call's cosigner."""
+    disposal_id = Id()
+    receiver_name = Maybe(Personal, kind="name", validate=validate.Length(min=1, max=40))
+    receiver_reference = Maybe(Personal, kind="other", validate=validate.Length(min=1, max=40),
+                               metadata={"description": "badge, receipt or reference number"})
+    at = Moment(load_default=None)
+
+
+DISPOSE_ITEMS = registry.rpc(SERVICE, "dispose_items", DisposeItemsRequest, DisposeItemsReply,
+                             "The custodian disposes of unclaimed items by a route other than finance; "
+                             "run again to resume.", roles=frozenset({roles.CUSTODIAN}))
+SIGN_OFF_DISPOSAL = registry.rpc(SERVICE, "sign_off_disposal", SignOffDisposalRequest, AppendReply,
+                                 "The receiver (police, bank) or a staff witness (destruction) signs the list off.",
+                                 roles=frozenset({roles.CUSTODIAN}))
+
+
+
+class DisposalRequest(ContractSchema):
+    disposal_id = Id()
+
+
+class DisposalLineRow(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(allow_none=True)
+    item_name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    quantity = Integer(allow_none=True)
+    state = fields.String(required=True, metadata={"description": "listed, disposed or withdrawn"})
+
+
+class DisposalList(Traced):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True)
+    receiver = fields.String(allow_none=True)
+    custodian_id = fields.String(required=True)
+    drawn_at = Moment(required=True)
+    lines = fields.List(fields.Nested(DisposalLineRow), required=True)
+    recorded_at = Moment(allow_none=True)
+    receiver_name = Personal("name", allow_none=True)
+    receiver_reference = Personal("other", allow_none=True)
+    witness_id = fields.String(allow_none=True)
+    witness_name = StaffName(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    signed_at = Moment(allow_none=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
+    as_of_position = Integer(required=True)
+
+
+DISPOSAL_LIST = registry.rpc("forms", "disposal_list", DisposalRequest, DisposalList,
+                             "A disposal list (police, issuing bank, destruction) with its sign-off.",
+                             roles=frozenset({roles.CUSTODIAN, roles.LEAD, roles.AUDITOR}))

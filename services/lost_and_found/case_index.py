@@ -26,7 +26,8 @@ class CaseIndex:
     name = "case_index"
     version = 3
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched", "FoundItemCorrected", "FoundItemVoided"})
+                         "LostItemReported", "LostReportMatched", "FoundItemCorrected", "FoundItemVoided",
+                         "ItemDisposed"})
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
@@ -81,7 +82,7 @@ class CaseIndex:
                     "item_name", "category", "description", "found_place", "found_at")}))
                 self.open_items[item_id] |= {"item_name": values["item_name"], "category": values["category"],
                                              "place": values["found_place"], "retain_until": values["retain_until"]}
-            case "FoundItemClaimed" | "ItemHandedToFinance" | "FoundItemVoided" \
+            case "FoundItemClaimed" | "ItemHandedToFinance" | "FoundItemVoided" | "ItemDisposed" \
                     if values["item_id"] in self.open_items:
                 item_id = values["item_id"]
                 del self.open_items[item_id]

@@ -35,6 +35,11 @@ CLERK, TEAM_LEAD, CUSTODIAN = "clerk", "team_lead", "custodian"
 OWNER, NOT_OWNER, NEEDS_MORE_PROOF = "owner", "not_owner", "needs_more_proof"
 REPORTED, UNREPORTED, ON_SPOT = "reported", "unreported", "on_spot"
 HELD, IN_CUSTODY, CLAIMED, WITH_FINANCE = "held", "in_custody", "claimed", "with_finance"
+DISPOSED = "disposed"               # handed to the police or a bank, or destroyed (not finance)
+FINANCE_ROUTE, POLICE, ISSUING_BANK, DESTROY = "finance", "police", "issuing_bank", "destroy"
+#: where an unclaimed item goes once its retention is over, by its category's route
+DISPOSAL_ROUTES = {FINANCE_ROUTE: "finance (财务部)", POLICE: "the police (公安)",
+                   ISSUING_BANK: "the issuing bank (发卡银行)", DESTROY: "destruction before a witness (销毁)"}
 VOIDED = "voided"                   # a duplicate or mistaken registration, voided by a recorded event
 LEAD = "lead"
 REACHED = "reached"
@@ -304,6 +309,7 @@ class HandoverLine:
     status: str | None              # None: no such item
     retain_until: dt.date | None
     matched_report_id: str | None = None  # an open report confirmed to it: not drawn
+    route: str = "finance"          # its category's disposal route (config DISPOSAL_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -585,6 +591,8 @@ class FoundItem:
     signatures: tuple = ()          # ((part, with image), ...)
     courier_return_id: str | None = None
     dispatched: bool = False
+    disposal_id: str | None = None
+    disposal_route: str | None = None
 
     @property
     def failed_verifications(self) -> int:
@@ -660,6 +668,9 @@ def _check_particulars(category: str, quantity: int, cash_amount: Decimal | None
 
 
 def _item_not_available(item: FoundItem) -> Rejected | None:
+    if item.status == DISPOSED:
+        return Rejected("disposed", f"item {item.short_code} went to {DISPOSAL_ROUTES[item.disposal_route]} in "
+                                    f"{item.disposal_id}", field="item_id")
     if item.status == VOIDED:
         return Rejected("voided", f"item {item.short_code} was voided: {item.voided_reason}", field="item_id")
     if item.status == CLAIMED:
@@ -911,24 +922,34 @@ def _contact(c: RecordVisitorContact, report: LostReport) -> list:
 
 
 def _draw(c: DrawFinanceHandoverList) -> list:
-    if not c.lines:
+    ids = _check_lines(c.lines, c.business_date, FINANCE_ROUTE)
+    return [FinanceHandoverListDrawn(c.handover_id, c.month, c.custodian_id, tuple(ids), c.at)]
+
+
+def _check_lines(lines: tuple, business_date: dt.date, route: str) -> list:
+    """The items of a handover or disposal list: each unclaimed, past its
+    retention, not matched to an open report, and on this disposal route."""
+    if not lines:
         raise Rejected("nothing_to_hand_over", "the handover list is empty", field="item_ids")
-    ids = [line.item_id for line in c.lines]
+    ids = [line.item_id for line in lines]
     if len(ids) != len(set(ids)):
         raise Rejected("duplicate_item", "an item is on the list twice", field="item_ids")
-    for line in c.lines:
+    for line in lines:
         if line.status is None:
             raise NotFound(f"no found item {line.item_id}", field="item_ids")
         if line.status not in (HELD, IN_CUSTODY):
             raise Rejected("not_unclaimed", f"item {line.item_id} is {line.status.replace('_', ' ')}",
                            field="item_ids")
-        if not retention_over(line.retain_until, c.business_date):
+        if not retention_over(line.retain_until, business_date):
             raise _kept(line.item_id, line.retain_until, "item_ids")
         if line.matched_report_id is not None:
             raise Rejected("matched_to_open_report", f"item {line.item_id} is matched to open report "
                                                      f"{line.matched_report_id} (its visitor is being called in)",
                            field="item_ids")
-    return [FinanceHandoverListDrawn(c.handover_id, c.month, c.custodian_id, tuple(ids), c.at)]
+        if line.route != route:
+            raise Rejected("other_disposal_route", f"item {line.item_id} goes to {DISPOSAL_ROUTES[line.route]}, "
+                                                   f"not {DISPOSAL_ROUTES[route]}", field="item_ids")
+    return ids
 
 
 def _record_transfer(c: RecordFinanceTransfer, handover: FinanceHandover) -> list:
@@ -1404,10 +1425,195 @@ def _dispatch(c: RecordCourierDispatch, item: FoundItem) -> list:
     return [ItemDispatchedByCourier(c.item_id, c.return_id, c.carrier, c.tracking_number, c.dispatched_by, c.at)]
 
 
+# -- disposal routes besides finance: police, issuing bank, destruction -------------------
+def disposal_command_id(disposal_id: str, step: str) -> str:
+    """Deterministic, so a retried disposal run never repeats a step."""
+    return f"disposal:{disposal_id}:{step}"
+
+
+@dataclass(frozen=True)
+class DrawDisposalList:
+    """The custodian lists unclaimed items of one route: ID documents for the
+    police station, bank cards for their issuing bank, perishables to
+    destroy. ``lines`` as for finance (HandoverLine, route included)."""
+
+    disposal_id: str
+    route: str
+    receiver: str | None            # the police station or bank branch; None when destroyed
+    custodian_id: str
+    lines: tuple
+    at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class DisposeItem:
+    item_id: str
+    disposal_id: str
+    route: str
+    custodian_id: str
+    at: dt.datetime
+    business_date: dt.date
+
+
+@dataclass(frozen=True)
+class RecordDisposal:
+    disposal_id: str
+    disposed: tuple
+    withdrawn: tuple
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SignOffDisposal:
+    """The receiving officer or bank clerk signs the list (name and their
+    reference, e.g. a badge or receipt number: personal data); a destruction
+    is signed off by a witness, an existing staff member other than the
+    custodian, with their own login."""
+
+    disposal_id: str
+    signed_by: str                  # the custodian recording it
+    at: dt.datetime
+    receiver_name: str | None = None
+    receiver_reference: str | None = None
+    witness_id: str | None = None
+    witness_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DisposalListDrawn:
+    disposal_id: str
+    route: str
+    receiver: str | None
+    custodian_id: str
+    item_ids: tuple
+    drawn_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ItemDisposed:
+    item_id: str
+    disposal_id: str
+    route: str
+    custodian_id: str
+    disposed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DisposalRecorded:
+    disposal_id: str
+    disposed_item_ids: tuple
+    withdrawn_item_ids: tuple       # claimed between drawing the list and handing over
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DisposalSignedOff:
+    disposal_id: str
+    route: str
+    receiver_name: str | None
+    receiver_reference: str | None
+    witness_id: str | None
+    witness_name: str | None
+    signed_by: str
+    signed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Disposal:
+    disposal_id: str
+    route: str
+    custodian_id: str
+    item_ids: tuple
+    recorded: bool = False
+    signed_off: bool = False
+    receiver_signer: str | None = None  # no staff id: the receiver signs as named on the sign-off
+    witness_id: str | None = None
+    signatures: tuple = ()
+
+
+def _draw_disposal(c: DrawDisposalList, state) -> list:
+    if not isinstance(state, Nothing):
+        raise Rejected("disposal_exists", f"disposal {c.disposal_id} already exists", field="disposal_id")
+    if c.route not in (POLICE, ISSUING_BANK, DESTROY):
+        raise Rejected("unknown_route", f"{c.route!r} is not a disposal route (finance has its own handover)",
+                       field="route")
+    if c.route != DESTROY and not c.receiver:
+        raise Rejected("receiver_required", f"name the receiving {'police station' if c.route == POLICE else 'bank'}",
+                       field="receiver")
+    ids = _check_lines(c.lines, c.business_date, c.route)
+    return [DisposalListDrawn(c.disposal_id, c.route, c.receiver if c.route != DESTROY else None, c.custodian_id,
+                              tuple(ids), c.at)]
+
+
+def _dispose(c: DisposeItem, item: FoundItem) -> list:
+    if (refusal := _item_not_available(item)) is not None:
+        raise refusal
+    if not retention_over(item.retain_until, c.business_date):
+        raise _kept(item.short_code, item.retain_until, "item_id")
+    return [ItemDisposed(c.item_id, c.disposal_id, c.route, c.custodian_id, c.at)]
+
+
+def _record_disposal(c: RecordDisposal, disposal) -> list:
+    if not isinstance(disposal, Disposal):
+        raise NotFound(f"no disposal {c.disposal_id}", field="disposal_id")
+    if disposal.recorded:
+        raise Rejected("already_recorded", "the disposal's items are already handed over", field="disposal_id")
+    if sorted((*c.disposed, *c.withdrawn)) != sorted(disposal.item_ids):
+        raise Rejected("incomplete_transfer", "every listed item must be handed over or withdrawn",
+                       field="disposal_id")
+    return [DisposalRecorded(c.disposal_id, tuple(c.disposed), tuple(c.withdrawn), c.at)]
+
+
+def _sign_off_disposal(c: SignOffDisposal, disposal) -> list:
+    if not isinstance(disposal, Disposal):
+        raise NotFound(f"no disposal {c.disposal_id}", field="disposal_id")
+    if not disposal.recorded:
+        raise Rejected("not_transferred", "the list is signed off after its items are handed over",
+                       field="disposal_id")
+    if disposal.signed_off:
+        raise Rejected("already_signed_off", "this list is already signed off", field="disposal_id")
+    if disposal.route == DESTROY:
+        if not c.witness_id:
+            raise Rejected("witness_required", "a destruction is witnessed by a member of staff, with their own login",
+                           field="cosigner")
+        if c.witness_id in (disposal.custodian_id, c.signed_by):
+            raise Rejected("witness_required", "the witness is another member of staff than the custodian",
+                           field="cosigner")
+        return [DisposalSignedOff(c.disposal_id, DESTROY, None, None, c.witness_id, c.witness_name, c.signed_by,
+                                  c.at)]
+    if not c.receiver_name or not c.receiver_reference:
+        raise Rejected("receiver_required", "the receiving officer or bank clerk signs with their name and "
+                                            "badge or receipt number", field="receiver_name")
+    return [DisposalSignedOff(c.disposal_id, disposal.route, c.receiver_name, c.receiver_reference, None, None,
+                              c.signed_by, c.at)]
+
+
+def _sign_disposal(c: CaptureSignature, disposal: Disposal) -> list:
+    parts = {"disposal_custodian": ("custodian", disposal.custodian_id),
+             "disposal_receiver": ("receiver", None), "disposal_witness": ("witness", disposal.witness_id)}
+    if c.part not in parts:
+        raise Rejected("unknown_part", f"a disposal list has no part {c.part!r} to sign", field="part")
+    kind, expected = parts[c.part]
+    if c.part != "disposal_custodian" and not disposal.signed_off:
+        raise Rejected("part_not_filled", "the sign-off is not recorded yet", field="part")
+    if c.part == "disposal_receiver" and disposal.route == DESTROY:
+        raise Rejected("part_not_filled", "a destruction has a witness, not a receiver", field="part")
+    if c.part == "disposal_witness" and disposal.route != DESTROY:
+        raise Rejected("part_not_filled", "only a destruction has a witness", field="part")
+    if kind != "receiver":
+        _signer_check(c.part, expected, c.signer_id, kind)
+    _already_signed(disposal.signatures, c)
+    return [SignatureCaptured(None, disposal.disposal_id, c.part, kind, c.signer_id if kind != "receiver" else None,
+                              c.captured_by, c.image_ref, c.at)]
+
+
+DISPOSAL_COMMANDS = (DrawDisposalList, RecordDisposal, SignOffDisposal)
 PAPER_ITEM_COMMANDS = (CorrectFoundItem, VoidFoundItem, SendItemToDesk, ReceiveItemAtDesk, CaptureSignature,
-                       ClaimByProxy, ArrangeCourierReturn, RecordCourierDispatch)
+                       ClaimByProxy, ArrangeCourierReturn, RecordCourierDispatch, DisposeItem, *DISPOSAL_COMMANDS)
 PAPER_EVENTS = (FoundItemCorrected, FoundItemVoided, FoundItemSentToDesk, FoundItemReceivedAtDesk,
-                SignatureCaptured, ClaimAuthorisedByOwner, CourierReturnArranged, ItemDispatchedByCourier)
+                SignatureCaptured, ClaimAuthorisedByOwner, CourierReturnArranged, ItemDispatchedByCourier,
+                DisposalListDrawn, ItemDisposed, DisposalRecorded, DisposalSignedOff)
 EVENTS = EVENTS + PAPER_EVENTS
 
 
@@ -1483,9 +1689,18 @@ def _receive(c: ReceiveItemAtDesk, item: FoundItem) -> list:
 
 
 def _decide_paper(command, state) -> list:
+    match command:
+        case DrawDisposalList():
+            return _draw_disposal(command, state)
+        case RecordDisposal():
+            return _record_disposal(command, state)
+        case SignOffDisposal():
+            return _sign_off_disposal(command, state)
     if isinstance(command, CaptureSignature):
         if isinstance(state, FinanceHandover):
             return _sign_handover(command, state)
+        if isinstance(state, Disposal):
+            return _sign_disposal(command, state)
         if not isinstance(state, FoundItem):
             raise NotFound(f"no such form {command.document_id}", field="item_id")
         if command.at < state.turned_in_at:
@@ -1510,6 +1725,8 @@ def _decide_paper(command, state) -> list:
             return _arrange_courier(command, state)
         case RecordCourierDispatch():
             return _dispatch(command, state)
+        case DisposeItem():
+            return _dispose(command, state)
     raise TypeError(type(command).__name__)
 
 
@@ -1530,4 +1747,12 @@ def _evolve_paper(state, event):
             return replace(state, courier_return_id=event.return_id)
         case ItemDispatchedByCourier():
             return replace(state, dispatched=True)
+        case ItemDisposed():
+            return replace(state, status=DISPOSED, disposal_id=event.disposal_id, disposal_route=event.route)
+        case DisposalListDrawn():
+            return Disposal(event.disposal_id, event.route, event.custodian_id, event.item_ids)
+        case DisposalRecorded():
+            return replace(state, recorded=True)
+        case DisposalSignedOff():
+            return replace(state, signed_off=True, witness_id=event.witness_id)
     return state

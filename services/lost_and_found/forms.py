@@ -23,7 +23,7 @@ ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHan
 #: corrections, voiding and moves between desks (issue 10)
 AMENDING_EVENTS = frozenset({"FoundItemCorrected", "FoundItemVoided", "FoundItemSentToDesk",
                              "FoundItemReceivedAtDesk", "SignatureCaptured", "ClaimAuthorisedByOwner",
-                             "CourierReturnArranged", "ItemDispatchedByCourier"})
+                             "CourierReturnArranged", "ItemDispatchedByCourier", "ItemDisposed"})
 
 
 def _signature(values: dict, record) -> dict:
@@ -141,6 +141,9 @@ class _RegistrationClaimForm:
                                                  "corrected_at")} | {"changes": changes} | _joined(trace, record))
             case "SignatureCaptured":
                 form["signatures"].append(_signature(values, record))
+            case "ItemDisposed":
+                form["disposal"] = {key: values[key] for key in ("disposal_id", "route", "custodian_id",
+                                                                 "disposed_at")} | _trace(record)
             case "ClaimAuthorisedByOwner":
                 form["proxy"] = {key: values[key] for key in (
                     "proxy_kind", "organisation", "owner_name", "owner_phone", "authorisation_method",
@@ -178,7 +181,8 @@ class _RegistrationClaimForm:
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
                 "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [],
-                "void": None, "movements": [], "signatures": [], "proxy": None, "courier": None}
+                "void": None, "movements": [], "signatures": [], "proxy": None, "courier": None,
+                "disposal": None}
 
     def form_of(self, item_id: str) -> dict | None:
         form = self.forms.get(item_id)
@@ -489,7 +493,7 @@ class ValuablesAwaitingCustody:
     name = "valuables_awaiting_custody"
     version = 3
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk"})
+                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk", "ItemDisposed"})
 
     def __init__(self):
         self.items: dict[str, dict] = {}
@@ -515,6 +519,8 @@ class ValuablesAwaitingCustody:
                 _also(item, record)
             case "FoundItemVoided":
                 item["gone_at"] = values["voided_at"]
+            case "ItemDisposed":
+                item["gone_at"] = values["disposed_at"]
             case _:
                 item["gone_at"] = values.get("claimed_at") or values["handed_at"]
 
@@ -631,6 +637,66 @@ class FinanceHandoverLists:
         return handover
 
 
+class DisposalLists:
+    """The handover list of each disposal by another route than finance:
+    to the police (公安), to the issuing bank, or destroyed before a staff
+    witness; what was handed over, what was withdrawn, the sign-off and the
+    signatures."""
+
+    name = "disposal_lists"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemCorrected", "DisposalListDrawn", "ItemDisposed",
+                         "DisposalRecorded", "DisposalSignedOff", "SignatureCaptured"})
+
+    def __init__(self):
+        self.lists: dict[str, dict] = {}
+        self._items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type in ("FoundItemTurnedIn", "FoundItemCorrected"):
+            self._items[values["item_id"]] = {"short_code": values.get("short_code") or self._items.get(
+                values["item_id"], {}).get("short_code"), "item_name": values["item_name"],
+                "category": values["category"], "quantity": values["quantity"]}
+            return
+        key = values.get("disposal_id") or values.get("handover_id")
+        if record.type == "DisposalListDrawn":
+            self.lists[key] = {
+                **{k: values[k] for k in ("disposal_id", "route", "receiver", "custodian_id", "drawn_at")},
+                "lines": {item_id: {"item_id": item_id, **self._items.get(item_id, {}), "state": "listed",
+                                    **_trace(record)} for item_id in values["item_ids"]},
+                "recorded_at": None, "receiver_name": None, "receiver_reference": None, "witness_id": None,
+                "witness_name": None, "signed_by": None, "signed_at": None, "signatures": [], **_trace(record)}
+            return
+        disposal = self.lists.get(key or "")
+        if disposal is None:
+            return
+        match record.type:
+            case "ItemDisposed" if values["item_id"] in disposal["lines"]:
+                line = disposal["lines"][values["item_id"]]
+                line["state"] = "disposed"
+                _also(line, record)
+            case "DisposalRecorded":
+                disposal["recorded_at"] = values["recorded_at"]
+                for item_id in values["withdrawn_item_ids"]:
+                    disposal["lines"][item_id]["state"] = "withdrawn"
+                    _also(disposal["lines"][item_id], record)
+                _also(disposal, record)
+            case "DisposalSignedOff":
+                disposal |= {k: values[k] for k in ("receiver_name", "receiver_reference", "witness_id",
+                                                    "witness_name", "signed_by", "signed_at")}
+                _also(disposal, record)
+            case "SignatureCaptured" if values["part"].startswith("disposal_"):
+                disposal["signatures"].append(_signature(values, record))
+
+    def disposal(self, disposal_id: str) -> dict | None:
+        disposal = self.lists.get(disposal_id)
+        if disposal is None:
+            return None
+        disposal = copy.deepcopy(disposal)
+        disposal["lines"] = list(disposal["lines"].values())
+        return disposal
+
+
 class PublicNoticeList:
     """招领公告: the unclaimed items, for a display board or web page. Only
     what a passer-by may read: code, name, category, where and when found,
@@ -672,7 +738,7 @@ class PublicNoticeList:
 
 FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
          GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
-         FinanceHandoverLists, PublicNoticeList)
+         FinanceHandoverLists, DisposalLists, PublicNoticeList)
 
 
 # -- serving the forms service's RPCs ------------------------------------------------------
@@ -757,3 +823,11 @@ def serve_public_notice_list(projector, request: dict, zone: dt.tzinfo) -> dict:
     return {"form": "招领公告", "title": "招领公告 (unclaimed found items)",
             "rows": fold.notices(zone, request["desk"], request["category"], request["limit"]),
             "as_of_position": position}
+
+
+def serve_disposal_list(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    disposal = _fold(projector, DisposalLists).disposal(request["disposal_id"])
+    if disposal is None:
+        raise NotFound(f"no disposal {request['disposal_id']}", field="disposal_id")
+    return {**disposal, "as_of_position": position}

@@ -34,7 +34,8 @@ from contracts.lost_and_found import (
     TURN_IN_ON_SITE,
 )
 from contracts.lost_and_found import (ARRANGE_COURIER_RETURN, CAPTURE_SIGNATURE, CLAIM_ITEM_BY_PROXY, CORRECT_ITEM,
-                                     RECEIVE_ITEM_AT_DESK, RECORD_COURIER_DISPATCH, SEND_ITEM_TO_DESK, VOID_ITEM)
+                                     DISPOSE_ITEMS, RECEIVE_ITEM_AT_DESK, RECORD_COURIER_DISPATCH, SEND_ITEM_TO_DESK,
+                                     SIGN_OFF_DISPOSAL, VOID_ITEM)
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
@@ -78,6 +79,12 @@ def claimant_key(vault, item_id: str, id_number: str) -> str:
     """What binds a verification to its claimant: a keyed hash of the ID
     number, scoped to the item (it links the person to nothing else)."""
     return vault.keyed_hash(f"lost_and_found.verification:{item_id}", "id_number", id_number)
+
+
+def disposal_route(config: dict, category: str) -> str:
+    """``DISPOSAL_ROUTES``: category -> finance, police, issuing_bank or
+    destroy; a category not named goes to finance."""
+    return (config.get("DISPOSAL_ROUTES") or {}).get(category, domain.FINANCE_ROUTE)
 
 
 def amount(text: str | None) -> Decimal | None:
@@ -408,13 +415,8 @@ class LostAndFoundService(ServiceBase):
         today = self._desk_date(at)
         handover_id = request["handover_id"]
         index = self._index()
-        item_ids = request["item_ids"] or index.due_for_finance(today)
-        lines = []
-        for item_id in item_ids:
-            state = self.ledger.state(domain.item_stream(item_id))
-            found = isinstance(state, domain.FoundItem)
-            lines.append(domain.HandoverLine(item_id, state.status if found else None,
-                                             state.retain_until if found else None, index.matched_report(item_id)))
+        item_ids = request["item_ids"] or self._due_on_route(index, today, domain.FINANCE_ROUTE)
+        lines = [self._disposal_line(index, item_id) for item_id in item_ids]
         draw = domain.DrawFinanceHandoverList(handover_id, request["month"], self.auth.principal.staff_id,
                                               tuple(lines), at, today)
         drawn_result = self._execute(domain.handover_stream(handover_id), draw, request, at=at,
@@ -633,3 +635,74 @@ class LostAndFoundService(ServiceBase):
         command = domain.RecordCourierDispatch(request["item_id"], request["return_id"], request["carrier"],
                                                request["tracking_number"], self.auth.principal.staff_id, at)
         return append_reply(self._item_command(request, command, "found_item.dispatched_by_courier"))
+
+    # -- disposal routes besides finance ------------------------------------------------------------
+    def _due_on_route(self, index, today, route: str) -> list[str]:
+        return [item_id for item_id in index.due_for_finance(today)
+                if disposal_route(self.config, index.open_items[item_id]["category"]) == route]
+
+    def _disposal_line(self, index, item_id: str) -> domain.HandoverLine:
+        state = self.ledger.state(domain.item_stream(item_id))
+        if not isinstance(state, domain.FoundItem):
+            return domain.HandoverLine(item_id, None, None)
+        return domain.HandoverLine(item_id, state.status, state.retain_until, index.matched_report(item_id),
+                                   disposal_route(self.config, state.category))
+
+    @contract_rpc(DISPOSE_ITEMS)
+    def dispose_items(self, request):
+        """As the finance handover: draw the list, dispose of each item on its
+        own stream, record the outcome; every step's command id derives from
+        the disposal id, so calling again after a crash completes the run."""
+        at = self.business_time(request["at"], self.clock())
+        today = self._desk_date(at)
+        disposal_id, route = request["disposal_id"], request["route"]
+        index = self._index()
+        item_ids = request["item_ids"] or self._due_on_route(index, today, route)
+        lines = tuple(self._disposal_line(index, item_id) for item_id in item_ids)
+        draw = domain.DrawDisposalList(disposal_id, route, request["receiver"], self.auth.principal.staff_id, lines,
+                                       at, today)
+        stream = domain.disposal_stream(disposal_id)
+        drawn_result = self._execute(stream, draw, request, at=at,
+                                     command_id=domain.disposal_command_id(disposal_id, "drawn"))
+        drawn = self.ledger.decode(drawn_result.events[0])
+        steps, disposed, withdrawn = [self._step(drawn_result)], [], []
+        for item_id in drawn.item_ids:
+            command = domain.DisposeItem(item_id, disposal_id, drawn.route, drawn.custodian_id, at, today)
+            try:
+                result = self._execute(domain.item_stream(item_id), command, request, at=at,
+                                       command_id=domain.disposal_command_id(disposal_id, item_id))
+            except Rejected as refusal:
+                if refusal.code not in ("already_claimed", "handed_to_finance", "disposed", "voided"):
+                    raise
+                withdrawn.append(item_id)
+                steps.append({"stream_id": domain.item_stream(item_id), "positions": [], "duplicate": False,
+                              "refused": refusal.code})
+                continue
+            disposed.append(item_id)
+            steps.append(self._step(result))
+        outcome_result = self._execute(stream, domain.RecordDisposal(disposal_id, tuple(disposed), tuple(withdrawn),
+                                                                     at),
+                                       request, at=at, command_id=domain.disposal_command_id(disposal_id, "recorded"))
+        recorded = self.ledger.decode(outcome_result.events[0])
+        steps.append(self._step(outcome_result))
+        self.log.info("disposal.done", stream=outcome_result.stream_id, position=outcome_result.last_position,
+                      items=len(drawn.item_ids), route=drawn.route)
+        return {"disposal_id": disposal_id, "route": drawn.route, "item_ids": list(drawn.item_ids),
+                "disposed_item_ids": list(recorded.disposed_item_ids),
+                "withdrawn_item_ids": list(recorded.withdrawn_item_ids), "steps": steps}
+
+    @contract_rpc(SIGN_OFF_DISPOSAL)
+    def sign_off_disposal(self, request):
+        at = self.business_time(request["at"], self.clock())
+        state = self.ledger.state(domain.disposal_stream(request["disposal_id"]))
+        witness = None
+        if isinstance(state, domain.Disposal) and state.route == domain.DESTROY:
+            # the witness: an existing, active member of staff signing with their own login
+            witness = self.auth.cosigner(roles.ALL, "a destruction is witnessed")
+            self._staff_member(witness.staff_id, "cosigner")
+        command = domain.SignOffDisposal(
+            request["disposal_id"], self.auth.principal.staff_id, at, request["receiver_name"],
+            request["receiver_reference"], witness.staff_id if witness else None, witness.name if witness else None)
+        result = self._execute(domain.disposal_stream(request["disposal_id"]), command, request, at=at)
+        self.log.info("disposal.signed_off", stream=result.stream_id, position=result.last_position)
+        return append_reply(result)

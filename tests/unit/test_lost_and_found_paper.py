@@ -352,7 +352,8 @@ def EXTRA_EVENTS(state):  # noqa: N802 - grows with each later part of the paper
             *d.decide(proxy(), verified_state), *arranged,
             *d.decide(d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(3)),
                       given(*verified_events(), *arranged)),
-            *d.decide(d.CaptureSignature("h-1", "handover_receiver", "f-1", "k-1", at(3)), handover)]
+            *d.decide(d.CaptureSignature("h-1", "handover_receiver", "f-1", "k-1", at(3)), handover),
+            *DISPOSAL_RUN()]
 
 
 @pytest.fixture
@@ -643,3 +644,115 @@ def test_the_notice_row_has_no_place_for_a_description_a_hidden_feature_a_finder
     assert not shown & {"description", "hidden_features", "finder_name", "finder_phone", "cash_amount",
                         "storage_place", "custodian_id", "item_id", "registered_by"}
     assert not contracts.registry.rpcs[("forms", "public_notice_list")].roles  # open: a board has no login
+
+
+
+# -- disposal routes ---------------------------------------------------------------------------------
+LATE = DAY + dt.timedelta(days=120)
+
+
+def line(route=d.POLICE, **changes) -> d.HandoverLine:
+    return dataclasses.replace(d.HandoverLine("item-1", d.HELD, DAY + dt.timedelta(days=90), None, route), **changes)
+
+
+def draw_disposal(route=d.POLICE, lines=None, receiver="景区派出所", **changes) -> d.DrawDisposalList:
+    return dataclasses.replace(d.DrawDisposalList("dp-1", route, receiver, "k-1", tuple(lines or [line(route)]),
+                                                  at(days=120), LATE), **changes)
+
+
+def DISPOSAL_RUN():  # noqa: N802 - one police disposal through all its events
+    drawn = d.decide(draw_disposal(), d.initial_state)
+    disposed = d.decide(d.DisposeItem("item-1", "dp-1", d.POLICE, "k-1", at(days=120), LATE),
+                        given(*turned_in(category="document", item_name="身份证")))
+    recorded = d.decide(d.RecordDisposal("dp-1", ("item-1",), (), at(days=120)), given(*drawn))
+    signed = d.decide(d.SignOffDisposal("dp-1", "k-1", at(days=120), "张警官", "警号 012345"),
+                      given(*drawn, *recorded))
+    return [*drawn, *disposed, *recorded, *signed]
+
+
+def test_id_documents_are_listed_for_the_police_station_and_handed_over_there():
+    drawn, = d.decide(draw_disposal(), d.initial_state)
+    assert (drawn.route, drawn.receiver, drawn.item_ids) == (d.POLICE, "景区派出所", ("item-1",))
+    state = given(*turned_in(category="document", item_name="身份证"))
+    disposed, = d.decide(d.DisposeItem("item-1", "dp-1", d.POLICE, "k-1", at(days=120), LATE), state)
+    after = given(*turned_in(category="document", item_name="身份证"), disposed)
+    assert after.status == d.DISPOSED
+    claim = claim_part()
+    assert refused(claim, after).code == "disposed"
+
+
+def test_an_item_of_another_route_is_not_drawn_for_this_one_nor_for_finance():
+    problem = refused(draw_disposal(lines=[line(d.ISSUING_BANK)]))
+    assert (problem.code, problem.field) == ("other_disposal_route", "item_ids")
+    finance = d.DrawFinanceHandoverList("h-1", "2026-08", "k-1", (line(d.POLICE),), at(days=120), LATE)
+    assert refused(finance).code == "other_disposal_route"
+
+
+def test_a_disposal_list_obeys_the_retention_and_the_route_needs_its_receiver():
+    early = refused(draw_disposal(business_date=DAY + dt.timedelta(days=90)))
+    assert (early.code, early.field) == ("retention_not_over", "item_ids")
+    assert refused(draw_disposal(receiver=None)).code == "receiver_required"
+    assert refused(draw_disposal(route=d.FINANCE_ROUTE, lines=[line(d.FINANCE_ROUTE)])).code == "unknown_route"
+    assert d.decide(draw_disposal(route=d.DESTROY, receiver="ignored"), d.initial_state)[0].receiver is None
+
+
+def test_the_police_sign_with_a_name_and_a_badge_number_after_the_items_are_handed_over():
+    drawn = d.decide(draw_disposal(), d.initial_state)
+    sign_off = d.SignOffDisposal("dp-1", "k-1", at(days=120), "张警官", "警号 012345")
+    assert refused(sign_off, given(*drawn)).code == "not_transferred"
+    recorded = d.decide(d.RecordDisposal("dp-1", ("item-1",), (), at(days=120)), given(*drawn))
+    assert refused(dataclasses.replace(sign_off, receiver_reference=None), given(*drawn, *recorded)).code == \
+        "receiver_required"
+    signed, = d.decide(sign_off, given(*drawn, *recorded))
+    assert (signed.receiver_name, signed.receiver_reference, signed.witness_id) == ("张警官", "警号 012345", None)
+    assert refused(sign_off, given(*drawn, *recorded, signed)).code == "already_signed_off"
+
+
+def test_perishables_are_destroyed_only_before_a_staff_witness_other_than_the_custodian():
+    drawn = d.decide(draw_disposal(route=d.DESTROY, lines=[line(d.DESTROY)], receiver=None), d.initial_state)
+    recorded = d.decide(d.RecordDisposal("dp-1", ("item-1",), (), at(days=120)), given(*drawn))
+    state = given(*drawn, *recorded)
+    sign_off = d.SignOffDisposal("dp-1", "k-1", at(days=120))
+    assert (refused(sign_off, state).code, refused(sign_off, state).field) == ("witness_required", "cosigner")
+    assert refused(dataclasses.replace(sign_off, witness_id="k-1"), state).code == "witness_required"
+    signed, = d.decide(dataclasses.replace(sign_off, witness_id="s-205", witness_name="张三"), state)
+    assert (signed.route, signed.witness_id) == (d.DESTROY, "s-205")
+    witness = d.CaptureSignature("dp-1", "disposal_witness", "s-205", "k-1", at(days=120))
+    assert d.decide(witness, given(*drawn, *recorded, signed))[0].signer_kind == "witness"
+    assert refused(dataclasses.replace(witness, signer_id="s-999"), given(*drawn, *recorded, signed)).code == \
+        "wrong_signer"
+
+
+def test_every_listed_item_is_disposed_of_or_withdrawn():
+    drawn = d.decide(draw_disposal(), d.initial_state)
+    assert refused(d.RecordDisposal("dp-1", (), (), at(days=120)), given(*drawn)).code == "incomplete_transfer"
+
+
+def test_the_receivers_name_and_reference_are_personal_data():
+    assert contracts.registry.personal_fields("DisposalSignedOff") == {"receiver_name", "receiver_reference"}
+
+
+def test_the_disposal_list_and_the_item_form_show_the_route_the_lines_and_the_sign_off(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/disposal.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    run(d.item_stream("item-1"), turn_in(category="document", item_name="身份证", contents=()))
+    run(d.disposal_stream("dp-1"), draw_disposal())
+    run(d.item_stream("item-1"), d.DisposeItem("item-1", "dp-1", d.POLICE, "k-1", at(days=120), LATE))
+    run(d.disposal_stream("dp-1"), d.RecordDisposal("dp-1", ("item-1",), (), at(days=120)))
+    run(d.disposal_stream("dp-1"), d.SignOffDisposal("dp-1", "k-1", at(days=120), "张警官", "警号 012345"))
+    run(d.disposal_stream("dp-1"), d.CaptureSignature("dp-1", "disposal_receiver", None, "k-1", at(days=120)))
+    folds = replay(store, contracts.registry, f.FOLDS)
+    listed = folds.fold(f.DisposalLists).disposal("dp-1")
+    assert (listed["route"], listed["receiver"], listed["receiver_name"]) == (d.POLICE, "景区派出所", "张警官")
+    assert [(row["item_id"], row["state"], row["item_name"]) for row in listed["lines"]] == [
+        ("item-1", "disposed", "身份证")]
+    assert [s_["part"] for s_ in listed["signatures"]] == ["disposal_receiver"]
+    c.DisposalList().dump({**listed, "as_of_position": 9})
+    form = folds.fold(f.VisitorFoundItemForms).form_of("item-1")
+    assert (form["disposal"]["route"], form["disposal"]["disposal_id"]) == (d.POLICE, "dp-1")
+    assert folds.fold(f.PublicNoticeList).notices(CST) == []
+    store.close()
