@@ -504,7 +504,14 @@ class LostAndFoundService(ServiceBase):
             domain.CLAIMED: ("returned to its owner", "nowhere: it has been claimed"),
             domain.WITH_FINANCE: ("handed to finance (财务部)", "the finance department (财务部)"),
             domain.VOIDED: ("registered by mistake (voided)", f"the visitor service desk {item.desk}"),
+            domain.DISPOSED: (f"unclaimed, handed to {domain.DISPOSAL_ROUTES.get(item.disposal_route, '')}",
+                              "the receiver named on the disposal list; ask the desk"
+                              if item.disposal_route != domain.DESTROY else "nowhere: it was destroyed"),
         }[item.status]
+        if item.location == domain.IN_TRANSIT:
+            where = f"on its way to the visitor service desk {item.to_desk}"
+        elif item.courier_return_id is not None and item.status == domain.CLAIMED:
+            status = "sent to its owner by courier" if item.dispatched else "to be sent to its owner by courier"
         return {"short_code": item.short_code, "item_name": item.item_name, "category": item.category,
                 "found_place": item.found_place, "found_on": self._desk_date(item.found_at), "desk": item.desk,
                 "status": status, "where": where}
