@@ -69,6 +69,8 @@ def shift_end(config: dict, desk: str) -> dt.time | None:
         value = value.get(desk, value.get("default", DEFAULT_SHIFT_END))
     if value in (None, ""):
         return None
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 18:00 as sexagesimal minutes (1080)
+        return dt.time(value // 60, value % 60)
     return value if isinstance(value, dt.time) else dt.time.fromisoformat(str(value))
 
 
