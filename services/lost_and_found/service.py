@@ -21,6 +21,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import eventlet
 from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
@@ -72,6 +73,8 @@ def shift_end(config: dict, desk: str) -> dt.time | None:
         value = value.get(desk, value.get("default", DEFAULT_SHIFT_END))
     if value in (None, ""):
         return None
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 18:00 as sexagesimal minutes (1080)
+        return dt.time(value // 60, value % 60)
     return value if isinstance(value, dt.time) else dt.time.fromisoformat(str(value))
 
 
@@ -108,7 +111,7 @@ class Cases(DependencyProvider):
         self.vault, protector = protector_from_config(config)
         self.projector = Projector(
             self.store, contracts.registry, [CaseIndex(matcher, protector.open)], name="lost_and_found.cases",
-            readmodels=self.readmodels, offload=tpool.execute,
+            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
             snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
             snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
@@ -117,8 +120,8 @@ class Cases(DependencyProvider):
 
     def stop(self):
         try:
-            self.projector.catch_up()
-            if self.projector.changed:
+            if self.projector.changed:  # never used since the start: the newest snapshot still holds
+                self.projector.catch_up()
                 self.projector.snapshot()
         finally:
             if self.readmodels is not None:

@@ -518,3 +518,15 @@ def test_short_codes_are_found_in_lower_case_and_with_spaces(cluster):
     for typed in (code.lower(), f"  {code}  ", " " + code.lower().replace("-", "") + " "):
         assert cluster.lost_and_found.claimant_view({"short_code": typed})["short_code"] == code
     assert refused(cluster.lost_and_found.claimant_view, {"short_code": "LF-12"})["code"] == "validation_failed"
+
+
+def test_a_team_leads_on_spot_claim_form_is_due_before_the_end_of_that_days_shift(cluster, as_):
+    payload = {key: value for key, value in VISITOR_TURN_IN.items() if key not in ("finder_name", "finder_phone")}
+    payload |= {"finder_id": "s-101", "owner_urgent": True, "witness_id": "s-205", "at": "2026-05-01T14:00:00+08:00"}
+    with as_("tl-3") as team_lead:
+        team_lead.lost_and_found.turn_in_on_site(payload)
+        team_lead.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-01T14:05:00+08:00"))
+        claimed = team_lead.lost_and_found.claim_item(dict(CLAIM, claim_kind="on_spot",
+                                                           at="2026-05-01T14:10:00+08:00"))
+    # the desks' shift end (LF_SHIFT_END, 18:00 by default), not local midnight
+    assert claimed["on_spot_form_due"] == "2026-05-01T18:00:00+08:00"

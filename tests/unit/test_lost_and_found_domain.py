@@ -694,3 +694,13 @@ def test_the_short_code_the_service_chose_is_the_one_stored_and_printed():
     assert events[2].short_code == d.short_code("item-1", 1)
     assert {d.short_code("item-1", n) for n in range(20)} == {d.short_code("item-1", n) for n in range(20)}
     assert len({d.short_code("item-1", n) for n in range(20)}) == 20
+
+
+def test_the_shift_end_is_configured_per_desk_or_for_every_desk():
+    from services.lost_and_found.service import shift_end
+    assert shift_end({}, "main-gate") == dt.time(18, 0)
+    assert shift_end({"LF_SHIFT_END": "17:30"}, "main-gate") == dt.time(17, 30)
+    assert shift_end({"LF_SHIFT_END": 1050}, "main-gate") == dt.time(17, 30)   # unquoted 17:30 in YAML 1.1
+    per_desk = {"LF_SHIFT_END": {"default": "18:00", "south-gate": "16:45"}}
+    assert (shift_end(per_desk, "south-gate"), shift_end(per_desk, "main-gate")) == (dt.time(16, 45), dt.time(18))
+    assert shift_end({"LF_SHIFT_END": ""}, "main-gate") is None

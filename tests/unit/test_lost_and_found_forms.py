@@ -279,3 +279,127 @@ def test_the_case_index_suggests_open_reports_and_unclaimed_items(log):
     # kept until DAY+30 means through DAY+30: due from the day after; the camera, not the claimed ones
     assert index.due_for_finance(DAY + dt.timedelta(days=30)) == []
     assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["v-camera"]
+
+
+# -- issue 10: links between streams, the custody flag, retention on the card, short codes -------------
+@pytest.fixture
+def relinked(tmp_path):
+    """rP is matched to p7 and called; p7 goes to another claimant; rP is matched to p8 and returned by its
+    own claim. A third report rQ is matched to an item that goes to finance. Returns the store."""
+    store = open_store(f"sqlite:///{tmp_path}/relinked.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    def report(report_id, when):
+        run(d.report_stream(report_id), d.ReportLostItem(
+            report_id, "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate",
+            at(-3), at(-2), "韩梅梅", "13800000000", "c-017", when, DAY))
+
+    def claim(item_id, claim_id, when, report_id=None, key=KEY):
+        run(d.item_stream(item_id), d.RecordClaimVerification(item_id, f"v-{claim_id}", "mine", ("wallpaper",),
+                                                              True, d.OWNER, "c-017", d.CLERK, when,
+                                                              claimant_key=key))
+        run(d.item_stream(item_id), d.ClaimItem(
+            item_id, claim_id, f"v-{claim_id}", d.REPORTED if report_id else d.UNREPORTED, "某人", "13800000000",
+            "resident_id", "110101199001011234", "c-017", d.CLERK, when + dt.timedelta(minutes=5), DAY, key,
+            report_id=report_id, report=d.ReportFacts(report_id, item_id) if report_id else None))
+
+    for item_id in ("p7", "p8"):
+        run(d.item_stream(item_id), turn_in(item_id))
+    report("rP", at(0.5))
+    run(d.report_stream("rP"), d.ConfirmMatch("rP", d.ItemFacts("p7", d.short_code("p7"), d.HELD), "task-1",
+                                              "c-017", at(0.6)))
+    run(d.report_stream("rP"), d.RecordVisitorContact("rP", "task-1", "c-017", d.REACHED, at(0.7)))
+    claim("p7", "claim-other", at(1), key="someone-else")           # p7 goes to someone else
+    run(d.report_stream("rP"), d.ConfirmMatch(
+        "rP", d.ItemFacts("p8", d.short_code("p8"), d.HELD), "task-2", "c-017", at(2),
+        d.ItemFacts("p7", d.short_code("p7"), d.CLAIMED)))
+    claim("p8", "claim-own", at(3), report_id="rP")
+    # rQ: matched to an umbrella that then goes to finance
+    run(d.item_stream("u1"), turn_in("u1", category="umbrella", item_name="red umbrella", hidden_features=()))
+    report("rQ", at(0.5))
+    run(d.report_stream("rQ"), d.ConfirmMatch("rQ", d.ItemFacts("u1", d.short_code("u1"), d.HELD), "task-3",
+                                              "c-017", at(0.6)))
+    later = DAY + dt.timedelta(days=31)
+    run(d.item_stream("u1"), d.HandItemToFinance("u1", "h-9", "k-1", at(days=31), later))
+    yield store
+    store.close()
+
+
+def test_a_report_shows_returned_only_when_its_own_claim_returned_the_item(relinked):
+    folds = replay(relinked, contracts.registry, f.FOLDS)
+    reports = folds.fold(f.LostItemReportForms)
+    rp = reports.form_of("rP")
+    assert (rp["matched_item_id"], rp["returned_at"]) == ("p8", at(3) + dt.timedelta(minutes=5))
+    [released] = rp["released_matches"]
+    assert (released["item_id"], released["why"]) == ("p7", "claimed_by_another")
+    rq = reports.form_of("rQ")
+    assert (rq["matched_item_id"], rq["returned_at"], rq["contact_task_open"]) == (None, None, False)
+    assert [m["why"] for m in rq["released_matches"]] == ["handed_to_finance"]
+
+
+def test_the_summary_counts_each_stage_reached_and_a_released_report_is_open_again(relinked):
+    summary = replay(relinked, contracts.registry, f.FOLDS).fold(f.LostItemSummary).summary(date=DAY)
+    rows = {row["report_id"]: row for row in summary["rows"]}
+    assert (rows["rP"]["status"], rows["rP"]["stages"]) == ("returned", ["matched", "contacted", "returned"])
+    assert (rows["rQ"]["status"], rows["rQ"]["stages"]) == ("reported", ["matched"])
+    assert summary["totals"] == {"reported": 2, "matched": 2, "contacted": 1, "returned": 1}
+
+
+def test_a_report_whose_item_went_elsewhere_is_suggested_again(relinked):
+    index = replay(relinked, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    assert index.knows("report", "rQ") and "rQ" in index.open_reports
+    assert "rP" not in index.open_reports and index.matched_report("p8") is None
+
+
+def test_an_item_matched_to_an_open_report_is_not_due_for_finance(log):
+    index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    record = type("R", (), {"type": "LostReportMatched", "position": 999, "event_id": "e"})
+    index.open_reports["r-x"] = {"item_name": "camera", "category": "camera", "place": "x", "short_code": None}
+    index.apply(record, {"report_id": "r-x", "item_id": "v-camera", "short_code": d.short_code("v-camera")})
+    assert index.matched_report("v-camera") == "r-x"
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == []
+
+
+def test_a_colliding_short_code_never_overwrites_the_first_item(log):
+    index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    code = d.short_code("v-camera")
+    record = type("R", (), {"type": "FoundItemTurnedIn", "position": 999, "event_id": "e"})
+    values = {"item_id": "intruder", "item_name": "x", "category": "other", "description": "x", "found_place": "x",
+              "found_at": at(), "hidden_features": [], "short_code": code, "retain_until": DAY}
+    index.apply(record, values)
+    assert index.short_code_holder(code) == "v-camera"
+    assert index.short_code_collisions == {code: ["intruder"]}
+
+
+def test_the_custody_checklist_flags_a_valuable_still_at_the_desk_after_its_local_day(folds):
+    checklist = folds.fold(f.ValuablesAwaitingCustody)
+    [phone] = checklist.awaiting(at(1), zone=CST)
+    assert phone["overdue"] is False
+    # the camera was handed over at 18:00; a phone turned in at 23:00 local and left overnight is flagged
+    # at 07:30 local the next morning (23:30 UTC: still the same UTC date)
+    fold = f.ValuablesAwaitingCustody()
+
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    evening = dt.datetime(2026, 5, 1, 23, 0, tzinfo=CST)
+    fold.apply(Rec("FoundItemTurnedIn", 1), {
+        "valuable": True, "item_id": "i", "short_code": "LF-AAAAAA", "desk": "main-gate", "item_name": "phone",
+        "category": "phone", "registered_by": "c-017", "storage_place": "drawer", "turned_in_at": evening,
+        "business_date": dt.date(2026, 5, 1)})
+    morning = dt.datetime(2026, 5, 2, 7, 30, tzinfo=CST).astimezone(dt.timezone.utc)
+    assert [row["overdue"] for row in fold.awaiting(morning, zone=CST)] == [True]
+    assert fold.awaiting(evening + dt.timedelta(minutes=30), zone=CST, overdue_only=True) == []
+    assert [row["item_id"] for row in fold.awaiting(morning, zone=CST, overdue_only=True)] == ["i"]
+
+
+def test_the_card_states_that_kept_until_is_inclusive(folds):
+    card = folds.fold(f.ItemInformationCards).card(item_id="v-camera")
+    assert (card["retain_until"], card["disposal_from"]) == (DAY + dt.timedelta(days=30), DAY + dt.timedelta(days=31))
+    assert "inclusive" in card["retention_note"] and "含当日" in card["retention_note"]
