@@ -674,6 +674,13 @@ class ItemView(ContractSchema):
     claim_id = fields.String(allow_none=True)
     handover_id = fields.String(allow_none=True)
     version = Integer(required=True)
+    quantity = Integer(required=True)
+    cash_amount = fields.String(allow_none=True, metadata={"description": "decimal string"})
+    currency = fields.String(allow_none=True)
+    condition = fields.String(allow_none=True)
+    contents = fields.List(fields.String(), required=True)
+    location = fields.String(required=True, metadata={"description": "at_desk, on_site or in_transit"})
+    to_desk = fields.String(allow_none=True, metadata={"description": "in transit: where it goes"})
 
 
 class ClaimantViewRequest(ContractSchema):
@@ -830,6 +837,85 @@ class FinancePart(Traced):
     handed_at = Moment(required=True)
 
 
+class CorrectedValue(ContractSchema):
+    field = fields.String(required=True)
+    was = fields.Raw(allow_none=True, metadata={"description": "the value before (the original, for the first)"})
+    now = fields.Raw(allow_none=True)
+
+
+class CorrectionPart(Traced):
+    """A correction: what changed, why, by whom; its trace starts with the
+    registration it corrects."""
+    correction_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    corrected_by = fields.String(required=True)
+    corrected_by_role = fields.String(required=True)
+    corrected_at = Moment(required=True)
+    changes = fields.List(fields.Nested(CorrectedValue), required=True)
+
+
+class VoidPart(Traced):
+    duplicate_of = fields.String(allow_none=True)
+    reason = fields.String(required=True)
+    voided_by = fields.String(required=True)
+    voided_by_role = fields.String(required=True)
+    voided_at = Moment(required=True)
+
+
+class MovementPart(Traced):
+    kind = fields.String(required=True, metadata={"description": "sent or received"})
+    from_desk = fields.String(allow_none=True, metadata={"description": "null: from the site"})
+    to_desk = fields.String(required=True)
+    storage_place = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    by = fields.String(required=True)
+    at = Moment(required=True)
+
+
+class SignaturePart(Traced):
+    part = fields.String(required=True)
+    signer_kind = fields.String(required=True)
+    signer_id = fields.String(allow_none=True, metadata={"description": "staff id; null: the visitor named on "
+                                                                        "the part signed"})
+    captured_by = fields.String(required=True)
+    image_ref = Personal("other", allow_none=True)
+    signed_at = Moment(required=True)
+
+
+class ProxyPart(Traced):
+    """代领: the claim part's claimant is the proxy; here the owner and the authorisation."""
+    proxy_kind = fields.String(required=True)
+    organisation = fields.String(allow_none=True)
+    owner_name = Personal("name", required=True)
+    owner_phone = Personal("phone", allow_none=True)
+    authorisation_method = fields.String(required=True)
+    authorisation_note = fields.String(required=True)
+    authorised_at = Moment(required=True)
+    recorded_by = fields.String(required=True)
+
+
+class CourierPart(Traced):
+    return_id = fields.String(required=True)
+    recipient_name = Personal("name", required=True)
+    recipient_phone = Personal("phone", required=True)
+    address = Personal("other", required=True)
+    fee_paid_by = fields.String(required=True)
+    fee_amount = fields.String(allow_none=True, metadata={"description": "decimal string"})
+    fee_currency = fields.String(allow_none=True)
+    arranged_by = fields.String(required=True)
+    arranged_at = Moment(required=True)
+    carrier = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    dispatched_at = Moment(allow_none=True)
+
+
+class DisposalPart(Traced):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True, metadata={"description": "police, issuing_bank or destroy"})
+    custodian_id = fields.String(required=True)
+    disposed_at = Moment(required=True)
+
+
 class FoundItemForm(ContractSchema):
     form = fields.String(required=True)
     title = fields.String(required=True)
@@ -839,6 +925,13 @@ class FoundItemForm(ContractSchema):
     verifications = fields.List(fields.Nested(VerificationPart), required=True)
     claim = fields.Nested(ClaimPart, allow_none=True)
     finance = fields.Nested(FinancePart, allow_none=True)
+    corrections = fields.List(fields.Nested(CorrectionPart), required=True)
+    void = fields.Nested(VoidPart, allow_none=True)
+    movements = fields.List(fields.Nested(MovementPart), required=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
+    proxy = fields.Nested(ProxyPart, allow_none=True)
+    courier = fields.Nested(CourierPart, allow_none=True)
+    disposal = fields.Nested(DisposalPart, allow_none=True)
     as_of_position = Integer(required=True)
 
 
@@ -995,6 +1088,7 @@ class ItemInformationCard(Traced, Particulars):
     found_at = Moment(required=True, metadata={"description": "when it was found (not when it was turned in)"})
     turned_in_on = Day(required=True)
     retain_until = Day(required=True, metadata={"description": "kept until this day (保管至), inclusive"})
+    voided = Boolean(required=True)
     desk = fields.String(required=True)
     storage_place = fields.String(required=True)
     registered_by = fields.String(required=True)
@@ -1073,6 +1167,7 @@ class FinanceHandoverList(Traced):
     signed_by = fields.String(allow_none=True)
     signer_name = StaffName(allow_none=True)
     signed_at = Moment(allow_none=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
     as_of_position = Integer(required=True)
 
 
@@ -1105,3 +1200,483 @@ ON_SPOT_CLAIMS_NOT_FILED = registry.rpc("forms", "on_spot_claims_not_filed", AsO
 FINANCE_HANDOVER_LIST = registry.rpc("forms", "finance_handover_list", HandoverRequest, FinanceHandoverList,
                                      "A monthly handover list to finance with its sign-off.",
                                      roles=frozenset({roles.CUSTODIAN, roles.FINANCE, roles.LEAD, roles.AUDITOR}))
+
+
+# == what the paper forms carry (issue 10): corrections, voiding, transfers ===============
+CORRECTABLE = ("item_name", "category", "description", "found_place", "found_at", "quantity", "cash_amount",
+               "currency", "condition", "contents")
+CORRECTOR_ROLES = ("team_lead", "lead")
+CORRECTORS = frozenset({roles.TEAM_LEAD, roles.LEAD})
+
+
+def Reason(**kwargs):
+    return Text(max_length=200, **kwargs)
+
+
+@registry.event
+class FoundItemCorrected(_Event):
+    event_type = "FoundItemCorrected"
+    description = ("A registration was corrected (a typo, a wrong category) with a reason: the values after "
+                   "the correction, and which fields it changed; the original stays in FoundItemTurnedIn.")
+
+    item_id = Id()
+    correction_id = Id()
+    corrected_fields = fields.List(fields.String(validate=validate.OneOf(CORRECTABLE)), required=True)
+    item_name = Short()
+    category = Category()
+    description = Text()
+    found_place = Short()
+    found_at = Moment(required=True)
+    quantity = Integer(required=True, validate=validate.Range(min=1))
+    cash_amount = Amount(required=True)
+    currency = Currency(required=True)
+    condition = Maybe(required=True, validate=validate.Length(max=200))
+    contents = fields.List(Category(), required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
+    reason = Reason()
+    corrected_by = Id()
+    corrected_by_role = fields.String(required=True, validate=validate.OneOf(CORRECTOR_ROLES))
+    corrected_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemVoided(_Event):
+    event_type = "FoundItemVoided"
+    description = "A duplicate or mistaken registration was voided with a reason; every desk command is refused."
+
+    item_id = Id()
+    duplicate_of = Maybe(required=True)
+    reason = Reason()
+    voided_by = Id()
+    voided_by_role = fields.String(required=True, validate=validate.OneOf(CORRECTOR_ROLES))
+    voided_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemSentToDesk(_Event):
+    event_type = "FoundItemSentToDesk"
+    description = "An item left its desk for another desk (in transit until received there)."
+
+    item_id = Id()
+    from_desk = Desk()
+    to_desk = Desk()
+    reason = Reason()
+    sent_by = Id()
+    sent_at = Moment(required=True)
+
+
+@registry.event
+class FoundItemReceivedAtDesk(_Event):
+    event_type = "FoundItemReceivedAtDesk"
+    description = "An item sent from another desk, or an on-site item, arrived at a desk and is stored there."
+
+    item_id = Id()
+    from_desk = Maybe(required=True, metadata={"description": "null: from the site where it was found"})
+    desk = Desk()
+    storage_place = Short()
+    received_by = Id()
+    received_at = Moment(required=True)
+
+
+class CorrectItemRequest(CommandFields):
+    """Only the fields given are corrected (null clears condition, or cash
+    amount and currency together)."""
+    desk = Desk()
+    item_id = Id()
+    correction_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    reason = Reason()
+    item_name = Short(required=False)
+    category = Category(required=False)
+    description = Text(required=False)
+    found_place = Short(required=False)
+    found_at = Moment(required=False)
+    quantity = Integer(required=False, validate=validate.Range(min=1, max=10000))
+    cash_amount = fields.String(required=False, allow_none=True, validate=validate.Regexp(AMOUNT_PATTERN))
+    currency = fields.String(required=False, allow_none=True, validate=validate.OneOf(CURRENCIES))
+    condition = fields.String(required=False, allow_none=True, validate=validate.Length(min=1, max=200))
+    contents = fields.List(Category(), required=False, validate=validate.Length(max=10))
+    at = Moment(load_default=None)
+
+
+class CorrectItemReply(AppendReply):
+    correction_id = fields.String(required=True)
+    corrected_fields = fields.List(fields.String(), required=True)
+    valuable = Boolean(required=True)
+    retain_until = Day(required=True)
+
+
+class VoidItemRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    duplicate_of = Maybe(validate=validate.Length(min=1, max=80),
+                         metadata={"description": "the item id this registration repeats"})
+    reason = Reason()
+    at = Moment(load_default=None)
+
+
+class SendItemToDeskRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    to_desk = Desk()
+    reason = Reason()
+    at = Moment(load_default=None)
+
+
+class ReceiveItemAtDeskRequest(CommandFields):
+    """The caller's desk receives the item (sent to it, or brought from the site)."""
+    desk = Desk()
+    item_id = Id()
+    storage_place = Short()
+    at = Moment(load_default=None)
+
+
+CORRECT_ITEM = registry.rpc(SERVICE, "correct_item", CorrectItemRequest, CorrectItemReply,
+                            "Correct a registration by a recorded event with a reason.", roles=CORRECTORS)
+VOID_ITEM = registry.rpc(SERVICE, "void_item", VoidItemRequest, AppendReply,
+                         "Void a duplicate or mistaken registration with a reason.", roles=CORRECTORS)
+SEND_ITEM_TO_DESK = registry.rpc(SERVICE, "send_item_to_desk", SendItemToDeskRequest, AppendReply,
+                                 "Send an item to another desk.", roles=frozenset({roles.CLERK}))
+RECEIVE_ITEM_AT_DESK = registry.rpc(SERVICE, "receive_item_at_desk", ReceiveItemAtDeskRequest, AppendReply,
+                                    "An item sent from another desk, or found on site, arrives at this desk.",
+                                    roles=frozenset({roles.CLERK}))
+
+
+# == signatures where the paper form has them ============================================
+ITEM_SIGNATURE_PARTS = ("registration_finder", "registration_clerk", "claim_claimant", "custody_handed_by",
+                        "custody_custodian")
+HANDOVER_SIGNATURE_PARTS = ("handover_custodian", "handover_receiver")
+SIGNER_KINDS = ("finder", "clerk", "claimant", "custodian", "receiver", "witness")
+IMAGE_REF_PATTERN = r"^sha256:[0-9a-f]{64}$"
+
+
+def ImageRef(**kwargs):
+    """The PNG the desk screen captured, by its SHA-256 (stored elsewhere;
+    never the image in the log). Personal: a signature identifies its signer."""
+    return Personal("other", "signer", validate=validate.Regexp(IMAGE_REF_PATTERN, error="not sha256:<64 hex>"),
+                    **{"required": False, "allow_none": True, **kwargs})
+
+
+@registry.event
+class SignatureCaptured(_Event):
+    event_type = "SignatureCaptured"
+    description = ("A part of a form was signed: which part, who signed (a staff member with their own login, "
+                   "or the visitor named on that part) and when; the image may follow in a later one.")
+
+    item_id = Maybe(required=True)
+    handover_id = Maybe(required=True)
+    part = fields.String(required=True, validate=validate.OneOf(ITEM_SIGNATURE_PARTS + HANDOVER_SIGNATURE_PARTS
+                                                                + ("disposal_custodian", "disposal_receiver",
+                                                                   "disposal_witness")))
+    signer_kind = fields.String(required=True, validate=validate.OneOf(SIGNER_KINDS))
+    signer_id = Maybe(required=True)
+    captured_by = Id()
+    image_ref = ImageRef(required=True)
+    signed_at = Moment(required=True)
+
+
+class CaptureSignatureRequest(CommandFields):
+    """A staff part is signed by that staff member's own login: the caller,
+    or the cosigner (the custodian, finance); a visitor's part (the finder's,
+    the claimant's) is signed on the desk screen the caller works."""
+    desk = Desk()
+    item_id = Maybe(validate=validate.Length(min=1, max=80))
+    handover_id = Maybe(validate=validate.Length(min=1, max=80),
+                        metadata={"description": "a finance handover or disposal list, for its parts"})
+    part = fields.String(required=True, validate=validate.OneOf(
+        ITEM_SIGNATURE_PARTS + HANDOVER_SIGNATURE_PARTS + ("disposal_custodian", "disposal_receiver",
+                                                           "disposal_witness")))
+    image_ref = ImageRef()
+    at = Moment(load_default=None)
+
+    @validates_schema
+    def one_document(self, data, **kwargs):
+        if bool(data.get("item_id")) == bool(data.get("handover_id")):
+            raise ValidationError("give exactly one of item_id and handover_id", "item_id")
+
+
+class CaptureSignatureReply(AppendReply):
+    part = fields.String(required=True)
+    signer_kind = fields.String(required=True)
+    signer_id = fields.String(allow_none=True)
+
+
+CAPTURE_SIGNATURE = registry.rpc(SERVICE, "capture_signature", CaptureSignatureRequest, CaptureSignatureReply,
+                                 "Record who signed a part of a form, and when (the image may follow).",
+                                 roles=frozenset({roles.CLERK, roles.TEAM_LEAD, roles.CUSTODIAN, roles.FINANCE}))
+
+
+# == proxy claims (代领) and return by courier ==============================================
+PROXY_KINDS = ("tour_guide", "hotel", "family", "other")
+AUTHORISATION_METHODS = ("written", "message", "phone_call", "video_call")
+FEE_PAYERS = ("visitor", "center", "cash_on_delivery")
+
+
+@registry.event
+class ClaimAuthorisedByOwner(_Event):
+    event_type = "ClaimAuthorisedByOwner"
+    description = ("A proxy (代领: a tour guide, the hotel) took the item for its owner; the owner and how they "
+                   "authorised it are recorded beside the claim, whose claimant is the proxy.")
+
+    item_id = Id()
+    claim_id = Id()
+    proxy_kind = fields.String(required=True, validate=validate.OneOf(PROXY_KINDS))
+    organisation = Maybe(required=True, validate=validate.Length(max=80))
+    owner_name = Name("owner")
+    owner_phone = Phone("owner", allow_none=True)
+    authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
+    authorisation_note = Text(max_length=300)
+    authorised_at = Moment(required=True)
+    recorded_by = Id()
+    recorded_at = Moment(required=True)
+
+
+@registry.event
+class CourierReturnArranged(_Event):
+    event_type = "CourierReturnArranged"
+    description = ("The verified owner, gone home, claimed remotely: the item is to go by courier to the "
+                   "address (personal data), the fee paid as recorded.")
+
+    item_id = Id()
+    return_id = Id()
+    claim_id = Id()
+    recipient_name = Name("recipient")
+    recipient_phone = Phone("recipient")
+    address = Personal("other", "recipient", required=True, validate=validate.Length(min=1, max=200))
+    fee_paid_by = fields.String(required=True, validate=validate.OneOf(FEE_PAYERS))
+    fee_amount = Amount(required=True)
+    fee_currency = Currency(required=True)
+    arranged_by = Id()
+    arranged_at = Moment(required=True)
+
+
+@registry.event
+class ItemDispatchedByCourier(_Event):
+    event_type = "ItemDispatchedByCourier"
+    description = "The item left with the courier: carrier and tracking number."
+
+    item_id = Id()
+    return_id = Id()
+    carrier = Short()
+    tracking_number = fields.String(required=True, validate=validate.Length(min=4, max=40))
+    dispatched_by = Id()
+    dispatched_at = Moment(required=True)
+
+
+class ClaimByProxyRequest(ClaimItemRequest):
+    """The claimant fields are the proxy's, who is present and verified (their
+    ID number, as for any claim); the owner is named and their authorisation
+    described. A valuable needs a written or messaged authorisation."""
+    proxy_kind = fields.String(required=True, validate=validate.OneOf(PROXY_KINDS))
+    organisation = Maybe(validate=validate.Length(min=1, max=80),
+                         metadata={"description": "the travel agency or hotel"})
+    owner_name = Name()
+    owner_phone = Maybe(Phone)
+    authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
+    authorisation_note = Text(max_length=300, metadata={"description": "what the owner wrote or said"})
+    authorised_at = Moment(required=True)
+
+
+class ArrangeCourierReturnRequest(ClaimItemRequest):
+    """The claimant fields are the owner's, given remotely (verified remotely
+    first); the recipient may be the owner or someone at the address."""
+    return_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    recipient_name = Name()
+    recipient_phone = Phone()
+    address = Personal("other", required=True, validate=validate.Length(min=1, max=200))
+    fee_paid_by = fields.String(required=True, validate=validate.OneOf(FEE_PAYERS))
+    fee_amount = Amount()
+    fee_currency = Currency()
+
+
+class ArrangeCourierReturnReply(ClaimItemReply):
+    return_id = fields.String(required=True)
+
+
+class RecordCourierDispatchRequest(CommandFields):
+    desk = Desk()
+    item_id = Id()
+    return_id = Id()
+    carrier = Short()
+    tracking_number = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9-]{4,40}$",
+                                                                            error="not a tracking number"))
+    at = Moment(load_default=None)
+
+
+CLAIM_ITEM_BY_PROXY = registry.rpc(SERVICE, "claim_item_by_proxy", ClaimByProxyRequest, ClaimItemReply,
+                                   "A proxy (代领) takes the item for its owner, on the owner's authorisation.",
+                                   roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+ARRANGE_COURIER_RETURN = registry.rpc(SERVICE, "arrange_courier_return", ArrangeCourierReturnRequest,
+                                      ArrangeCourierReturnReply,
+                                      "The owner, verified remotely, claims; the item is to go by courier.",
+                                      roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+RECORD_COURIER_DISPATCH = registry.rpc(SERVICE, "record_courier_dispatch", RecordCourierDispatchRequest,
+                                       AppendReply, "The item left with the courier: carrier and tracking number.",
+                                       roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
+
+
+# == the public notice list (招领公告) =====================================================
+class PublicNoticeRequest(ContractSchema):
+    desk = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
+    limit = Integer(load_default=200, validate=validate.Range(min=1, max=500))
+
+
+class PublicNoticeRow(ContractSchema):
+    """What a passer-by may read: no description, hidden feature, finder,
+    amount, storage place or custodian."""
+    short_code = fields.String(required=True, metadata={"description": "ask for the item by this code"})
+    item_name = fields.String(required=True)
+    category = fields.String(required=True)
+    quantity = Integer(required=True)
+    found_place = fields.String(required=True)
+    found_on = Day(required=True, metadata={"description": "local date it was found"})
+    desk = fields.String(required=True, metadata={"description": "where to ask"})
+    retain_until = Day(required=True, metadata={"description": "kept through this day"})
+
+
+class PublicNoticeList(ContractSchema):
+    form = fields.String(required=True)
+    title = fields.String(required=True)
+    rows = fields.List(fields.Nested(PublicNoticeRow), required=True)
+    as_of_position = Integer(required=True)
+
+
+PUBLIC_NOTICE_LIST = registry.rpc("forms", "public_notice_list", PublicNoticeRequest, PublicNoticeList,
+                                  "招领公告: unclaimed items for a display board or web page; needs no login.",
+                                  roles=roles.OPEN)
+
+
+# == disposal routes besides finance (police, issuing bank, destruction) =================
+DISPOSAL_ROUTES = ("finance", "police", "issuing_bank", "destroy")
+OTHER_ROUTES = ("police", "issuing_bank", "destroy")
+
+
+@registry.event
+class DisposalListDrawn(_Event):
+    event_type = "DisposalListDrawn"
+    description = ("The custodian listed unclaimed items for a route other than finance: ID documents to the "
+                   "police (公安), bank cards to their issuing bank, perishables to destroy before a witness.")
+
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver = Maybe(required=True, validate=validate.Length(max=80),
+                     metadata={"description": "the police station or bank branch; null when destroyed"})
+    custodian_id = Id()
+    item_ids = fields.List(fields.String(), required=True)
+    drawn_at = Moment(required=True)
+
+
+@registry.event
+class ItemDisposed(_Event):
+    event_type = "ItemDisposed"
+    description = "An unclaimed item went to the police or a bank, or was destroyed; no longer claimable at the desk."
+
+    item_id = Id()
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    custodian_id = Id()
+    disposed_at = Moment(required=True)
+
+
+@registry.event
+class DisposalRecorded(_Event):
+    event_type = "DisposalRecorded"
+    description = "Every listed item was disposed of or withdrawn (claimed meanwhile)."
+
+    disposal_id = Id()
+    disposed_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    recorded_at = Moment(required=True)
+
+
+@registry.event
+class DisposalSignedOff(_Event):
+    event_type = "DisposalSignedOff"
+    description = ("The receiving officer or bank clerk signed the list (name and badge or receipt number), or a "
+                   "staff witness, with their own login, signed a destruction off.")
+
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver_name = Personal("name", "receiver", required=True, allow_none=True)
+    receiver_reference = Personal("other", "receiver", required=True, allow_none=True)
+    witness_id = Maybe(required=True)
+    witness_name = StaffName(allow_none=True)
+    signed_by = Id()
+    signed_at = Moment(required=True)
+
+
+class DisposeItemsRequest(CommandFields):
+    disposal_id = Id()
+    route = fields.String(required=True, validate=validate.OneOf(OTHER_ROUTES))
+    receiver = Maybe(validate=validate.Length(min=1, max=80),
+                     metadata={"description": "the police station or bank branch (not for destroy)"})
+    item_ids = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=None,
+                           validate=validate.Length(min=1, max=500),
+                           metadata={"description": "defaults to every item of the route whose retention is over"})
+    at = Moment(load_default=None)
+
+
+class DisposeItemsReply(ContractSchema):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True)
+    item_ids = fields.List(fields.String(), required=True)
+    disposed_item_ids = fields.List(fields.String(), required=True)
+    withdrawn_item_ids = fields.List(fields.String(), required=True)
+    steps = fields.List(fields.Nested(HandoverStep), required=True)
+
+
+class SignOffDisposalRequest(CommandFields):
+    """The custodian records the sign-off: the receiver's name and badge or
+    receipt number (police, bank); for a destruction the witness signs with
+    their own login as the call's cosigner."""
+    disposal_id = Id()
+    receiver_name = Maybe(Personal, kind="name", validate=validate.Length(min=1, max=40))
+    receiver_reference = Maybe(Personal, kind="other", validate=validate.Length(min=1, max=40),
+                               metadata={"description": "badge, receipt or reference number"})
+    at = Moment(load_default=None)
+
+
+DISPOSE_ITEMS = registry.rpc(SERVICE, "dispose_items", DisposeItemsRequest, DisposeItemsReply,
+                             "The custodian disposes of unclaimed items by a route other than finance; "
+                             "run again to resume.", roles=frozenset({roles.CUSTODIAN}))
+SIGN_OFF_DISPOSAL = registry.rpc(SERVICE, "sign_off_disposal", SignOffDisposalRequest, AppendReply,
+                                 "The receiver (police, bank) or a staff witness (destruction) signs the list off.",
+                                 roles=frozenset({roles.CUSTODIAN}))
+
+
+
+class DisposalRequest(ContractSchema):
+    disposal_id = Id()
+
+
+class DisposalLineRow(Traced):
+    item_id = fields.String(required=True)
+    short_code = fields.String(allow_none=True)
+    item_name = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    quantity = Integer(allow_none=True)
+    state = fields.String(required=True, metadata={"description": "listed, disposed or withdrawn"})
+
+
+class DisposalList(Traced):
+    disposal_id = fields.String(required=True)
+    route = fields.String(required=True)
+    receiver = fields.String(allow_none=True)
+    custodian_id = fields.String(required=True)
+    drawn_at = Moment(required=True)
+    lines = fields.List(fields.Nested(DisposalLineRow), required=True)
+    recorded_at = Moment(allow_none=True)
+    receiver_name = Personal("name", allow_none=True)
+    receiver_reference = Personal("other", allow_none=True)
+    witness_id = fields.String(allow_none=True)
+    witness_name = StaffName(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    signed_at = Moment(allow_none=True)
+    signatures = fields.List(fields.Nested(SignaturePart), required=True)
+    as_of_position = Integer(required=True)
+
+
+DISPOSAL_LIST = registry.rpc("forms", "disposal_list", DisposalRequest, DisposalList,
+                             "A disposal list (police, issuing bank, destruction) with its sign-off.",
+                             roles=frozenset({roles.CUSTODIAN, roles.LEAD, roles.AUDITOR}))

@@ -3,7 +3,11 @@ and staff at the desk, by staff on site), lost reports (some for items that
 turn up, some not), matches, calls to the visitor, verifications (now and
 then a claimant who is not the owner), claims of the three kinds, team
 leads' on-spot forms, valuables to the custodian in the evening, monthly
-handovers of unclaimed items to finance and finance's sign-off.
+handovers of unclaimed items to finance and finance's sign-off; and what the
+paper forms carry: corrections and voided duplicates, moves between desks and
+on-site items arriving at the desk, signatures, proxy claims (代领), returns
+by courier, and the other disposal routes (police, issuing bank, destruction
+before a witness).
 
 Every command is built in the ``*_command`` functions at the top, the way
 services/lost_and_found/service.py builds it from a request: when the
@@ -14,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 from bench.scenarios import texts
 from bench.scenarios.base import Simulation
@@ -153,6 +157,47 @@ def sign_off_command(sim: Simulation, *, handover_id, signed_by, signer_name):
     return d.handover_stream(handover_id), d.SignOffFinanceHandover(handover_id, signed_by, signer_name, sim.now)
 
 
+def correct_command(sim: Simulation, *, item_id, correction_id, changes, reason, by):
+    from services.lost_and_found.service import retention_policy
+    return d.item_stream(item_id), d.CorrectFoundItem(item_id, correction_id, tuple(changes), reason, by,
+                                                      d.TEAM_LEAD, sim.now, valuable_categories=VALUABLES,
+                                                      retention=retention_policy(_CONFIG))
+
+
+def void_command(sim: Simulation, *, item_id, duplicate_of: "Case", reason, by):
+    facts = d.ItemFacts(duplicate_of.item_id, duplicate_of.short_code, duplicate_of.status)
+    return d.item_stream(item_id), d.VoidFoundItem(item_id, reason, by, d.TEAM_LEAD, sim.now, facts,
+                                                   duplicate_of.item_id)
+
+
+def signature_command(sim: Simulation, *, document_id, part, signer_id, captured_by, stream=None, image=False):
+    image_ref = "sha256:" + hashlib.sha256(f"{document_id}:{part}".encode()).hexdigest() if image else None
+    return stream or d.item_stream(document_id), d.CaptureSignature(document_id, part, signer_id, captured_by,
+                                                                   sim.now, image_ref)
+
+
+def disposal_commands(sim: Simulation, *, disposal_id, route, receiver, custodian, lines):
+    """The service's ``dispose_items`` run, as ``handover_commands``."""
+    at, today = sim.now, sim.local_date(sim.now)
+    stream = d.disposal_stream(disposal_id)
+    steps = [(stream, d.DrawDisposalList(disposal_id, route, receiver, custodian, tuple(lines), at, today),
+              d.disposal_command_id(disposal_id, "drawn"))]
+    ids = tuple(line.item_id for line in lines)
+    steps += [(d.item_stream(item_id), d.DisposeItem(item_id, disposal_id, route, custodian, at, today),
+               d.disposal_command_id(disposal_id, item_id)) for item_id in ids]
+    steps.append((stream, d.RecordDisposal(disposal_id, ids, (), at), d.disposal_command_id(disposal_id, "recorded")))
+    return steps
+
+
+def route_of(category: str) -> str:
+    from services.lost_and_found.service import disposal_route
+    return disposal_route(_CONFIG, category)
+
+
+RECEIVERS = {d.POLICE: "景区派出所", d.ISSUING_BANK: "发卡银行景区网点", d.DESTROY: None}
+CONDITIONS = ("外壳有划痕", "有点潮湿", "拉链坏了", "屏幕有裂纹", "表带磨损")
+
+
 # -- the world's model of each case -------------------------------------------------------------
 @dataclass
 class Case:
@@ -168,6 +213,7 @@ class Case:
     status: str = d.HELD
     custodian_id: str | None = None
     matched_report: str | None = None    # an open report confirmed to it
+    moving: bool = False                 # sent to another desk, not yet received there
 
 
 CHANNELS = ((d.DESK_VISITOR, 0.5), (d.DESK_STAFF, 0.35), (d.ON_SITE, 0.15))
@@ -209,6 +255,7 @@ class LostAndFoundScenario:
         item_id = sim.next_id("item")
         on_site_urgent = channel == d.ON_SITE and rng.random() < 0.5
         sim.schedule(turned_in, lambda: self._turn_in(item_id, desk, channel, thing, place, found_at, on_site_urgent))
+        self._plan_paperwork(item_id, turned_in, channel, on_site_urgent)
         fate = rng.random()
         if on_site_urgent:
             sim.schedule(turned_in + rng.uniform(5, 20) * MINUTE, lambda: self._on_spot_claim(item_id))
@@ -226,7 +273,21 @@ class LostAndFoundScenario:
         elif fate < 0.6:
             delay = rng.choice((rng.uniform(0.5, 6) * HOUR, rng.uniform(1, 10) * DAY))
             sim.schedule(turned_in + delay, lambda: self._unreported_claim(item_id))
+        elif thing.category not in VALUABLES and len(sim.desks) > 1 and rng.random() < 0.1:
+            # nobody comes here: it is sent to another desk some days later
+            sim.schedule(turned_in + rng.uniform(1, 5) * DAY, lambda: self._send(item_id))
         # else: nobody comes; a valuable goes to the custodian tonight, everything to finance later
+
+    def _plan_paperwork(self, item_id, turned_in, channel, urgent) -> None:
+        """Corrections, duplicates, an on-site item's way to the desk."""
+        sim, rng = self.sim, self.sim.rng
+        if rng.random() < 0.03:
+            sim.schedule(turned_in + rng.uniform(10, 120) * MINUTE, lambda: self._correct(item_id))
+        if rng.random() < 0.01:
+            duplicate_id = sim.next_id("item")
+            sim.schedule(turned_in + rng.uniform(1, 10) * MINUTE, lambda: self._duplicate(duplicate_id, item_id))
+        if channel == d.ON_SITE and not urgent:
+            sim.schedule(turned_in + rng.uniform(10, 40) * MINUTE, lambda: self._arrive(item_id))
 
     def _plan_lost_only(self, day: dt.date, desk) -> None:
         sim, rng = self.sim, self.sim.rng
@@ -281,6 +342,11 @@ class LostAndFoundScenario:
         case = Case(item_id, desk.id, channel, thing, registered_by, valuable, turned_in.retain_until,
                     turned_in.business_date, turned_in.short_code)
         self.cases[item_id] = self.open[item_id] = case
+        if rng.random() < 0.2:  # signed on the desk screen: the finder, then the clerk
+            for part, signer in (("registration_finder", None), ("registration_clerk", registered_by)):
+                self._run(signature_command(sim, document_id=item_id, part=part, signer_id=signer,
+                                            captured_by=registered_by, image=rng.random() < 0.5),
+                          registered_by, desk.id)
 
     def _report(self, report_id, desk, category, name, description, features, place, window) -> None:
         rng = self.sim.rng
@@ -340,7 +406,7 @@ class LostAndFoundScenario:
                                        decision=decision, by=by, role=role, id_number=id_number), by, case.desk)
         return verification_id
 
-    def _claim(self, case: Case, kind, by, role, report_id=None) -> None:
+    def _claim(self, case: Case, kind, by, role, report_id=None, mode=None) -> None:
         desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
         if self.sim.rng.random() < 0.05:  # someone else first, who is not the owner
             self._verify(case, self._clerk(desk) if role == d.CLERK else by, role, owner=False,
@@ -351,13 +417,30 @@ class LostAndFoundScenario:
         overdue = case.valuable and self.sim.local_date(self.sim.now) > case.turned_in_on
         custodian = case.custodian_id if case.status == d.IN_CUSTODY else \
             (self.sim.staff.custodian if overdue else None)
-        self._run(claim_command(self.sim, item_id=case.item_id, claim_id=f"claim-{self.sim.next_id('c')}",
-                                verification_id=verification_id, kind=kind, claimant=claimant, by=by,
-                                role=role, desk=case.desk, report_id=report_id, custodian_id=custodian),
-                  by, case.desk, cosigner=custodian)
+        stream, claim = claim_command(self.sim, item_id=case.item_id, claim_id=f"claim-{self.sim.next_id('c')}",
+                                      verification_id=verification_id, kind=kind, claimant=claimant, by=by,
+                                      role=role, desk=case.desk, report_id=report_id, custodian_id=custodian)
+        sim, rng = self.sim, self.sim.rng
+        if mode == "proxy":  # 代领: a tour guide for a visitor who went on with the group
+            command = d.ClaimByProxy(claim, "tour_guide", "山水旅行社", texts.person_name(rng), texts.phone(rng),
+                                     "message", "请导游代我领取", sim.now - rng.uniform(10, 60) * MINUTE)
+        elif mode == "courier":  # the visitor has gone home: verified on the phone, sent by courier
+            command = d.ArrangeCourierReturn(claim, f"courier-{sim.next_id('r')}", claimant[0], claimant[1],
+                                             "浙江省杭州市西湖区某路8号", rng.choice(("visitor", "cash_on_delivery")),
+                                             Decimal(rng.choice(("12", "18", "23"))), "CNY")
+        else:
+            command = claim
+        self._run((stream, command), by, case.desk, cosigner=custodian)
         case.status = d.CLAIMED
         case.matched_report = None
         self.open.pop(case.item_id, None)
+        if mode == "courier":
+            sim.schedule(sim.now + rng.uniform(2, 20) * HOUR, lambda: self._run(
+                (d.item_stream(case.item_id), d.RecordCourierDispatch(
+                    case.item_id, command.return_id, "顺丰速运", f"SF{sim.counter:012d}", by, sim.now)), by, case.desk))
+        elif rng.random() < 0.2:
+            self._run(signature_command(sim, document_id=case.item_id, part="claim_claimant", signer_id=None,
+                                        captured_by=by), by, case.desk)
 
     def _verify_and_claim(self, item_id, desk, report_id) -> None:
         case = self.cases.get(item_id)
@@ -368,7 +451,9 @@ class LostAndFoundScenario:
         case = self.cases.get(item_id)
         if case is not None and case.status in (d.HELD, d.IN_CUSTODY):
             desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
-            self._claim(case, d.UNREPORTED, self._clerk(desk), d.CLERK)
+            draw = self.sim.rng.random()
+            mode = "proxy" if draw < 0.12 else "courier" if draw < 0.2 and case.status == d.HELD else None
+            self._claim(case, d.UNREPORTED, self._clerk(desk), d.CLERK, mode=mode)
 
     def _on_spot_claim(self, item_id) -> None:
         sim, rng = self.sim, self.sim.rng
@@ -392,10 +477,20 @@ class LostAndFoundScenario:
                                       desk=case.desk),
                       case.registered_by, case.desk, cosigner=sim.staff.custodian)
             case.status, case.custodian_id = d.IN_CUSTODY, sim.staff.custodian
+            if sim.rng.random() < 0.5:
+                self._run(signature_command(sim, document_id=case.item_id, part="custody_custodian",
+                                            signer_id=sim.staff.custodian, captured_by=sim.staff.custodian),
+                          sim.staff.custodian)
 
     def _finance_handover(self, day: dt.date) -> None:
         sim = self.sim
-        due = [c for c in self.open.values() if d.retention_over(c.retain_until, day) and c.matched_report is None]
+        due = [c for c in self.open.values()
+               if d.retention_over(c.retain_until, day) and c.matched_report is None and not c.moving]
+        for route in (d.POLICE, d.ISSUING_BANK, d.DESTROY):
+            batch = [c for c in due if route_of(c.thing.category) == route]
+            if batch:
+                self._dispose(day, route, batch)
+        due = [c for c in due if route_of(c.thing.category) == d.FINANCE_ROUTE]
         for start in range(0, len(due), HANDOVER_BATCH):
             batch = due[start:start + HANDOVER_BATCH]
             self.handovers += 1
@@ -409,6 +504,105 @@ class LostAndFoundScenario:
                 self.open.pop(case.item_id, None)
             signer = sim.rng.choice(sim.staff.finance)
             name = self._name(signer)
-            sim.schedule(sim.now + sim.rng.uniform(2, 26) * HOUR, lambda handover_id=handover_id, signer=signer,
-                         name=name: self._run(sign_off_command(sim, handover_id=handover_id, signed_by=signer,
-                                                               signer_name=name), signer))
+            sim.schedule(sim.now + sim.rng.uniform(2, 26) * HOUR,
+                         lambda handover_id=handover_id, signer=signer, name=name: self._signed_off(
+                             handover_id, signer, name))
+
+    def _signed_off(self, handover_id, signer, name) -> None:
+        sim = self.sim
+        self._run(sign_off_command(sim, handover_id=handover_id, signed_by=signer, signer_name=name), signer)
+        self._run(signature_command(sim, document_id=handover_id, part="handover_receiver", signer_id=signer,
+                                    captured_by=signer, stream=d.handover_stream(handover_id)), signer)
+
+    # -- what the paper forms carry ---------------------------------------------------------------
+    def _lead(self) -> str:
+        return self.sim.rng.choice(self.sim.staff.team_leads)
+
+    def _correct(self, item_id) -> None:
+        case = self.cases.get(item_id)
+        if case is None or case.status not in (d.HELD, d.IN_CUSTODY):
+            return
+        sim, lead = self.sim, self._lead()
+        self._run(correct_command(sim, item_id=item_id, correction_id=f"correction-{sim.next_id('k')}",
+                                  changes=[("condition", sim.rng.choice(CONDITIONS))],
+                                  reason="登记时漏填物品状况", by=lead), lead, case.desk)
+
+    def _duplicate(self, duplicate_id, item_id) -> None:
+        """The same item registered twice by two clerks; the second is voided."""
+        case = self.cases.get(item_id)
+        if case is None or case.status not in (d.HELD, d.IN_CUSTODY):
+            return
+        sim = self.sim
+        desk = next(desk for desk in sim.desks if desk.id == case.desk)
+        clerk = self._clerk(desk)
+        code = next(c for c in (d.short_code(duplicate_id, n) for n in range(50)) if c not in self.codes)
+        finder = ("visitor", None, texts.person_name(sim.rng), None, None)
+        result = self._run(turn_in_command(
+            sim, item_id=duplicate_id, desk=case.desk, channel=d.DESK_VISITOR, thing=case.thing,
+            found_place=sim.places[0].name, found_at=sim.now - 30 * MINUTE, finder=finder, registered_by=clerk,
+            registered_by_role=d.CLERK, storage_place=STORAGE[0], short_code=code), clerk, case.desk)
+        self.codes.add(sim.decode(SERVICE, result.events[0]).short_code)
+        lead = self._lead()
+        self._run(void_command(sim, item_id=duplicate_id, duplicate_of=case, reason="同一物品重复登记", by=lead),
+                  lead, case.desk)
+
+    def _arrive(self, item_id) -> None:
+        """An on-site item reaches the desk."""
+        case = self.cases.get(item_id)
+        if case is None or case.status != d.HELD:
+            return
+        desk = next(desk for desk in self.sim.desks if desk.id == case.desk)
+        clerk = self._clerk(desk)
+        self._run((d.item_stream(item_id), d.ReceiveItemAtDesk(item_id, case.desk, self.sim.rng.choice(STORAGE),
+                                                                clerk, self.sim.now)), clerk, case.desk)
+
+    def _send(self, item_id) -> None:
+        case = self.cases.get(item_id)
+        if case is None or case.status != d.HELD or case.moving:
+            return
+        sim = self.sim
+        origin = next(desk for desk in sim.desks if desk.id == case.desk)
+        target = sim.rng.choice([desk for desk in sim.desks if desk.id != case.desk])
+        clerk = self._clerk(origin)
+        self._run((d.item_stream(item_id), d.SendItemToDesk(item_id, target.id, "集中保管", clerk, sim.now)),
+                  clerk, origin.id)
+        case.moving = True
+        sim.schedule(sim.now + sim.rng.uniform(30, 90) * MINUTE, lambda: self._received(item_id, target))
+
+    def _received(self, item_id, target) -> None:
+        case = self.cases[item_id]
+        clerk = self._clerk(target)
+        self._run((d.item_stream(item_id), d.ReceiveItemAtDesk(item_id, target.id, self.sim.rng.choice(STORAGE),
+                                                                clerk, self.sim.now)), clerk, target.id)
+        case.desk, case.moving = target.id, False
+
+    def _dispose(self, day: dt.date, route: str, batch: list) -> None:
+        sim = self.sim
+        custodian = sim.staff.custodian
+        self.handovers += 1
+        disposal_id = f"disposal-{day.strftime('%Y-%m')}-{route}-{self.handovers}"
+        lines = [d.HandoverLine(c.item_id, c.status, c.retain_until, None, route) for c in batch[:HANDOVER_BATCH]]
+        for stream, command, command_id in disposal_commands(sim, disposal_id=disposal_id, route=route,
+                                                             receiver=RECEIVERS[route], custodian=custodian,
+                                                             lines=lines):
+            sim.execute(SERVICE, stream, command, actor=custodian, command_id=command_id)
+        for case in batch[:HANDOVER_BATCH]:
+            case.status = d.DISPOSED
+            self.open.pop(case.item_id, None)
+        sim.schedule(sim.now + sim.rng.uniform(1, 8) * HOUR, lambda: self._disposal_signed(disposal_id, route))
+
+    def _disposal_signed(self, disposal_id, route) -> None:
+        sim, rng = self.sim, self.sim.rng
+        custodian = sim.staff.custodian
+        stream = d.disposal_stream(disposal_id)
+        if route == d.DESTROY:
+            witness = rng.choice(sim.staff.others)[0]
+            self._run((stream, d.SignOffDisposal(disposal_id, custodian, sim.now, witness_id=witness,
+                                                 witness_name=self._name(witness))), custodian, cosigner=witness)
+            part, signer = "disposal_witness", witness
+        else:
+            self._run((stream, d.SignOffDisposal(disposal_id, custodian, sim.now, texts.person_name(rng),
+                                                 f"NO.{rng.randrange(10 ** 6):06d}")), custodian)
+            part, signer = "disposal_receiver", None
+        self._run(signature_command(sim, document_id=disposal_id, part=part, signer_id=signer, captured_by=custodian,
+                                    stream=stream), custodian)

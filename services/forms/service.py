@@ -144,6 +144,15 @@ class FormsService(ServiceBase):
     def finance_handover_list(self, request):
         return lost_and_found_forms.serve_finance_handover_list(self.projections, request)
 
+    @contract_rpc(lost_and_found_contracts.DISPOSAL_LIST)
+    def disposal_list(self, request):
+        return lost_and_found_forms.serve_disposal_list(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.PUBLIC_NOTICE_LIST)
+    def public_notice_list(self, request):
+        """Open: the notice board shows only what a passer-by may read."""
+        return lost_and_found_forms.serve_public_notice_list(self.projections, request, self.site.zone)
+
     @property
     def store(self):
         return self.projections.store

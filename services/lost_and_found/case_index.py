@@ -24,9 +24,10 @@ class CaseIndex:
     memory) for matching only: no suggestion shows them."""
 
     name = "case_index"
-    version = 2
+    version = 3
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched"})
+                         "LostItemReported", "LostReportMatched", "FoundItemCorrected", "FoundItemVoided",
+                         "ItemDisposed"})
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
@@ -88,7 +89,16 @@ class CaseIndex:
                 holder = self.by_short_code.setdefault(values["short_code"], item_id)
                 if holder != item_id:
                     self.short_code_collisions.setdefault(values["short_code"], []).append(item_id)
-            case "FoundItemClaimed" | "ItemHandedToFinance" if values["item_id"] in self.open_items:
+            case "FoundItemCorrected" if values["item_id"] in self.open_items:
+                # matched again on what the registration says now
+                item_id = values["item_id"]
+                case = self._leave(matching.ITEM, item_id)
+                self._enter(matching.ITEM, dataclasses.replace(case, **{key: values[key] for key in (
+                    "item_name", "category", "description", "found_place", "found_at")}))
+                self.open_items[item_id] |= {"item_name": values["item_name"], "category": values["category"],
+                                             "place": values["found_place"], "retain_until": values["retain_until"]}
+            case "FoundItemClaimed" | "ItemHandedToFinance" | "FoundItemVoided" | "ItemDisposed" \
+                    if values["item_id"] in self.open_items:
                 item_id = values["item_id"]
                 del self.open_items[item_id]
                 self._leave(matching.ITEM, item_id)

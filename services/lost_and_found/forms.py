@@ -20,6 +20,15 @@ from services.lost_and_found import domain
 ITEM_EVENTS = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "ItemHandedToCustodian",
                          "ClaimVerificationRecorded", "FoundItemClaimed", "OnSpotClaimFormFiled",
                          "ItemHandedToFinance"})
+#: corrections, voiding and moves between desks (issue 10)
+AMENDING_EVENTS = frozenset({"FoundItemCorrected", "FoundItemVoided", "FoundItemSentToDesk",
+                             "FoundItemReceivedAtDesk", "SignatureCaptured", "ClaimAuthorisedByOwner",
+                             "CourierReturnArranged", "ItemDispatchedByCourier", "ItemDisposed"})
+
+
+def _signature(values: dict, record) -> dict:
+    return {key: values[key] for key in ("part", "signer_kind", "signer_id", "captured_by", "image_ref",
+                                         "signed_at")} | _trace(record)
 
 
 #: what the paper forms carry besides the name and description (forms 3.3-3.5, 3.9, 3.10)
@@ -28,6 +37,30 @@ PARTICULARS = ("quantity", "cash_amount", "currency", "condition", "contents")
 
 def _particulars(values: dict) -> dict:
     return {key: list(values[key]) if key == "contents" else values[key] for key in PARTICULARS}
+
+
+def _shown(value):
+    """A corrected value as a form shows it (was / now): JSON as it stands."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _corrected(part: dict, values: dict, record, keys=None) -> list[dict]:
+    """Apply a FoundItemCorrected to ``part`` (those of its keys the
+    correction changed) and return what changed: field, was, now."""
+    changes = []
+    for name in values["corrected_fields"]:
+        if keys is not None and name not in keys:
+            continue
+        now = list(values[name]) if name == "contents" else values[name]
+        if name in part:
+            changes.append({"field": name, "was": _shown(part[name]), "now": _shown(now)})
+            part[name] = now
+    _also(part, record)
+    return changes
 
 
 def _trace(*records) -> dict:
@@ -56,8 +89,8 @@ class _RegistrationClaimForm:
     verifications, claim (lower half, 认领表) and the handover to finance."""
 
     form = title = title_en = channel = ""
-    handles = ITEM_EVENTS
-    version = 1
+    handles = ITEM_EVENTS | AMENDING_EVENTS
+    version = 2
 
     def __init__(self):
         self.forms: dict[str, dict] = {}
@@ -66,6 +99,8 @@ class _RegistrationClaimForm:
         if record.type == "FoundItemTurnedIn":
             if values["channel"] == self.channel:
                 self.forms[values["item_id"]] = self._new(record, values)
+            return
+        if values.get("item_id") is None:  # a signature on a handover list
             return
         form = self.forms.get(values["item_id"])
         if form is None:
@@ -96,6 +131,45 @@ class _RegistrationClaimForm:
             case "ItemHandedToFinance":
                 form["finance"] = {"handover_id": values["handover_id"], "custodian_id": values["custodian_id"],
                                    "handed_at": values["handed_at"], **_trace(record)}
+            case "FoundItemCorrected":
+                registration = form["registration"]
+                trace = {"positions": list(registration["positions"]), "event_ids": list(registration["event_ids"])}
+                changes = _corrected(registration, values, record)
+                registration["valuable"] = values["valuable"]
+                form["corrections"].append({
+                    key: values[key] for key in ("correction_id", "reason", "corrected_by", "corrected_by_role",
+                                                 "corrected_at")} | {"changes": changes} | _joined(trace, record))
+            case "SignatureCaptured":
+                form["signatures"].append(_signature(values, record))
+            case "ItemDisposed":
+                form["disposal"] = {key: values[key] for key in ("disposal_id", "route", "custodian_id",
+                                                                 "disposed_at")} | _trace(record)
+            case "ClaimAuthorisedByOwner":
+                form["proxy"] = {key: values[key] for key in (
+                    "proxy_kind", "organisation", "owner_name", "owner_phone", "authorisation_method",
+                    "authorisation_note", "authorised_at", "recorded_by")} | _trace(record)
+            case "CourierReturnArranged":
+                form["courier"] = {key: values[key] for key in (
+                    "return_id", "recipient_name", "recipient_phone", "address", "fee_paid_by", "fee_amount",
+                    "fee_currency", "arranged_by", "arranged_at")} | {
+                    "carrier": None, "tracking_number": None, "dispatched_at": None} | _trace(record)
+            case "ItemDispatchedByCourier" if form["courier"] is not None:
+                form["courier"] |= {"carrier": values["carrier"], "tracking_number": values["tracking_number"],
+                                    "dispatched_at": values["dispatched_at"]}
+                _also(form["courier"], record)
+            case "FoundItemVoided":
+                form["void"] = {key: values[key] for key in ("duplicate_of", "reason", "voided_by",
+                                                             "voided_by_role", "voided_at")} | _trace(record)
+            case "FoundItemSentToDesk":
+                form["movements"].append({"kind": "sent", "from_desk": values["from_desk"],
+                                          "to_desk": values["to_desk"], "storage_place": None,
+                                          "reason": values["reason"], "by": values["sent_by"],
+                                          "at": values["sent_at"], **_trace(record)})
+            case "FoundItemReceivedAtDesk":
+                form["movements"].append({"kind": "received", "from_desk": values["from_desk"],
+                                          "to_desk": values["desk"], "storage_place": values["storage_place"],
+                                          "reason": None, "by": values["received_by"],
+                                          "at": values["received_at"], **_trace(record)})
 
     def _new(self, record, values: dict) -> dict:
         registration = {key: values[key] for key in (
@@ -106,7 +180,9 @@ class _RegistrationClaimForm:
         registration |= {"hidden_features_recorded": len(values["hidden_features"]), "receipt_no": None,
                          **_trace(record)}
         return {"form": self.form, "title": self.title, "title_en": self.title_en, "registration": registration,
-                "custody": None, "verifications": [], "claim": None, "finance": None}
+                "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [],
+                "void": None, "movements": [], "signatures": [], "proxy": None, "courier": None,
+                "disposal": None}
 
     def form_of(self, item_id: str) -> dict | None:
         form = self.forms.get(item_id)
@@ -116,7 +192,7 @@ class _RegistrationClaimForm:
 class VisitorFoundItemForms(_RegistrationClaimForm):
     """3.3 《游客拾物登记、认领表》: found-by-visitor registration & claim form."""
     name = "visitor_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.3", "游客拾物登记、认领表", "found-by-visitor registration & claim form", \
         domain.DESK_VISITOR
 
@@ -124,7 +200,7 @@ class VisitorFoundItemForms(_RegistrationClaimForm):
 class StaffFoundItemForms(_RegistrationClaimForm):
     """3.4 《员工拾物登记、认领表》: found-by-staff registration & claim form."""
     name = "staff_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form", \
         domain.DESK_STAFF
 
@@ -132,7 +208,7 @@ class StaffFoundItemForms(_RegistrationClaimForm):
 class OnSiteFoundItemForms(_RegistrationClaimForm):
     """3.5 《员工现场拾物登记表、认领表》: found-by-staff-on-site registration & claim form."""
     name = "on_site_found_item_forms"
-    version = 1
+    version = 2
     form, title, title_en, channel = "3.5", "员工现场拾物登记表、认领表", \
         "found-by-staff-on-site registration & claim form", domain.ON_SITE
 
@@ -266,9 +342,10 @@ class GoodDeedsSummary:
     (an item found by staff and turned in, at the desk or on site)."""
 
     name = "good_deeds_summary"
-    version = 1
+    version = 2
     form, title = "3.8", "员工好人好事汇总表"
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed"})
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemClaimed", "FoundItemCorrected",
+                         "FoundItemVoided"})
 
     def __init__(self):
         self.rows: dict[str, dict] = {}
@@ -291,6 +368,11 @@ class GoodDeedsSummary:
                 row = self.rows[values["item_id"]]
                 row["returned_to_owner"] = True
                 _also(row, record)
+            case "FoundItemCorrected" if values["item_id"] in self.rows:
+                _corrected(self.rows[values["item_id"]], values, record, ("item_name", "category", "found_place"))
+            case "FoundItemVoided" if values["item_id"] in self.rows:
+                # a duplicate registration is not a second good deed
+                self.rows.pop(values["item_id"])
 
     def summary(self, date: dt.date | None = None, month: str | None = None, staff_id: str | None = None) -> dict:
         rows = [copy.deepcopy(row) for row in self.rows.values()
@@ -306,9 +388,9 @@ class FoundItemReceipts:
     """3.9 《员工拾到物品回执》: the staff finder's receipt (no hidden features)."""
 
     name = "found_item_receipts"
-    version = 1
+    version = 2
     form, title = "3.9", "员工拾到物品回执"
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued"})
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemReceiptIssued", "FoundItemCorrected"})
 
     def __init__(self):
         self.receipts: dict[str, dict] = {}
@@ -320,6 +402,10 @@ class FoundItemReceipts:
                 self._items[values["item_id"]] = (_trace(record), {key: values[key] for key in (
                     "short_code", "desk", "item_name", "category", "found_place", "found_at")}
                     | _particulars(values))
+            return
+        if record.type == "FoundItemCorrected":
+            if values["item_id"] in self.receipts:
+                _corrected(self.receipts[values["item_id"]], values, record)
             return
         turned_in, item = self._items.pop(values["item_id"])
         self.receipts[values["item_id"]] = {
@@ -340,7 +426,8 @@ class ItemInformationCards:
     name = "item_information_cards"
     version = 2
     form, title = "3.10", "物品信息卡"
-    handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian"})
+    handles = frozenset({"FoundItemTurnedIn", "ItemInformationCardIssued", "ItemHandedToCustodian",
+                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk"})
 
     def __init__(self):
         self.cards: dict[str, dict] = {}
@@ -363,11 +450,25 @@ class ItemInformationCards:
                 self.cards[values["item_id"]] = {
                     "form": self.form, "title": self.title, "item_id": values["item_id"],
                     "short_code": values["short_code"], "qr_payload": values["qr_payload"], **item,
-                    "issued_at": values["issued_at"], **_joined(turned_in, record)}
+                    "issued_at": values["issued_at"], "voided": False, **_joined(turned_in, record)}
                 self.by_short_code[values["short_code"]] = values["item_id"]
             case "ItemHandedToCustodian" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 card["storage_place"] = values["storage_place"]
+                _also(card, record)
+            case "FoundItemCorrected" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                _corrected(card, values, record)
+                card |= {"retain_until": values["retain_until"],
+                         "disposal_from": domain.disposal_from(values["retain_until"]),
+                         "retention_note": retention_note(values["retain_until"])}
+            case "FoundItemVoided" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                card["voided"] = True
+                _also(card, record)
+            case "FoundItemReceivedAtDesk" if values["item_id"] in self.cards:
+                card = self.cards[values["item_id"]]
+                card["desk"], card["storage_place"] = values["desk"], values["storage_place"]
                 _also(card, record)
 
     def card(self, item_id: str | None = None, short_code: str | None = None) -> dict | None:
@@ -390,31 +491,45 @@ class ValuablesAwaitingCustody:
     same list for every desk."""
 
     name = "valuables_awaiting_custody"
-    version = 2
-    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance"})
+    version = 3
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
+                         "FoundItemCorrected", "FoundItemVoided", "FoundItemReceivedAtDesk", "ItemDisposed"})
 
     def __init__(self):
         self.items: dict[str, dict] = {}
 
     def apply(self, record, values: dict) -> None:
         if record.type == "FoundItemTurnedIn":
-            if values["valuable"]:
-                self.items[values["item_id"]] = {
-                    **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
-                                                    "registered_by", "storage_place", "turned_in_at",
-                                                    "business_date")},
-                    "gone_at": None, **_trace(record)}
+            # every item: a correction may make one a valuable (a 包 that was a 钱包)
+            self.items[values["item_id"]] = {
+                **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
+                                                "registered_by", "storage_place", "turned_in_at",
+                                                "business_date", "valuable")},
+                "gone_at": None, **_trace(record)}
             return
         item = self.items.get(values["item_id"])
-        if item is not None and item["gone_at"] is None:
-            item["gone_at"] = values.get("claimed_at") or values["handed_at"]
+        if item is None or item["gone_at"] is not None:
+            return
+        match record.type:
+            case "FoundItemCorrected":
+                _corrected(item, values, record, ("item_name", "category"))
+                item["valuable"] = values["valuable"]
+            case "FoundItemReceivedAtDesk":
+                item["desk"], item["storage_place"] = values["desk"], values["storage_place"]
+                _also(item, record)
+            case "FoundItemVoided":
+                item["gone_at"] = values["voided_at"]
+            case "ItemDisposed":
+                item["gone_at"] = values["disposed_at"]
+            case _:
+                item["gone_at"] = values.get("claimed_at") or values["handed_at"]
 
     def awaiting(self, as_of: dt.datetime, desk: str | None = None, zone: dt.tzinfo = dt.timezone.utc,
                  overdue_only: bool = False) -> list[dict]:
         today = as_of.astimezone(zone).date()
-        rows = [{key: value for key, value in item.items() if key != "gone_at"}
+        rows = [{key: value for key, value in item.items() if key not in ("gone_at", "valuable")}
                 | {"overdue": today > item["business_date"]} for item in self.items.values()
-                if item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
+                if item["valuable"] and item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
                 and desk in (None, item["desk"])]
         rows = [row for row in rows if row["overdue"] or not overdue_only]
         return copy.deepcopy(sorted(rows, key=lambda row: row["positions"][0]))
@@ -465,9 +580,10 @@ class FinanceHandoverLists:
     what was handed over, what was withdrawn and finance's sign-off."""
 
     name = "finance_handover_lists"
-    version = 1
+    version = 2
     handles = frozenset({"FoundItemTurnedIn", "FinanceHandoverListDrawn", "ItemHandedToFinance",
-                         "FinanceHandoverTransferred", "FinanceHandoverSignedOff"})
+                         "FinanceHandoverTransferred", "FinanceHandoverSignedOff", "SignatureCaptured",
+                         "FoundItemCorrected"})
 
     def __init__(self):
         self.lists: dict[str, dict] = {}
@@ -479,6 +595,12 @@ class FinanceHandoverLists:
                                               "category": values["category"],
                                               "turned_in_on": values["business_date"]}
             return
+        if record.type == "FoundItemCorrected":
+            if values["item_id"] in self._items:
+                self._items[values["item_id"]] |= {"item_name": values["item_name"], "category": values["category"]}
+            return
+        if values.get("handover_id") is None:  # a signature on an item's form
+            return
         handover = self.lists.get(values["handover_id"])
         match record.type:
             case "FinanceHandoverListDrawn":
@@ -488,7 +610,7 @@ class FinanceHandoverLists:
                     "lines": {item_id: {"item_id": item_id, **self._items.get(item_id, {}), "state": "listed",
                                         **_trace(record)} for item_id in values["item_ids"]},
                     "transferred_at": None, "signed_by": None, "signer_name": None, "signed_at": None,
-                    **_trace(record)}
+                    "signatures": [], **_trace(record)}
             case "ItemHandedToFinance" if handover is not None and values["item_id"] in handover["lines"]:
                 line = handover["lines"][values["item_id"]]
                 line["state"] = "handed_over"
@@ -499,6 +621,8 @@ class FinanceHandoverLists:
                     handover["lines"][item_id]["state"] = "withdrawn"
                     _also(handover["lines"][item_id], record)
                 _also(handover, record)
+            case "SignatureCaptured" if handover is not None:
+                handover["signatures"].append(_signature(values, record))
             case "FinanceHandoverSignedOff" if handover is not None:
                 handover |= {"signed_by": values["signed_by"], "signer_name": values["signer_name"],
                              "signed_at": values["signed_at"]}
@@ -513,9 +637,108 @@ class FinanceHandoverLists:
         return handover
 
 
+class DisposalLists:
+    """The handover list of each disposal by another route than finance:
+    to the police (公安), to the issuing bank, or destroyed before a staff
+    witness; what was handed over, what was withdrawn, the sign-off and the
+    signatures."""
+
+    name = "disposal_lists"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemCorrected", "DisposalListDrawn", "ItemDisposed",
+                         "DisposalRecorded", "DisposalSignedOff", "SignatureCaptured"})
+
+    def __init__(self):
+        self.lists: dict[str, dict] = {}
+        self._items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        if record.type in ("FoundItemTurnedIn", "FoundItemCorrected"):
+            self._items[values["item_id"]] = {"short_code": values.get("short_code") or self._items.get(
+                values["item_id"], {}).get("short_code"), "item_name": values["item_name"],
+                "category": values["category"], "quantity": values["quantity"]}
+            return
+        key = values.get("disposal_id") or values.get("handover_id")
+        if record.type == "DisposalListDrawn":
+            self.lists[key] = {
+                **{k: values[k] for k in ("disposal_id", "route", "receiver", "custodian_id", "drawn_at")},
+                "lines": {item_id: {"item_id": item_id, **self._items.get(item_id, {}), "state": "listed",
+                                    **_trace(record)} for item_id in values["item_ids"]},
+                "recorded_at": None, "receiver_name": None, "receiver_reference": None, "witness_id": None,
+                "witness_name": None, "signed_by": None, "signed_at": None, "signatures": [], **_trace(record)}
+            return
+        disposal = self.lists.get(key or "")
+        if disposal is None:
+            return
+        match record.type:
+            case "ItemDisposed" if values["item_id"] in disposal["lines"]:
+                line = disposal["lines"][values["item_id"]]
+                line["state"] = "disposed"
+                _also(line, record)
+            case "DisposalRecorded":
+                disposal["recorded_at"] = values["recorded_at"]
+                for item_id in values["withdrawn_item_ids"]:
+                    disposal["lines"][item_id]["state"] = "withdrawn"
+                    _also(disposal["lines"][item_id], record)
+                _also(disposal, record)
+            case "DisposalSignedOff":
+                disposal |= {k: values[k] for k in ("receiver_name", "receiver_reference", "witness_id",
+                                                    "witness_name", "signed_by", "signed_at")}
+                _also(disposal, record)
+            case "SignatureCaptured" if values["part"].startswith("disposal_"):
+                disposal["signatures"].append(_signature(values, record))
+
+    def disposal(self, disposal_id: str) -> dict | None:
+        disposal = self.lists.get(disposal_id)
+        if disposal is None:
+            return None
+        disposal = copy.deepcopy(disposal)
+        disposal["lines"] = list(disposal["lines"].values())
+        return disposal
+
+
+class PublicNoticeList:
+    """招领公告: the unclaimed items, for a display board or web page. Only
+    what a passer-by may read: code, name, category, where and when found,
+    which desk to ask at and until when; never a description, a hidden
+    feature, a finder, an amount or where or by whom the item is kept."""
+
+    name = "public_notice_list"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemCorrected", "FoundItemReceivedAtDesk", "FoundItemClaimed",
+                         "ItemHandedToFinance", "FoundItemVoided", "ItemDisposed"})
+    GONE = frozenset({"FoundItemClaimed", "ItemHandedToFinance", "FoundItemVoided", "ItemDisposed"})
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+
+    def apply(self, record, values: dict) -> None:
+        item_id = values["item_id"]
+        if record.type == "FoundItemTurnedIn":
+            self.items[item_id] = {key: values[key] for key in (
+                "short_code", "item_name", "category", "found_place", "found_at", "desk", "retain_until",
+                "quantity")}
+        elif item_id not in self.items:
+            return
+        elif record.type in self.GONE:
+            del self.items[item_id]
+        elif record.type == "FoundItemCorrected":
+            self.items[item_id] |= {key: values[key] for key in (
+                "item_name", "category", "found_place", "found_at", "retain_until", "quantity")}
+        elif record.type == "FoundItemReceivedAtDesk":
+            self.items[item_id]["desk"] = values["desk"]
+
+    def notices(self, zone: dt.tzinfo, desk: str | None = None, category: str | None = None,
+                limit: int = 200) -> list[dict]:
+        rows = [{**item, "found_on": item["found_at"].astimezone(zone).date()} for item in self.items.values()
+                if desk in (None, item["desk"]) and category in (None, item["category"])]
+        rows.sort(key=lambda row: (row["found_at"], row["short_code"]), reverse=True)
+        return [{key: value for key, value in row.items() if key != "found_at"} for row in rows[:limit]]
+
+
 FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
          GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
-         FinanceHandoverLists)
+         FinanceHandoverLists, DisposalLists, PublicNoticeList)
 
 
 # -- serving the forms service's RPCs ------------------------------------------------------
@@ -592,3 +815,19 @@ def serve_finance_handover_list(projector, request: dict) -> dict:
     if handover is None:
         raise NotFound(f"no finance handover {request['handover_id']}", field="handover_id")
     return {**handover, "as_of_position": position}
+
+
+def serve_public_notice_list(projector, request: dict, zone: dt.tzinfo) -> dict:
+    position = projector.catch_up()
+    fold = _fold(projector, PublicNoticeList)
+    return {"form": "招领公告", "title": "招领公告 (unclaimed found items)",
+            "rows": fold.notices(zone, request["desk"], request["category"], request["limit"]),
+            "as_of_position": position}
+
+
+def serve_disposal_list(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    disposal = _fold(projector, DisposalLists).disposal(request["disposal_id"])
+    if disposal is None:
+        raise NotFound(f"no disposal {request['disposal_id']}", field="disposal_id")
+    return {**disposal, "as_of_position": position}
