@@ -628,7 +628,14 @@ class SignOffFinanceHandoverRequest(CommandFields):
 
 
 class ItemRequest(ContractSchema):
-    item_id = Id()
+    """By id, or by the card's short code as typed or scanned."""
+    item_id = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    short_code = ShortCode(load_default=None)
+
+    @validates_schema
+    def one_key(self, data, **kwargs):
+        if bool(data.get("item_id")) == bool(data.get("short_code")):
+            raise ValidationError("give exactly one of item_id and short_code", "item_id")
 
 
 class VerificationView(ContractSchema):

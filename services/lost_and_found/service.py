@@ -470,7 +470,12 @@ class LostAndFoundService(ServiceBase):
     # -- queries -----------------------------------------------------------------------------
     @contract_rpc(ITEM)
     def item(self, request):
-        item = self._found_item(request["item_id"])
+        item_id = request["item_id"]
+        if item_id is None:
+            item_id = self._index().short_code_holder(request["short_code"])
+            if item_id is None:
+                raise NotFound(f"no found item with code {request['short_code']}", field="short_code")
+        item = self._found_item(item_id)
         today = self._desk_date(self.clock())
         # who holds an item in custody is for custodians and the lead: a clerk's release needs any
         # custodian's own login, never their id

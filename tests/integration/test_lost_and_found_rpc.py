@@ -530,3 +530,19 @@ def test_a_team_leads_on_spot_claim_form_is_due_before_the_end_of_that_days_shif
                                                            at="2026-05-01T14:10:00+08:00"))
     # the desks' shift end (LF_SHIFT_END, 18:00 by default), not local midnight
     assert claimed["on_spot_form_due"] == "2026-05-01T18:00:00+08:00"
+
+
+def test_colliding_short_codes_are_detected_at_turn_in_and_each_item_keeps_its_own(cluster):
+    # two item ids whose first six-character codes collide (found by trying ids)
+    first, second = "collide-14550", "collide-37896"
+    assert domain.short_code(first) == domain.short_code(second)
+    one = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=first))
+    two = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
+    assert one["short_code"] == domain.short_code(first)
+    assert two["short_code"] == domain.short_code(second, 1) != one["short_code"]
+    for reply, item_id in ((one, first), (two, second)):
+        view = cluster.lost_and_found.item({"short_code": f" {reply['short_code'].lower()} "})
+        assert view["item_id"] == item_id
+    # a retried turn-in (same command id) gets the code it was given, not a third one
+    again = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
+    assert (again["duplicate"], again["short_code"]) == (True, two["short_code"])
