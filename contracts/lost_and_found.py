@@ -950,7 +950,8 @@ class ReleasedMatch(Traced):
     item_id = fields.String(required=True)
     short_code = fields.String(required=True)
     released_at = Moment(required=True)
-    why = fields.String(required=True, metadata={"description": "claimed_by_another or handed_to_finance"})
+    why = fields.String(required=True, metadata={
+        "description": "claimed_by_another, handed_to_finance, disposed or voided"})
 
 
 class LostItemReportForm(Traced):

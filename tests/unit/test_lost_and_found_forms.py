@@ -403,3 +403,26 @@ def test_the_card_states_that_kept_until_is_inclusive(folds):
     card = folds.fold(f.ItemInformationCards).card(item_id="v-camera")
     assert (card["retain_until"], card["disposal_from"]) == (DAY + dt.timedelta(days=30), DAY + dt.timedelta(days=31))
     assert "inclusive" in card["retention_note"] and "含当日" in card["retention_note"]
+
+
+def test_a_report_whose_item_was_voided_or_disposed_is_open_again():
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    for gone, values in (("FoundItemVoided", {"voided_at": at(2)}), ("ItemDisposed", {"disposed_at": at(2)})):
+        form, summary = f.LostItemReportForms(), f.LostItemSummary()
+        reported = {"report_id": "r", "desk": "d", "item_name": "x", "category": "other", "description": "x",
+                    "features": "x", "lost_place": "x", "lost_from": at(-2), "lost_until": at(-1),
+                    "visitor_name": "v", "visitor_phone": "1", "received_by": "c", "reported_at": at(),
+                    "business_date": DAY}
+        for fold in (form, summary):
+            fold.apply(Rec("LostItemReported", 1), reported)
+            fold.apply(Rec("LostReportMatched", 2), {"report_id": "r", "item_id": "i", "short_code": "LF-AAAAAA"})
+            fold.apply(Rec(gone, 3), {"item_id": "i", **values})
+        report = form.form_of("r")
+        assert (report["matched_item_id"], report["returned_at"]) == (None, None)
+        assert report["released_matches"][0]["why"] == {"FoundItemVoided": "voided", "ItemDisposed": "disposed"}[gone]
+        assert summary.summary(date=DAY)["rows"][0]["status"] == "reported"
