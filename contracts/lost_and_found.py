@@ -889,7 +889,7 @@ class ProxyPart(Traced):
     owner_name = Personal("name", required=True)
     owner_phone = Personal("phone", allow_none=True)
     authorisation_method = fields.String(required=True)
-    authorisation_note = fields.String(required=True)
+    authorisation_note = Personal("other", required=True)
     authorised_at = Moment(required=True)
     recorded_by = fields.String(required=True)
 
@@ -1426,7 +1426,8 @@ class ClaimAuthorisedByOwner(_Event):
     owner_name = Name("owner")
     owner_phone = Phone("owner", allow_none=True)
     authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
-    authorisation_note = Text(max_length=300)
+    # free text naming people (请把我的包交给王导游): personal, the owner's
+    authorisation_note = Personal("other", "owner", required=True, validate=validate.Length(min=1, max=300))
     authorised_at = Moment(required=True)
     recorded_by = Id()
     recorded_at = Moment(required=True)
@@ -1474,7 +1475,8 @@ class ClaimByProxyRequest(ClaimItemRequest):
     owner_name = Name()
     owner_phone = Maybe(Phone)
     authorisation_method = fields.String(required=True, validate=validate.OneOf(AUTHORISATION_METHODS))
-    authorisation_note = Text(max_length=300, metadata={"description": "what the owner wrote or said"})
+    authorisation_note = Personal("other", required=True, validate=validate.Length(min=1, max=300),
+                                  metadata={"description": "what the owner wrote or said"})
     authorised_at = Moment(required=True)
 
 

@@ -597,7 +597,8 @@ def test_a_courier_return_needs_the_verified_claimant_and_a_known_payer():
 
 
 def test_the_owner_and_the_address_are_personal_data():
-    assert contracts.registry.personal_fields("ClaimAuthorisedByOwner") == {"owner_name", "owner_phone"}
+    assert contracts.registry.personal_fields("ClaimAuthorisedByOwner") == {"owner_name", "owner_phone",
+                                                                            "authorisation_note"}
     assert contracts.registry.personal_fields("CourierReturnArranged") == {"recipient_name", "recipient_phone",
                                                                            "address"}
 
