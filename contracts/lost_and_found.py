@@ -268,7 +268,8 @@ class OnSpotClaimFormFiled(_Event):
 @registry.event
 class ItemHandedToCustodian(_Event):
     event_type = "ItemHandedToCustodian"
-    description = "The receiving clerk handed the item to the lost-and-found custodian (失物招领负责人)."
+    description = ("A clerk at the item's desk handed it to the lost-and-found custodian (失物招领负责人), who "
+                   "confirmed with their own login and recorded where it is kept.")
 
     item_id = Id()
     handed_by = Id()
@@ -731,7 +732,7 @@ FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileO
                                        FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.",
                                        roles=frozenset({roles.CLERK}))
 HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
-                                 "The receiving clerk hands an item to the lost-and-found custodian.",
+                                 "A clerk at the item's desk hands an item to the custodian (their own login).",
                                  roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
 HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
                                     HandOverToFinanceReply,
