@@ -402,8 +402,12 @@ class LostAndFoundService(ServiceBase):
     def hand_to_custodian(self, request):
         at = self.business_time(request["at"], self.clock())
         custodian = self.auth.principal_or_cosigner({roles.CUSTODIAN}, "handing an item to the custodian")
-        command = domain.HandToCustodian(request["item_id"], self.auth.principal.staff_id, custodian.staff_id,
-                                         request["storage_place"], at, desk=request["desk"])
+        principal = self.auth.principal
+        # a clerk hands over at the desk they are logged in at (their principal's desk; the typed desk only
+        # for a login without one); a custodian collecting it themselves is not bound to a desk
+        desk = "" if principal.holds({roles.CUSTODIAN}) else (principal.desk or request["desk"])
+        command = domain.HandToCustodian(request["item_id"], principal.staff_id, custodian.staff_id,
+                                         request["storage_place"], at, desk=desk)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                desk=request["desk"])
         self.log.info("found_item.in_custody", stream=result.stream_id, position=result.last_position)

@@ -225,7 +225,7 @@ def test_logs_carry_ids_and_codes_but_no_personal_data_or_hidden_features(cluste
     assert not [value for value in PERSONAL_VALUES if value in text]
 
 
-def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, store):
+def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, rpc_as, store):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
     custody = {"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"}
     # the custodian takes the item with their own login
@@ -233,10 +233,13 @@ def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(clus
     assert (body["code"], body["reason"]) == ("forbidden", "cosigner_required")
     with as_("c-017", cosigner="f-1") as wrong_person:
         assert refused(wrong_person.lost_and_found.hand_to_custodian, custody)["reason"] == "cosigner_role_required"
+    custodian = token_for("custodian", staff_id="k-1", name="孙保管")
+    with rpc_as("clerk", staff_id="c-099", name="赵六", desk="south-gate", cosigner=custodian) as elsewhere:
+        # a clerk logged in at another desk does not hand it over, whatever desk the payload names
+        wrong_desk = refused(elsewhere.lost_and_found.hand_to_custodian, custody)
+        assert (wrong_desk["reason"], list(wrong_desk["fields"])) == ("not_at_items_desk", ["desk"])
     with as_("c-099", cosigner="k-1") as other_clerk:
         # any clerk on duty at the item's desk hands it over (the receiving clerk c-017 has gone home)
-        wrong_desk = refused(other_clerk.lost_and_found.hand_to_custodian, dict(custody, desk="south-gate"))
-        assert (wrong_desk["reason"], list(wrong_desk["fields"])) == ("not_at_items_desk", ["desk"])
         other_clerk.lost_and_found.hand_to_custodian(custody)
     handed = store.read_stream("found_item-phone-1")[-1]
     assert (handed.data["custodian_id"], handed.data["storage_place"], handed.metadata["actor"],
