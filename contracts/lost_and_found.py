@@ -331,6 +331,20 @@ class LostReportMatched(_Event):
 
 
 @registry.event
+class LostReportMatchReleased(_Event):
+    event_type = "LostReportMatchReleased"
+    description = ("A clerk took back a confirmed match (not the visitor's after all, or confirmed by mistake): "
+                   "the report is open again and the item free for another report.")
+
+    report_id = Id()
+    item_id = Id()
+    reason = Text(max_length=200)
+    released_by = Id()
+    closed_task_id = Maybe(required=True, metadata={"description": "the contact task it closed, if one was open"})
+    released_at = Moment(required=True)
+
+
+@registry.event
 class VisitorContactTaskOpened(_Event):
     event_type = "VisitorContactTaskOpened"
     description = "The visitor who reported the loss is to be contacted to come and claim the item."
@@ -518,6 +532,13 @@ class ConfirmMatchRequest(CommandFields):
 
 class ConfirmMatchReply(AppendReply):
     task_id = fields.String(required=True)
+
+
+class ReleaseMatchRequest(CommandFields):
+    desk = Desk()
+    report_id = Id()
+    reason = Text(max_length=200)
+    at = Moment(load_default=None)
 
 
 class RecordVisitorContactRequest(CommandFields):
@@ -717,6 +738,9 @@ SUGGEST_MATCHES = registry.rpc(SERVICE, "suggest_matches", SuggestMatchesRequest
                                roles=frozenset({roles.CLERK, roles.CUSTODIAN, roles.LEAD}))
 CONFIRM_MATCH = registry.rpc(SERVICE, "confirm_match", ConfirmMatchRequest, ConfirmMatchReply,
                              "A clerk confirms an item matches a report; a contact task opens.",
+                             roles=frozenset({roles.CLERK}))
+RELEASE_MATCH = registry.rpc(SERVICE, "release_match", ReleaseMatchRequest, AppendReply,
+                             "A clerk takes back a confirmed match; report and item are open again.",
                              roles=frozenset({roles.CLERK}))
 RECORD_VISITOR_CONTACT = registry.rpc(SERVICE, "record_visitor_contact", RecordVisitorContactRequest,
                                       RecordVisitorContactReply, "A call to the visitor; reached closes the task.",
@@ -952,7 +976,7 @@ class ReleasedMatch(Traced):
     short_code = fields.String(required=True)
     released_at = Moment(required=True)
     why = fields.String(required=True, metadata={
-        "description": "claimed_by_another, handed_to_finance, disposed or voided"})
+        "description": "claimed_by_another, handed_to_finance, disposed, voided or released_by_clerk"})
 
 
 class LostItemReportForm(Traced):

@@ -227,7 +227,7 @@ class LostItemReportForms:
     version = 2
     form, title = "3.6", "游客失物登记表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
-                         *ITEM_GONE})
+                         "LostReportMatchReleased", *ITEM_GONE})
 
     def __init__(self):
         self.reports: dict[str, dict] = {}
@@ -270,6 +270,14 @@ class LostItemReportForms:
             case "LostReportMatched":
                 report["matched_item_id"], report["matched_short_code"] = values["item_id"], values["short_code"]
                 self._report_of_item[values["item_id"]] = values["report_id"]
+            case "LostReportMatchReleased":
+                report["released_matches"].append({
+                    "item_id": values["item_id"], "short_code": report["matched_short_code"],
+                    "released_at": values["released_at"], "why": "released_by_clerk", **_trace(record)})
+                report["matched_item_id"] = report["matched_short_code"] = None
+                report["contact_task_open"] = False
+                if self._report_of_item.get(values["item_id"]) == values["report_id"]:
+                    del self._report_of_item[values["item_id"]]
             case "VisitorContactTaskOpened":
                 report["contact_task_id"], report["contact_task_open"] = values["task_id"], True
             case "VisitorContacted":
@@ -288,7 +296,8 @@ class LostItemSummary:
     name = "lost_item_summary"
     version = 2
     form, title = "3.7", "游客失物登记汇总表"
-    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", *ITEM_GONE})
+    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "LostReportMatchReleased",
+                         *ITEM_GONE})
     STAGES = ("matched", "contacted", "returned")
 
     def __init__(self):
@@ -321,6 +330,10 @@ class LostItemSummary:
             case "FoundItemClaimed" if values["report_id"] == report_id:
                 row["status"] = "returned"
                 self._reached(row, "returned")
+            case "LostReportMatchReleased":
+                row["status"], row["matched_short_code"] = "reported", None
+                if self._report_of_item.get(values["item_id"]) == report_id:
+                    del self._report_of_item[values["item_id"]]
             case _:  # its item went to someone else or to finance: open again, to be matched anew
                 row["status"], row["matched_short_code"] = "reported", None
 

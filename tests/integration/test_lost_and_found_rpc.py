@@ -549,3 +549,27 @@ def test_colliding_short_codes_are_detected_at_turn_in_and_each_item_keeps_its_o
     # a retried turn-in (same command id) gets the code it was given, not a third one
     again = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
     assert (again["duplicate"], again["short_code"]) == (True, two["short_code"])
+
+
+def test_a_released_match_frees_the_item_for_another_report(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    report = {"desk": "main-gate", "item_name": "phone", "category": "phone", "description": "black smartphone",
+              "features": "blue case", "lost_place": "north gate", "lost_from": "2026-05-01T08:00:00+08:00",
+              "lost_until": "2026-05-01T09:00:00+08:00", "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+              "at": "2026-05-01T10:00:00+08:00"}
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-1"))
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-2", visitor_phone="13700000000"))
+    confirm = {"desk": "main-gate", "item_id": "phone-1", "at": "2026-05-01T10:30:00+08:00"}
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-1"))
+    assert refused(cluster.lost_and_found.confirm_match, dict(confirm, report_id="r-2"))["reason"] == \
+        "item_already_matched"
+    no_reason = refused(cluster.lost_and_found.release_match, {"desk": "main-gate", "report_id": "r-1",
+                                                               "reason": " "})
+    assert list(no_reason["fields"]) == ["reason"]
+    cluster.lost_and_found.release_match({"desk": "main-gate", "report_id": "r-1", "reason": "不是她的手机",
+                                          "at": "2026-05-01T10:40:00+08:00"})
+    assert store.read_stream("lost_report-r-1")[-1].type == "LostReportMatchReleased"
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-2", at="2026-05-01T10:45:00+08:00"))
+    # r-1 is open again: matching offers it (r-2, now matched, is not)
+    suggested = [s["id"] for s in cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"]]
+    assert suggested == ["r-1"]

@@ -426,3 +426,30 @@ def test_a_report_whose_item_was_voided_or_disposed_is_open_again():
         assert (report["matched_item_id"], report["returned_at"]) == (None, None)
         assert report["released_matches"][0]["why"] == {"FoundItemVoided": "voided", "ItemDisposed": "disposed"}[gone]
         assert summary.summary(date=DAY)["rows"][0]["status"] == "reported"
+
+
+def test_a_released_match_reopens_the_report_on_the_forms_and_in_the_index(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/released.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    run(d.item_stream("p7"), turn_in("p7"))
+    run(d.report_stream("rP"), d.ReportLostItem(
+        "rP", "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate", at(-3), at(-2),
+        "韩梅梅", "13800000000", "c-017", at(0.5), DAY))
+    run(d.report_stream("rP"), d.ConfirmMatch("rP", d.ItemFacts("p7", d.short_code("p7"), d.HELD), "task-1",
+                                              "c-017", at(0.6)))
+    run(d.report_stream("rP"), d.ReleaseMatch("rP", "not theirs", "c-017", at(1),
+                                              d.ItemFacts("p7", d.short_code("p7"), d.HELD)))
+    folds = replay(store, contracts.registry, [*f.FOLDS, CaseIndex])
+    form = folds.fold(f.LostItemReportForms).form_of("rP")
+    assert (form["matched_item_id"], form["contact_task_open"]) == (None, False)
+    assert [m["why"] for m in form["released_matches"]] == ["released_by_clerk"]
+    row = folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["stages"]) == ("reported", ["matched"])
+    index = folds.fold(CaseIndex)
+    assert "rP" in index.open_reports and index.matched_report("p7") is None
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["p7"]
+    store.close()
