@@ -546,8 +546,8 @@ class ValuablesAwaitingCustody:
         today = as_of.astimezone(zone).date()
         rows = [{key: value for key, value in item.items() if key not in ("gone_at", "valuable")}
                 | {"overdue": today > item["business_date"]} for item in self.items.values()
-                if item["valuable"] and item["turned_in_at"] <= as_of and (item["gone_at"] is None or item["gone_at"] > as_of)
-                and desk in (None, item["desk"])]
+                if item["valuable"] and item["turned_in_at"] <= as_of
+                and (item["gone_at"] is None or item["gone_at"] > as_of) and desk in (None, item["desk"])]
         rows = [row for row in rows if row["overdue"] or not overdue_only]
         return copy.deepcopy(sorted(rows, key=lambda row: row["positions"][0]))
 

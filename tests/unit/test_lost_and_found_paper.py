@@ -483,10 +483,10 @@ def test_the_finance_receiver_signs_the_handover_list_after_signing_it_off_and_t
     assert (custodian.signer_kind, custodian.item_id) == ("custodian", None)
 
 
-def test_the_form_lists_its_signatures_with_who_and_when(amended, tmp_path):
+def test_the_form_lists_its_signatures_with_who_and_when(amended):
     codec = EventCodec(contracts.registry, d.EVENTS)
-    execute(amended, codec, d, d.item_stream("v-1"), dataclasses.replace(sign("registration_finder"), document_id="v-1"),
-            occurred_at=at(1), metadata={})
+    command = dataclasses.replace(sign("registration_finder"), document_id="v-1")
+    execute(amended, codec, d, d.item_stream("v-1"), command, occurred_at=at(1), metadata={})
     form = replay(amended, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("v-1")
     signature, = form["signatures"]
     assert (signature["part"], signature["signer_kind"], signature["signed_at"]) == ("registration_finder", "finder",
