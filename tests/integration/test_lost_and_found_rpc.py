@@ -384,6 +384,10 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         with rpc_as("lead", staff_id="l-1") as lead:
             lead_view = lead.forms.lost_item_report_form({"report_id": "r-1"})
         awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
+        # the next morning (23:30 UTC on 05-01 is 07:30 local on 05-02) the phone is overdue for the custodian:
+        # the lead sees it among every desk's
+        with rpc_as("lead", staff_id="l-1") as lead:
+            overdue = lead.forms.valuables_awaiting_custody({"as_of": "2026-05-01T23:30:00Z", "overdue_only": True})
         on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
         handover = custodian.forms.finance_handover_list({"handover_id": "h-06"})
         missing = refused(forms.found_item_receipt, {"item_id": "phone-1"})
@@ -396,7 +400,9 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
     assert (report_form["visitor_name"], report_form["visitor_phone"], report_form["positions"]) == (
         "韩梅梅", "*******0000", [start + 5])
     assert lead_view["visitor_phone"] == "13800000000"
-    assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
+    assert [(r["item_id"], r["overdue"]) for r in awaiting["rows"]] == [("phone-1", False)]
+    assert [(r["item_id"], r["overdue"], r["business_date"]) for r in overdue["rows"]] == [
+        ("phone-1", True, "2026-05-01")]
     assert on_spot["rows"] == []
     assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]
     assert missing["code"] == "not_found"
