@@ -268,7 +268,8 @@ class OnSpotClaimFormFiled(_Event):
 @registry.event
 class ItemHandedToCustodian(_Event):
     event_type = "ItemHandedToCustodian"
-    description = "The receiving clerk handed the item to the lost-and-found custodian (失物招领负责人)."
+    description = ("A clerk at the item's desk handed it to the lost-and-found custodian (失物招领负责人), who "
+                   "confirmed with their own login and recorded where it is kept.")
 
     item_id = Id()
     handed_by = Id()
@@ -327,6 +328,20 @@ class LostReportMatched(_Event):
     short_code = Id()
     confirmed_by = Id()
     confirmed_at = Moment(required=True)
+
+
+@registry.event
+class LostReportMatchReleased(_Event):
+    event_type = "LostReportMatchReleased"
+    description = ("A clerk took back a confirmed match (not the visitor's after all, or confirmed by mistake): "
+                   "the report is open again and the item free for another report.")
+
+    report_id = Id()
+    item_id = Id()
+    reason = Text(max_length=200)
+    released_by = Id()
+    closed_task_id = Maybe(required=True, metadata={"description": "the contact task it closed, if one was open"})
+    released_at = Moment(required=True)
 
 
 @registry.event
@@ -517,6 +532,13 @@ class ConfirmMatchRequest(CommandFields):
 
 class ConfirmMatchReply(AppendReply):
     task_id = fields.String(required=True)
+
+
+class ReleaseMatchRequest(CommandFields):
+    desk = Desk()
+    report_id = Id()
+    reason = Text(max_length=200)
+    at = Moment(load_default=None)
 
 
 class RecordVisitorContactRequest(CommandFields):
@@ -717,6 +739,9 @@ SUGGEST_MATCHES = registry.rpc(SERVICE, "suggest_matches", SuggestMatchesRequest
 CONFIRM_MATCH = registry.rpc(SERVICE, "confirm_match", ConfirmMatchRequest, ConfirmMatchReply,
                              "A clerk confirms an item matches a report; a contact task opens.",
                              roles=frozenset({roles.CLERK}))
+RELEASE_MATCH = registry.rpc(SERVICE, "release_match", ReleaseMatchRequest, AppendReply,
+                             "A clerk takes back a confirmed match; report and item are open again.",
+                             roles=frozenset({roles.CLERK}))
 RECORD_VISITOR_CONTACT = registry.rpc(SERVICE, "record_visitor_contact", RecordVisitorContactRequest,
                                       RecordVisitorContactReply, "A call to the visitor; reached closes the task.",
                                       roles=frozenset({roles.CLERK}))
@@ -731,7 +756,7 @@ FILE_ON_SPOT_CLAIM_FORM = registry.rpc(SERVICE, "file_on_spot_claim_form", FileO
                                        FileOnSpotClaimFormReply, "A team lead's on-spot claim form reaches the desk.",
                                        roles=frozenset({roles.CLERK}))
 HAND_TO_CUSTODIAN = registry.rpc(SERVICE, "hand_to_custodian", HandToCustodianRequest, AppendReply,
-                                 "The receiving clerk hands an item to the lost-and-found custodian.",
+                                 "A clerk at the item's desk hands an item to the custodian (their own login).",
                                  roles=frozenset({roles.CLERK, roles.CUSTODIAN}))
 HAND_OVER_TO_FINANCE = registry.rpc(SERVICE, "hand_over_to_finance", HandOverToFinanceRequest,
                                     HandOverToFinanceReply,
@@ -950,7 +975,8 @@ class ReleasedMatch(Traced):
     item_id = fields.String(required=True)
     short_code = fields.String(required=True)
     released_at = Moment(required=True)
-    why = fields.String(required=True, metadata={"description": "claimed_by_another or handed_to_finance"})
+    why = fields.String(required=True, metadata={
+        "description": "claimed_by_another, handed_to_finance, disposed, voided or released_by_clerk"})
 
 
 class LostItemReportForm(Traced):

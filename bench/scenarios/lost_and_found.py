@@ -103,6 +103,17 @@ def confirm_match_command(sim: Simulation, *, report_id, item: "Case", task_id, 
     return d.report_stream(report_id), d.ConfirmMatch(report_id, facts, task_id, clerk, sim.now)
 
 
+def _released(report_id: str) -> bool:
+    """About one confirmed match in 30 is taken back: decided from the report id
+    (a draw from the simulation's generator would change every later draw)."""
+    return int(hashlib.sha256(report_id.encode()).hexdigest()[:4], 16) % 30 == 0
+
+
+def release_command(sim: Simulation, *, report_id, item: "Case", clerk, reason):
+    facts = d.ItemFacts(item.item_id, item.short_code, item.status, matched_report_id=item.matched_report)
+    return d.report_stream(report_id), d.ReleaseMatch(report_id, reason, clerk, sim.now, facts)
+
+
 def contact_command(sim: Simulation, *, report_id, task_id, clerk, outcome):
     return d.report_stream(report_id), d.RecordVisitorContact(report_id, task_id, clerk, outcome, sim.now)
 
@@ -371,6 +382,9 @@ class LostAndFoundScenario:
         self._run(confirm_match_command(sim, report_id=report_id, item=case, task_id=task_id, clerk=clerk),
                   clerk, desk.id)
         case.matched_report = report_id
+        if _released(report_id):  # the visitor looks at it: not theirs; the clerk takes the match back
+            sim.schedule(sim.now + 30 * MINUTE, lambda: self._release(report_id, item_id, desk))
+            return
         calls = rng.choices((1, 2, 3), (0.6, 0.3, 0.1))[0]
         at = sim.now
         for attempt in range(calls):
@@ -378,6 +392,15 @@ class LostAndFoundScenario:
             outcome = d.REACHED if attempt == calls - 1 else rng.choice(("no_answer", "left_message"))
             sim.schedule(at, lambda outcome=outcome: self._call(report_id, task_id, desk, outcome))
         sim.schedule(at + rng.uniform(0.5, 30) * HOUR, lambda: self._verify_and_claim(item_id, desk, report_id))
+
+    def _release(self, report_id, item_id, desk) -> None:
+        case = self.cases[item_id]
+        if case.matched_report != report_id or case.status not in (d.HELD, d.IN_CUSTODY):
+            return
+        clerk = desk.clerks[0]
+        self._run(release_command(self.sim, report_id=report_id, item=case, clerk=clerk,
+                                  reason="访客看过，不是其物品"), clerk, desk.id)
+        case.matched_report = None
 
     def _call(self, report_id, task_id, desk, outcome) -> None:
         clerk = self._clerk(desk)

@@ -24,10 +24,10 @@ class CaseIndex:
     memory) for matching only: no suggestion shows them."""
 
     name = "case_index"
-    version = 3
+    version = 4
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched", "FoundItemCorrected", "FoundItemVoided",
-                         "ItemDisposed"})
+                         "LostItemReported", "LostReportMatched", "LostReportMatchReleased", "FoundItemCorrected",
+                         "FoundItemVoided", "ItemDisposed"})
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
@@ -125,6 +125,15 @@ class CaseIndex:
                 self._closed_reports.add(report_id)
                 if values["item_id"] in self.open_items:
                     self._matched[values["item_id"]] = (report_id, entry, case)
+            case "LostReportMatchReleased":
+                # the clerk took the match back: the report is open again, the item free for another
+                matched = self._matched.get(values["item_id"])
+                if matched is not None and matched[0] == values["report_id"]:
+                    del self._matched[values["item_id"]]
+                    report_id, entry, case = matched
+                    self._closed_reports.discard(report_id)
+                    self.open_reports[report_id] = entry
+                    self._enter(matching.REPORT, case)
 
     # -- persistence (services/chassis/projection.py) -------------------------------------
     def snapshot(self) -> dict:

@@ -293,6 +293,19 @@ class ConfirmMatch:
 
 
 @dataclass(frozen=True)
+class ReleaseMatch:
+    """The clerk takes back a confirmed match (the visitor saw the item and it
+    is not theirs, or it was confirmed by mistake): the report is open again,
+    and so is the item for another report."""
+
+    report_id: str
+    reason: str
+    released_by: str
+    at: dt.datetime
+    current: ItemFacts | None = None  # the matched item, as its stream stands
+
+
+@dataclass(frozen=True)
 class RecordVisitorContact:
     report_id: str
     task_id: str
@@ -485,6 +498,16 @@ class LostReportMatched:
 
 
 @dataclass(frozen=True)
+class LostReportMatchReleased:
+    report_id: str
+    item_id: str
+    reason: str
+    released_by: str
+    closed_task_id: str | None      # the contact task it closed, if one was open
+    released_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class VisitorContactTaskOpened:
     report_id: str
     task_id: str
@@ -529,7 +552,7 @@ class FinanceHandoverSignedOff:
 
 EVENTS = (FoundItemTurnedIn, FoundItemReceiptIssued, ItemInformationCardIssued, ClaimVerificationRecorded,
           FoundItemClaimed, OnSpotClaimFormFiled, ItemHandedToCustodian, ItemHandedToFinance,
-          LostItemReported, LostReportMatched, VisitorContactTaskOpened, VisitorContacted,
+          LostItemReported, LostReportMatched, LostReportMatchReleased, VisitorContactTaskOpened, VisitorContacted,
           FinanceHandoverListDrawn, FinanceHandoverTransferred, FinanceHandoverSignedOff)
 
 
@@ -915,6 +938,19 @@ def _confirm_match(c: ConfirmMatch, report: LostReport) -> list:
             VisitorContactTaskOpened(c.report_id, c.task_id, c.item.item_id, c.at)]
 
 
+def _release_match(c: ReleaseMatch, report: LostReport) -> list:
+    if report.matched_item_id is None:
+        raise Rejected("not_matched", f"report {report.report_id} is not matched to an item", field="report_id")
+    current = c.current if c.current is not None and c.current.item_id == report.matched_item_id else None
+    if current is not None and current.status == CLAIMED and current.claim_report_id == report.report_id:
+        raise Rejected("already_returned", f"report {report.report_id}'s item was returned to the visitor",
+                       field="report_id")
+    if not c.reason.strip():
+        raise Rejected("reason_required", "say why the match is released", field="reason")
+    return [LostReportMatchReleased(report.report_id, report.matched_item_id, c.reason, c.released_by,
+                                    report.open_task_id, c.at)]
+
+
 def _contact(c: RecordVisitorContact, report: LostReport) -> list:
     if report.open_task_id != c.task_id:
         raise Rejected("no_open_contact_task", f"contact task {c.task_id} is not open", field="task_id")
@@ -998,12 +1034,14 @@ def decide(command, state) -> list:
             return _report(command)
         case ReportLostItem(), _:
             raise Rejected("already_reported", f"report {command.report_id} already exists", field="report_id")
-        case ConfirmMatch() | RecordVisitorContact(), Nothing():
+        case ConfirmMatch() | RecordVisitorContact() | ReleaseMatch(), Nothing():
             raise NotFound(f"no lost-item report {command.report_id}", field="report_id")
         case ConfirmMatch(), LostReport():
             return _confirm_match(command, state)
         case RecordVisitorContact(), LostReport():
             return _contact(command, state)
+        case ReleaseMatch(), LostReport():
+            return _release_match(command, state)
         case DrawFinanceHandoverList(), Nothing():
             return _draw(command)
         case DrawFinanceHandoverList(), _:
@@ -1052,6 +1090,9 @@ def evolve(state, event):
             return LostReport(event.report_id, event.category)
         case LostReportMatched():
             return replace(state, matched_item_id=event.item_id)
+        case LostReportMatchReleased():
+            closed = state.closed_task_ids + ((event.closed_task_id,) if event.closed_task_id else ())
+            return replace(state, matched_item_id=None, open_task_id=None, closed_task_ids=closed)
         case VisitorContactTaskOpened():
             return replace(state, open_task_id=event.task_id)
         case VisitorContacted(task_closed=True):

@@ -213,6 +213,12 @@ class OnSiteFoundItemForms(_RegistrationClaimForm):
         "found-by-staff-on-site registration & claim form", domain.ON_SITE
 
 
+#: events after which an item is no longer kept for a report it was matched to: (time field, why)
+ITEM_GONE = {"FoundItemClaimed": ("claimed_at", "claimed_by_another"),
+             "ItemHandedToFinance": ("handed_at", "handed_to_finance"),
+             "ItemDisposed": ("disposed_at", "disposed"), "FoundItemVoided": ("voided_at", "voided")}
+
+
 class LostItemReportForms:
     """3.6 《游客失物登记表》: visitor lost-item report, with the match and the
     calls to the visitor."""
@@ -221,7 +227,7 @@ class LostItemReportForms:
     version = 2
     form, title = "3.6", "游客失物登记表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted",
-                         "FoundItemClaimed", "ItemHandedToFinance"})
+                         "LostReportMatchReleased", *ITEM_GONE})
 
     def __init__(self):
         self.reports: dict[str, dict] = {}
@@ -238,7 +244,7 @@ class LostItemReportForms:
                 "contact_task_open": False, "contacts": [], "returned_at": None, "released_matches": [],
                 **_trace(record)}
             return
-        if record.type in ("FoundItemClaimed", "ItemHandedToFinance"):
+        if record.type in ITEM_GONE:
             # "returned" only when this report's own claim returned its matched item; the item going to
             # someone else or to finance releases the match and the report stays open (to be matched again)
             report = self.reports.get(self._report_of_item.pop(values["item_id"], ""))
@@ -251,8 +257,7 @@ class LostItemReportForms:
                 return
             report["released_matches"].append({
                 "item_id": report["matched_item_id"], "short_code": report["matched_short_code"],
-                "released_at": values.get("claimed_at") or values["handed_at"],
-                "why": "claimed_by_another" if record.type == "FoundItemClaimed" else "handed_to_finance",
+                "released_at": values[ITEM_GONE[record.type][0]], "why": ITEM_GONE[record.type][1],
                 **_trace(record)})
             report["matched_item_id"] = report["matched_short_code"] = None
             report["contact_task_open"] = False
@@ -265,6 +270,14 @@ class LostItemReportForms:
             case "LostReportMatched":
                 report["matched_item_id"], report["matched_short_code"] = values["item_id"], values["short_code"]
                 self._report_of_item[values["item_id"]] = values["report_id"]
+            case "LostReportMatchReleased":
+                report["released_matches"].append({
+                    "item_id": values["item_id"], "short_code": report["matched_short_code"],
+                    "released_at": values["released_at"], "why": "released_by_clerk", **_trace(record)})
+                report["matched_item_id"] = report["matched_short_code"] = None
+                report["contact_task_open"] = False
+                if self._report_of_item.get(values["item_id"]) == values["report_id"]:
+                    del self._report_of_item[values["item_id"]]
             case "VisitorContactTaskOpened":
                 report["contact_task_id"], report["contact_task_open"] = values["task_id"], True
             case "VisitorContacted":
@@ -283,8 +296,8 @@ class LostItemSummary:
     name = "lost_item_summary"
     version = 2
     form, title = "3.7", "游客失物登记汇总表"
-    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "FoundItemClaimed",
-                         "ItemHandedToFinance"})
+    handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "LostReportMatchReleased",
+                         *ITEM_GONE})
     STAGES = ("matched", "contacted", "returned")
 
     def __init__(self):
@@ -298,7 +311,7 @@ class LostItemSummary:
                                                 "lost_place", "visitor_name", "visitor_phone", "received_by")},
                 "status": "reported", "stages": [], "matched_short_code": None, **_trace(record)}
             return
-        if record.type in ("FoundItemClaimed", "ItemHandedToFinance"):
+        if record.type in ITEM_GONE:
             report_id = self._report_of_item.pop(values["item_id"], None)
         else:
             report_id = values["report_id"]
@@ -317,6 +330,10 @@ class LostItemSummary:
             case "FoundItemClaimed" if values["report_id"] == report_id:
                 row["status"] = "returned"
                 self._reached(row, "returned")
+            case "LostReportMatchReleased":
+                row["status"], row["matched_short_code"] = "reported", None
+                if self._report_of_item.get(values["item_id"]) == report_id:
+                    del self._report_of_item[values["item_id"]]
             case _:  # its item went to someone else or to finance: open again, to be matched anew
                 row["status"], row["matched_short_code"] = "reported", None
 

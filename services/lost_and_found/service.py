@@ -31,7 +31,7 @@ import contracts
 from contracts.lost_and_found import (
     CLAIM_ITEM, CLAIMANT_VIEW, CONFIRM_MATCH, DEFAULT_VALUABLE_CATEGORIES, FILE_ON_SPOT_CLAIM_FORM,
     HAND_OVER_TO_FINANCE, HAND_TO_CUSTODIAN, ITEM, RECORD_CLAIM_VERIFICATION, RECORD_VISITOR_CONTACT,
-    REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
+    RELEASE_MATCH, REPORT_LOST_ITEM, SIGN_OFF_FINANCE_HANDOVER, SUGGEST_MATCHES, TURN_IN_BY_STAFF, TURN_IN_BY_VISITOR,
     TURN_IN_ON_SITE,
 )
 from contracts.lost_and_found import (ARRANGE_COURIER_RETURN, CAPTURE_SIGNATURE, CLAIM_ITEM_BY_PROXY, CORRECT_ITEM,
@@ -315,6 +315,21 @@ class LostAndFoundService(ServiceBase):
                       duplicate=result.duplicate)
         return {**append_reply(result), "task_id": task.task_id}
 
+    @contract_rpc(RELEASE_MATCH)
+    def release_match(self, request):
+        at = self.business_time(request["at"], self.clock())
+        report = self.ledger.state(domain.report_stream(request["report_id"]))
+        current = None
+        if isinstance(report, domain.LostReport) and report.matched_item_id is not None:
+            current = self._item_facts(report.matched_item_id)
+        command = domain.ReleaseMatch(request["report_id"], request["reason"], self.auth.principal.staff_id, at,
+                                      current)
+        result = self._execute(domain.report_stream(request["report_id"]), command, request, at=at,
+                               desk=request["desk"])
+        self.log.info("lost_report.match_released", stream=result.stream_id, position=result.last_position,
+                      duplicate=result.duplicate)
+        return append_reply(result)
+
     @contract_rpc(RECORD_VISITOR_CONTACT)
     def record_visitor_contact(self, request):
         at = self.business_time(request["at"], self.clock())
@@ -402,8 +417,12 @@ class LostAndFoundService(ServiceBase):
     def hand_to_custodian(self, request):
         at = self.business_time(request["at"], self.clock())
         custodian = self.auth.principal_or_cosigner({roles.CUSTODIAN}, "handing an item to the custodian")
-        command = domain.HandToCustodian(request["item_id"], self.auth.principal.staff_id, custodian.staff_id,
-                                         request["storage_place"], at, desk=request["desk"])
+        principal = self.auth.principal
+        # a clerk hands over at the desk they are logged in at (their principal's desk; the typed desk only
+        # for a login without one); a custodian collecting it themselves is not bound to a desk
+        desk = "" if principal.holds({roles.CUSTODIAN}) else (principal.desk or request["desk"])
+        command = domain.HandToCustodian(request["item_id"], principal.staff_id, custodian.staff_id,
+                                         request["storage_place"], at, desk=desk)
         result = self._execute(domain.item_stream(request["item_id"]), command, request, at=at,
                                desk=request["desk"])
         self.log.info("found_item.in_custody", stream=result.stream_id, position=result.last_position)

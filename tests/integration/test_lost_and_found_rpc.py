@@ -225,7 +225,7 @@ def test_logs_carry_ids_and_codes_but_no_personal_data_or_hidden_features(cluste
     assert not [value for value in PERSONAL_VALUES if value in text]
 
 
-def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, store):
+def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, rpc_as, store):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
     custody = {"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"}
     # the custodian takes the item with their own login
@@ -233,10 +233,13 @@ def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(clus
     assert (body["code"], body["reason"]) == ("forbidden", "cosigner_required")
     with as_("c-017", cosigner="f-1") as wrong_person:
         assert refused(wrong_person.lost_and_found.hand_to_custodian, custody)["reason"] == "cosigner_role_required"
+    custodian = token_for("custodian", staff_id="k-1", name="孙保管")
+    with rpc_as("clerk", staff_id="c-099", name="赵六", desk="south-gate", cosigner=custodian) as elsewhere:
+        # a clerk logged in at another desk does not hand it over, whatever desk the payload names
+        wrong_desk = refused(elsewhere.lost_and_found.hand_to_custodian, custody)
+        assert (wrong_desk["reason"], list(wrong_desk["fields"])) == ("not_at_items_desk", ["desk"])
     with as_("c-099", cosigner="k-1") as other_clerk:
         # any clerk on duty at the item's desk hands it over (the receiving clerk c-017 has gone home)
-        wrong_desk = refused(other_clerk.lost_and_found.hand_to_custodian, dict(custody, desk="south-gate"))
-        assert (wrong_desk["reason"], list(wrong_desk["fields"])) == ("not_at_items_desk", ["desk"])
         other_clerk.lost_and_found.hand_to_custodian(custody)
     handed = store.read_stream("found_item-phone-1")[-1]
     assert (handed.data["custodian_id"], handed.data["storage_place"], handed.metadata["actor"],
@@ -381,6 +384,10 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         with rpc_as("lead", staff_id="l-1") as lead:
             lead_view = lead.forms.lost_item_report_form({"report_id": "r-1"})
         awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
+        # the next morning (23:30 UTC on 05-01 is 07:30 local on 05-02) the phone is overdue for the custodian:
+        # the lead sees it among every desk's
+        with rpc_as("lead", staff_id="l-1") as lead:
+            overdue = lead.forms.valuables_awaiting_custody({"as_of": "2026-05-01T23:30:00Z", "overdue_only": True})
         on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
         handover = custodian.forms.finance_handover_list({"handover_id": "h-06"})
         missing = refused(forms.found_item_receipt, {"item_id": "phone-1"})
@@ -393,7 +400,9 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
     assert (report_form["visitor_name"], report_form["visitor_phone"], report_form["positions"]) == (
         "韩梅梅", "*******0000", [start + 5])
     assert lead_view["visitor_phone"] == "13800000000"
-    assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
+    assert [(r["item_id"], r["overdue"]) for r in awaiting["rows"]] == [("phone-1", False)]
+    assert [(r["item_id"], r["overdue"], r["business_date"]) for r in overdue["rows"]] == [
+        ("phone-1", True, "2026-05-01")]
     assert on_spot["rows"] == []
     assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]
     assert missing["code"] == "not_found"
@@ -546,3 +555,27 @@ def test_colliding_short_codes_are_detected_at_turn_in_and_each_item_keeps_its_o
     # a retried turn-in (same command id) gets the code it was given, not a third one
     again = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
     assert (again["duplicate"], again["short_code"]) == (True, two["short_code"])
+
+
+def test_a_released_match_frees_the_item_for_another_report(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    report = {"desk": "main-gate", "item_name": "phone", "category": "phone", "description": "black smartphone",
+              "features": "blue case", "lost_place": "north gate", "lost_from": "2026-05-01T08:00:00+08:00",
+              "lost_until": "2026-05-01T09:00:00+08:00", "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+              "at": "2026-05-01T10:00:00+08:00"}
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-1"))
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-2", visitor_phone="13700000000"))
+    confirm = {"desk": "main-gate", "item_id": "phone-1", "at": "2026-05-01T10:30:00+08:00"}
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-1"))
+    assert refused(cluster.lost_and_found.confirm_match, dict(confirm, report_id="r-2"))["reason"] == \
+        "item_already_matched"
+    no_reason = refused(cluster.lost_and_found.release_match, {"desk": "main-gate", "report_id": "r-1",
+                                                               "reason": " "})
+    assert list(no_reason["fields"]) == ["reason"]
+    cluster.lost_and_found.release_match({"desk": "main-gate", "report_id": "r-1", "reason": "不是她的手机",
+                                          "at": "2026-05-01T10:40:00+08:00"})
+    assert store.read_stream("lost_report-r-1")[-1].type == "LostReportMatchReleased"
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-2", at="2026-05-01T10:45:00+08:00"))
+    # r-1 is open again: matching offers it (r-2, now matched, is not)
+    suggested = [s["id"] for s in cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"]]
+    assert suggested == ["r-1"]

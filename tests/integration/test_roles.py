@@ -36,6 +36,7 @@ EXPECTED = {
     ("lost_and_found", "report_lost_item"): {r.CLERK},
     ("lost_and_found", "suggest_matches"): {r.CLERK, r.CUSTODIAN, r.LEAD},
     ("lost_and_found", "confirm_match"): {r.CLERK},
+    ("lost_and_found", "release_match"): {r.CLERK},
     ("lost_and_found", "record_visitor_contact"): {r.CLERK},
     ("lost_and_found", "record_claim_verification"): VERIFIERS,
     ("lost_and_found", "claim_item"): VERIFIERS,

@@ -483,6 +483,7 @@ def test_every_event_type_round_trips_through_its_contract(store, codec):
     matched = when(given(*reported), d.ConfirmMatch("r-1", ITEM_FACTS, "task-1", "c-017", at(1)))
     events += [*reported, *matched, *when(given(*reported, *matched),
                                           d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(2)))]
+    events += when(given(*reported, *matched), d.ReleaseMatch("r-1", "not theirs", "c-017", at(3)))
     drawn = when(d.initial_state, draw([line()]))
     transferred = when(given(*drawn), d.RecordFinanceTransfer("h-1", ("item-1",), (), at(days=40)))
     events += [*drawn, *transferred, *when(given(*drawn, *transferred),
@@ -704,3 +705,21 @@ def test_the_shift_end_is_configured_per_desk_or_for_every_desk():
     per_desk = {"LF_SHIFT_END": {"default": "18:00", "south-gate": "16:45"}}
     assert (shift_end(per_desk, "south-gate"), shift_end(per_desk, "main-gate")) == (dt.time(16, 45), dt.time(18))
     assert shift_end({"LF_SHIFT_END": ""}, "main-gate") is None
+
+
+def test_a_clerk_releases_a_confirmed_match_explicitly_and_the_report_takes_another():
+    state = given(*report_events())
+    held = d.ItemFacts("item-1", "LF-AAAAAA", d.HELD, matched_report_id="r-1")
+    # when the visitor says the item is not theirs
+    [released] = when(state, d.ReleaseMatch("r-1", "not the visitor's phone", "c-017", at(1), held))
+    assert (released.item_id, released.closed_task_id) == ("item-1", "task-1")
+    reopened = d.evolve(state, released)
+    assert (reopened.matched_item_id, reopened.open_task_id) == (None, None)
+    # then another item may be confirmed to the report
+    other = d.ItemFacts("item-2", "LF-BBBBBB", d.HELD)
+    assert when(reopened, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2)))[0].item_id == "item-2"
+    # not without a match, nor without a reason, nor once its own claim returned the item
+    assert refusal(reopened, d.ReleaseMatch("r-1", "x", "c-017", at(2))).code == "not_matched"
+    assert refusal(state, d.ReleaseMatch("r-1", " ", "c-017", at(1), held)).code == "reason_required"
+    returned = d.ItemFacts("item-1", "LF-AAAAAA", d.CLAIMED, claim_report_id="r-1")
+    assert refusal(state, d.ReleaseMatch("r-1", "x", "c-017", at(1), returned)).code == "already_returned"

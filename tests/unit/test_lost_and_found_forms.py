@@ -403,3 +403,53 @@ def test_the_card_states_that_kept_until_is_inclusive(folds):
     card = folds.fold(f.ItemInformationCards).card(item_id="v-camera")
     assert (card["retain_until"], card["disposal_from"]) == (DAY + dt.timedelta(days=30), DAY + dt.timedelta(days=31))
     assert "inclusive" in card["retention_note"] and "含当日" in card["retention_note"]
+
+
+def test_a_report_whose_item_was_voided_or_disposed_is_open_again():
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    for gone, values in (("FoundItemVoided", {"voided_at": at(2)}), ("ItemDisposed", {"disposed_at": at(2)})):
+        form, summary = f.LostItemReportForms(), f.LostItemSummary()
+        reported = {"report_id": "r", "desk": "d", "item_name": "x", "category": "other", "description": "x",
+                    "features": "x", "lost_place": "x", "lost_from": at(-2), "lost_until": at(-1),
+                    "visitor_name": "v", "visitor_phone": "1", "received_by": "c", "reported_at": at(),
+                    "business_date": DAY}
+        for fold in (form, summary):
+            fold.apply(Rec("LostItemReported", 1), reported)
+            fold.apply(Rec("LostReportMatched", 2), {"report_id": "r", "item_id": "i", "short_code": "LF-AAAAAA"})
+            fold.apply(Rec(gone, 3), {"item_id": "i", **values})
+        report = form.form_of("r")
+        assert (report["matched_item_id"], report["returned_at"]) == (None, None)
+        assert report["released_matches"][0]["why"] == {"FoundItemVoided": "voided", "ItemDisposed": "disposed"}[gone]
+        assert summary.summary(date=DAY)["rows"][0]["status"] == "reported"
+
+
+def test_a_released_match_reopens_the_report_on_the_forms_and_in_the_index(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/released.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    run(d.item_stream("p7"), turn_in("p7"))
+    run(d.report_stream("rP"), d.ReportLostItem(
+        "rP", "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate", at(-3), at(-2),
+        "韩梅梅", "13800000000", "c-017", at(0.5), DAY))
+    run(d.report_stream("rP"), d.ConfirmMatch("rP", d.ItemFacts("p7", d.short_code("p7"), d.HELD), "task-1",
+                                              "c-017", at(0.6)))
+    run(d.report_stream("rP"), d.ReleaseMatch("rP", "not theirs", "c-017", at(1),
+                                              d.ItemFacts("p7", d.short_code("p7"), d.HELD)))
+    folds = replay(store, contracts.registry, [*f.FOLDS, CaseIndex])
+    form = folds.fold(f.LostItemReportForms).form_of("rP")
+    assert (form["matched_item_id"], form["contact_task_open"]) == (None, False)
+    assert [m["why"] for m in form["released_matches"]] == ["released_by_clerk"]
+    row = folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["stages"]) == ("reported", ["matched"])
+    index = folds.fold(CaseIndex)
+    assert "rP" in index.open_reports and index.matched_report("p7") is None
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["p7"]
+    store.close()
