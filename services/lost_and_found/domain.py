@@ -1743,7 +1743,8 @@ def _decide_paper(command, state) -> list:
         if isinstance(state, Disposal):
             return _sign_disposal(command, state)
         if not isinstance(state, FoundItem):
-            raise NotFound(f"no such form {command.document_id}", field="item_id")
+            field = "item_id" if command.part in ITEM_SIGNATURE_PARTS else "handover_id"
+            raise NotFound(f"no such form {command.document_id}", field=field)
         if command.at < state.turned_in_at:
             raise Rejected("before_turn_in", "the item was not registered yet then", field="at")
         return _sign_item(command, state)

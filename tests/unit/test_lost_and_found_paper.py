@@ -832,3 +832,9 @@ def test_a_voided_item_is_neither_moved_nor_received():
     voided = dataclasses.replace(given(*turned_in()), status=d.VOIDED, voided_reason="dup")
     assert refused(d.SendItemToDesk("item-1", "east", "x", "c-017", at(1)), voided).code == "voided"
     assert refused(d.ReceiveItemAtDesk("item-1", "east", "d", "c-017", at(1)), voided).code == "voided"
+
+
+def test_a_signature_on_a_form_that_does_not_exist_names_the_field_given():
+    assert refused(sign("registration_finder"), d.initial_state).field == "item_id"
+    missing = refused(d.CaptureSignature("h-9", "handover_receiver", "f-1", "k-1", at(3)), d.initial_state)
+    assert (missing.code, missing.field) == ("not_found", "handover_id")
