@@ -1708,3 +1708,30 @@ class DisposalList(Traced):
 DISPOSAL_LIST = registry.rpc("forms", "disposal_list", DisposalRequest, DisposalList,
                              "A disposal list (police, issuing bank, destruction) with its sign-off.",
                              roles=frozenset({roles.CUSTODIAN, roles.LEAD, roles.AUDITOR}))
+
+
+
+# == the lead's follow-up: items on their way ===============================================
+class OnTheWayRequest(ContractSchema):
+    as_of = Moment(required=True)
+
+
+class OnTheWayRow(Traced):
+    kind = fields.String(required=True, metadata={"description": "to_desk (not received there) or by_courier "
+                                                                 "(arranged, not dispatched)"})
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    from_desk = fields.String(allow_none=True)
+    to = fields.String(required=True, metadata={"description": "the desk it goes to, or the courier return id"})
+    since = Moment(required=True)
+
+
+class ItemsOnTheWay(ContractSchema):
+    as_of = Moment(required=True)
+    rows = fields.List(fields.Nested(OnTheWayRow), required=True)
+    as_of_position = Integer(required=True)
+
+
+ITEMS_ON_THE_WAY = registry.rpc("forms", "items_on_the_way", OnTheWayRequest, ItemsOnTheWay,
+                                "Items sent to a desk and not received, courier returns not dispatched.",
+                                roles=roles.READERS)

@@ -148,6 +148,10 @@ class FormsService(ServiceBase):
     def disposal_list(self, request):
         return lost_and_found_forms.serve_disposal_list(self.projections, request)
 
+    @contract_rpc(lost_and_found_contracts.ITEMS_ON_THE_WAY)
+    def items_on_the_way(self, request):
+        return lost_and_found_forms.serve_items_on_the_way(self.projections, request)
+
     @contract_rpc(lost_and_found_contracts.PUBLIC_NOTICE_LIST)
     def public_notice_list(self, request):
         """Open: the notice board shows only what a passer-by may read."""

@@ -714,6 +714,52 @@ class DisposalLists:
         return disposal
 
 
+class ItemsOnTheWay:
+    """The lead's follow-up: items sent to another desk and not received
+    there, and courier returns arranged and not yet dispatched, as of a time
+    (an item claimed for the courier is no longer open anywhere else)."""
+
+    name = "items_on_the_way"
+    version = 1
+    handles = frozenset({"FoundItemTurnedIn", "FoundItemSentToDesk", "FoundItemReceivedAtDesk",
+                         "CourierReturnArranged", "ItemDispatchedByCourier"})
+
+    def __init__(self):
+        self.codes: dict[str, str] = {}
+        self.moves: list[dict] = []
+
+    def apply(self, record, values: dict) -> None:
+        item_id = values["item_id"]
+        match record.type:
+            case "FoundItemTurnedIn":
+                self.codes[item_id] = values["short_code"]
+            case "FoundItemSentToDesk":
+                self.moves.append({"kind": "to_desk", "item_id": item_id, "short_code": self.codes.get(item_id, ""),
+                                   "from_desk": values["from_desk"], "to": values["to_desk"],
+                                   "since": values["sent_at"], "done_at": None, **_trace(record)})
+            case "CourierReturnArranged":
+                self.moves.append({"kind": "by_courier", "item_id": item_id,
+                                   "short_code": self.codes.get(item_id, ""), "from_desk": None,
+                                   "to": values["return_id"], "since": values["arranged_at"], "done_at": None,
+                                   **_trace(record)})
+            case "FoundItemReceivedAtDesk" | "ItemDispatchedByCourier":
+                kind = "to_desk" if record.type == "FoundItemReceivedAtDesk" else "by_courier"
+                done = values.get("received_at") or values["dispatched_at"]
+                for move in self.moves:
+                    if move["item_id"] == item_id and move["kind"] == kind and move["done_at"] is None:
+                        move["done_at"] = done
+                        _also(move, record)
+
+    def pending(self, as_of: dt.datetime) -> list[dict]:
+        rows = []
+        for move in self.moves:
+            if move["since"] <= as_of and (move["done_at"] is None or move["done_at"] > as_of):
+                row = {key: value for key, value in move.items() if key != "done_at"}
+                row["positions"], row["event_ids"] = move["positions"][:1], move["event_ids"][:1]
+                rows.append(row)
+        return copy.deepcopy(rows)
+
+
 class PublicNoticeList:
     """招领公告: the unclaimed items, for a display board or web page. Only
     what a passer-by may read: code, name, category, where and when found,
@@ -755,7 +801,7 @@ class PublicNoticeList:
 
 FOLDS = (VisitorFoundItemForms, StaffFoundItemForms, OnSiteFoundItemForms, LostItemReportForms, LostItemSummary,
          GoodDeedsSummary, FoundItemReceipts, ItemInformationCards, ValuablesAwaitingCustody, OnSpotClaimsNotFiled,
-         FinanceHandoverLists, DisposalLists, PublicNoticeList)
+         FinanceHandoverLists, DisposalLists, PublicNoticeList, ItemsOnTheWay)
 
 
 # -- serving the forms service's RPCs ------------------------------------------------------
@@ -848,3 +894,9 @@ def serve_disposal_list(projector, request: dict) -> dict:
     if disposal is None:
         raise NotFound(f"no disposal {request['disposal_id']}", field="disposal_id")
     return {**disposal, "as_of_position": position}
+
+
+def serve_items_on_the_way(projector, request: dict) -> dict:
+    position = projector.catch_up()
+    return {"as_of": request["as_of"], "rows": _fold(projector, ItemsOnTheWay).pending(request["as_of"]),
+            "as_of_position": position}

@@ -67,6 +67,7 @@ EXPECTED = {
     ("lost_and_found", "sign_off_disposal"): {r.CUSTODIAN},
     ("forms", "disposal_list"): {r.CUSTODIAN, r.LEAD, r.AUDITOR},
     ("forms", "public_notice_list"): OPEN,  # the notice board (招领公告) has no login
+    ("forms", "items_on_the_way"): DESK_READERS,
     ("staff", "login"): OPEN,
     ("staff", "refresh"): EVERYONE,
     ("staff", "whoami"): EVERYONE,

@@ -838,3 +838,23 @@ def test_a_signature_on_a_form_that_does_not_exist_names_the_field_given():
     assert refused(sign("registration_finder"), d.initial_state).field == "item_id"
     missing = refused(d.CaptureSignature("h-9", "handover_receiver", "f-1", "k-1", at(3)), d.initial_state)
     assert (missing.code, missing.field) == ("not_found", "handover_id")
+
+
+
+def test_the_leads_follow_up_lists_an_item_in_transit_until_received_and_a_courier_return_until_dispatched(
+        amended, tmp_path):
+    on_the_way = replay(amended, contracts.registry, f.FOLDS).fold(f.ItemsOnTheWay)
+    assert [(row["kind"], row["to"]) for row in on_the_way.pending(at(2.2))] == [("to_desk", "south-gate")]
+    assert on_the_way.pending(at(3)) == [] and on_the_way.pending(at(1)) == []
+    store = open_store(f"sqlite:///{tmp_path}/courier.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+    for command in (turn_in(), d.RecordClaimVerification("item-1", "v-1", "红色双肩包", ("inside",), True, d.OWNER,
+                                                         "c-017", d.CLERK, at(1), claimant_key=KEY), courier(),
+                    d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(5))):
+        execute(store, codec, d, d.item_stream("item-1"), command, occurred_at=command.at, metadata={})
+    pending = replay(store, contracts.registry, f.FOLDS).fold(f.ItemsOnTheWay)
+    row, = pending.pending(at(4))
+    assert (row["kind"], row["to"], row["short_code"]) == ("by_courier", "ret-1", d.short_code("item-1"))
+    assert pending.pending(at(6)) == []
+    c.ItemsOnTheWay().dump({"as_of": at(4), "rows": [row], "as_of_position": 5})
+    store.close()
