@@ -757,3 +757,78 @@ def test_the_disposal_list_and_the_item_form_show_the_route_the_lines_and_the_si
     assert (form["disposal"]["route"], form["disposal"]["disposal_id"]) == (d.POLICE, "dp-1")
     assert folds.fold(f.PublicNoticeList).notices(CST) == []
     store.close()
+
+
+# -- the remaining refusals, one each ------------------------------------------------------------------
+def test_an_item_is_not_voided_as_a_duplicate_of_a_voided_one():
+    problem = refused(d.VoidFoundItem("item-1", "dup", "tl-3", d.TEAM_LEAD, at(1),
+                                      d.ItemFacts("item-2", "LF-X", d.VOIDED), "item-2"), given(*turned_in()))
+    assert (problem.code, problem.field) == ("bad_duplicate", "duplicate_of")
+
+
+def test_a_clerk_cannot_void_a_registration():
+    assert refused(d.VoidFoundItem("item-1", "dup", "c-017", d.CLERK, at(1)), given(*turned_in())).code == \
+        "not_allowed"
+
+
+@pytest.mark.parametrize("changes, code, field", [
+    ({"proxy_kind": "neighbour"}, "unknown_proxy_kind", "proxy_kind"),
+    ({"authorisation_method": "telepathy"}, "unknown_authorisation", "authorisation_method"),
+])
+def test_a_proxy_and_an_authorisation_are_of_known_kinds(changes, code, field):
+    problem = refused(proxy(**changes), given(*verified_events()))
+    assert (problem.code, problem.field) == (code, field)
+
+
+def test_cash_on_delivery_needs_a_fee_and_no_fee_is_negative():
+    assert refused(courier(fee_paid_by="cash_on_delivery", fee_amount=Decimal("0")),
+                   given(*verified_events())).code == "bad_amount"
+    assert refused(courier(fee_amount=Decimal("-1")), given(*verified_events())).field == "fee_amount"
+    free, = d.decide(courier(fee_paid_by="center", fee_amount=None, fee_currency=None), given(*verified_events()))[1:]
+    assert (free.fee_paid_by, free.fee_amount) == ("center", None)
+
+
+def test_an_item_does_not_leave_by_courier_before_its_return_was_arranged():
+    arranged = d.decide(courier(), given(*verified_events()))
+    problem = refused(d.RecordCourierDispatch("item-1", "ret-1", "EMS", "EM12345", "c-017", at(1.5)),
+                      given(*verified_events(), *arranged))
+    assert (problem.code, problem.field) == ("dispatch_before_arrangement", "at")
+
+
+def test_a_disposal_id_is_drawn_once():
+    drawn = d.decide(draw_disposal(), d.initial_state)
+    assert refused(draw_disposal(), given(*drawn)).code == "disposal_exists"
+
+
+def test_a_destruction_has_a_witness_part_and_no_receiver_part_and_the_police_the_other_way_round():
+    destroyed = d.decide(draw_disposal(route=d.DESTROY, lines=[line(d.DESTROY)], receiver=None), d.initial_state)
+    destroyed += d.decide(d.RecordDisposal("dp-1", ("item-1",), (), at(days=120)), given(*destroyed))
+    destroyed += d.decide(d.SignOffDisposal("dp-1", "k-1", at(days=120), witness_id="s-205", witness_name="张三"),
+                          given(*destroyed))
+    receiver = d.CaptureSignature("dp-1", "disposal_receiver", None, "k-1", at(days=120))
+    assert refused(receiver, given(*destroyed)).code == "part_not_filled"
+    police = DISPOSAL_RUN()
+    police_state = given(*(e for e in police if not isinstance(e, d.ItemDisposed)))
+    witness = d.CaptureSignature("dp-1", "disposal_witness", "s-205", "k-1", at(days=120))
+    assert refused(witness, police_state).code == "part_not_filled"
+    assert d.decide(receiver, police_state)[0].signer_id is None
+    custodian = d.CaptureSignature("dp-1", "disposal_custodian", "k-2", "k-1", at(days=120))
+    assert refused(custodian, police_state).code == "wrong_signer"
+
+
+def test_the_handover_custodians_line_is_signed_by_that_custodian_only():
+    drawn = d.FinanceHandover("h-1", "k-1", ("item-1",))
+    assert refused(d.CaptureSignature("h-1", "handover_custodian", "k-9", "k-9", at(3)), drawn).code == "wrong_signer"
+    assert refused(d.CaptureSignature("h-1", "registration_clerk", "k-1", "k-1", at(3)), drawn).code == "unknown_part"
+
+
+def test_nothing_is_signed_before_the_item_was_registered_nor_on_a_voided_one():
+    assert refused(sign("registration_finder", at=at(-1)), given(*turned_in())).code == "before_turn_in"
+    voided = dataclasses.replace(given(*turned_in()), status=d.VOIDED, voided_reason="dup")
+    assert refused(sign("registration_finder"), voided).code == "voided"
+
+
+def test_a_voided_item_is_neither_moved_nor_received():
+    voided = dataclasses.replace(given(*turned_in()), status=d.VOIDED, voided_reason="dup")
+    assert refused(d.SendItemToDesk("item-1", "east", "x", "c-017", at(1)), voided).code == "voided"
+    assert refused(d.ReceiveItemAtDesk("item-1", "east", "d", "c-017", at(1)), voided).code == "voided"
