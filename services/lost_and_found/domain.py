@@ -112,10 +112,6 @@ def on_spot_form_due(moment: dt.datetime, zone: dt.tzinfo, shift_end: dt.time | 
     return due if due > local else end_of_day
 
 
-def local_day(moment: dt.datetime, zone: dt.tzinfo) -> dt.date:
-    return moment.astimezone(zone).date()
-
-
 def finance_transfer_command_id(handover_id: str, item_id: str) -> str:
     """Deterministic, so a retried handover run never hands an item twice."""
     return f"finance-handover:{handover_id}:{item_id}"
