@@ -524,9 +524,11 @@ def test_a_claimed_item_and_a_matched_report_leave_the_pool(index):
 
 
 def test_an_item_handed_to_finance_leaves_the_pool_and_is_no_longer_due(index):
-    assert index.due_for_finance(dt.date(2026, 12, 31)) == ["p1", "p2"]
+    # kept until 2026-12-31 inclusive: due from the day after
+    assert index.due_for_finance(dt.date(2026, 12, 31)) == []
+    assert index.due_for_finance(dt.date(2027, 1, 1)) == ["p1", "p2"]
     index.apply(record("ItemHandedToFinance"), {"item_id": "p1"})
-    assert index.due_for_finance(dt.date(2026, 12, 31)) == ["p2"]
+    assert index.due_for_finance(dt.date(2027, 1, 1)) == ["p2"]
     assert not index.unclaimed("p1") and index.unclaimed("p2")
 
 
