@@ -32,6 +32,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -190,7 +191,7 @@ def start(module: str, env: dict, log_path: str) -> subprocess.Popen:
 def stop_all(processes) -> None:
     for process in processes:
         if process.poll() is None:
-            process.send_signal(2)
+            process.send_signal(signal.SIGTERM)  # not SIGINT: see bench/restart.py stop()
     for process in processes:
         try:
             process.wait(60)

@@ -42,6 +42,7 @@ import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -118,7 +119,10 @@ def start(service: str, env: dict) -> subprocess.Popen:
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.send_signal(2)  # SIGINT: nameko stops cleanly (the forms service writes its snapshot)
+    # SIGTERM: nameko's handler stops the runner in a greenlet of its own (the read models write
+    # their snapshots). Not SIGINT: its KeyboardInterrupt lands in whatever greenlet is running, and
+    # a busy service's worker then dies with it while the runner never stops.
+    process.send_signal(signal.SIGTERM)
     try:
         process.wait(120)
     except subprocess.TimeoutExpired:
