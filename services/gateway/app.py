@@ -306,6 +306,7 @@ class Gateway:
     def _live(self, request: Request, t: Translator, session: Session | None) -> Response:
         if session is None or session.principal is None or session.locked:
             return _json(401, {"error": {"code": "unauthenticated", "message": "log in first", "field": None}})
+        request.environ["eventlet.minimum_write_chunk_size"] = 0  # eventlet buffers 4 KiB otherwise
         return Response(self.hub.stream(), status=200, mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}, direct_passthrough=True)
 
