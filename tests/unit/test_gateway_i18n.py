@@ -2,6 +2,7 @@
 default, English complete, times in the site's time zone."""
 import datetime as dt
 import os
+import re
 from zoneinfo import ZoneInfo
 
 from babel.messages.extract import extract_from_dir
@@ -29,6 +30,12 @@ def test_messages_in_both_languages():
     assert translator("en").gettext("登录") == "Log in"
     assert translator("en").gettext("您好，%(name)s", name="王芳") == "Hello, 王芳"
     assert translator("en").gettext("a message nobody translated") == "a message nobody translated"
+
+
+def test_every_service_message_marked_for_the_desk_has_its_chinese():
+    from services.gateway.service_messages import SERVICE_MESSAGES
+    chinese = {message.id: message.string for message in _catalog("zh") if message.id}
+    assert [message for message in SERVICE_MESSAGES if not chinese.get(message)] == []
 
 
 def test_a_services_english_field_messages_read_in_chinese():
@@ -62,7 +69,8 @@ def test_every_message_of_the_console_has_its_english_translation():
             extract_from_dir(GATEWAY, method_map, options, keywords={"_": None, "gettext": None})
             if isinstance(message, str)}
     english = {message.id: message.string for message in _catalog("en") if message.id}
-    missing = sorted(message for message in used if not english.get(message))
+    # messages written in English (a service's, see service_messages.py) show as they are
+    missing = sorted(message for message in used if not english.get(message) and re.search(r"[^\x00-\x7f]", message))
     assert len(used) > 40
     assert missing == []
 
