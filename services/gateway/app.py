@@ -109,6 +109,11 @@ class ScreenRequest:
         self.session = self.gateway.sessions.log_in(self.begin(), Signed.from_reply(reply))
         return self.session
 
+    def set_cookie(self, response, name: str, value: str, max_age: int = 365 * 24 * 3600) -> None:
+        """A preference cookie (language, desk): HttpOnly, SameSite=Strict, Secure over TLS."""
+        response.set_cookie(name, value, max_age=max_age,
+                            **cookie_options(over_tls(self.http, self.gateway.settings)))
+
     def end(self) -> None:
         if self.session is not None:
             self.gateway.sessions.drop(self.session)

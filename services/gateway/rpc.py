@@ -73,7 +73,9 @@ class Services(DependencyProvider):
     rpc_reply_listener = ReplyListener()
 
     def setup(self):
+        from services.chassis import logging as vsc_logging
         self.timeout = float(self.container.config.get("GATEWAY_RPC_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        self.log = vsc_logging.get_logger(service=self.container.service_name)
 
     def get_dependency(self, worker_ctx):
-        return Caller(worker_ctx, self.rpc_reply_listener, self.timeout)
+        return Caller(worker_ctx, self.rpc_reply_listener, self.timeout, self.log.bind(call_id=worker_ctx.call_id))

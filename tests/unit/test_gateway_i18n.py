@@ -85,3 +85,21 @@ def test_error_codes_have_statuses_and_messages():
     assert status == 400 and body["error"]["field"] == "at" and set(body["error"]["fields"]) == {"at", "desk"}
     english = {message.id: message.string for message in _catalog("en") if message.id}
     assert all(english.get(message) for message in MESSAGES.values())
+
+
+def test_a_refusal_reads_in_the_users_language():
+    from services.gateway.screens import CallFailed
+    rule = CallFailed(422, {"code": "rule_violated", "message": "clerk c-1 has already signed in for this duty day",
+                            "reason": "already_signed_in"})
+    assert rule.message(translator("zh")) == "您今天已在此服务台签到过了。"
+    assert rule.message(translator("en")) == "You have already signed in at this desk today."
+    invalid = CallFailed(400, {"code": "validation_failed", "message": "invalid input: desk",
+                               "fields": {"desk": ["Missing data for required field."]}})
+    assert invalid.message(translator("zh")) == "请检查标出的栏目。"  # the field says the rest, next to it
+    assert invalid.field_errors(translator("zh")) == {"desk": ["必填"]}
+    crash = CallFailed(502, {"code": "internal_error", "message": "unexpected error; it is logged under this call's id"})
+    assert crash.message(translator("en")) == "The service failed; this is logged. Try again later."
+    other = CallFailed(422, {"code": "rule_violated", "message": "item LF-ABCDEF is already with the custodian",
+                             "reason": "already_in_custody"})
+    assert other.message(translator("en")) == ("A business rule does not allow this. "
+                                               "item LF-ABCDEF is already with the custodian")

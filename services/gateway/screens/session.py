@@ -49,8 +49,7 @@ def login(request, session):
         response = request.gateway.respond(request, redirect(
             "/account/password" if reply.get("password_change_required") else form["next"]))
         if form["desk"]:
-            response.set_cookie(DESK_COOKIE, form["desk"], max_age=365 * 24 * 3600, httponly=True,
-                                samesite="Strict", path="/")
+            request.set_cookie(response, DESK_COOKIE, form["desk"])
         return response
     return page("gateway/login.html", form=form)
 
@@ -120,8 +119,7 @@ def language(request, session):
     chosen = request.form.get("language")
     response = request.gateway.respond(request, redirect(_next(request)))
     if chosen in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Strict",
-                            path="/")
+        request.set_cookie(response, LANGUAGE_COOKIE, chosen)
     return response
 
 
