@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "templates")
 STATIC = os.path.join(HERE, "static")
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+BACKGROUND = "fetch-html"  # X-Requested-With of console.js's live refresh (VSC.refresh)
 
 
 @dataclass(frozen=True)
@@ -240,8 +241,8 @@ class Gateway:
                     self.sessions.drop(session)
                     ask.session = None
                     return self._to_login(request)
-        if session is not None:
-            self.sessions.touch(session)
+        if session is not None and request.headers.get("X-Requested-With") != BACKGROUND:
+            self.sessions.touch(session)  # a live list's own refresh is no one's use: the idle lock stays due
         try:
             result = screen.func(ask, ask.session, **ask.values)
         except CallFailed as failed:

@@ -188,6 +188,15 @@ def test_an_idle_session_locks_the_same_clerk_unlocks_and_another_can_switch(gat
     assert [s.staff_id for s in gateway.sessions._sessions.values()] == ["li.fin"]
 
 
+def test_a_live_lists_background_refresh_does_not_keep_the_session_unlocked(gateway, client):
+    log_in(client)
+    session = next(iter(gateway.sessions._sessions.values()))
+    session.last_seen -= 200
+    assert client.get("/desk/day?desk=main-gate", headers={"X-Requested-With": "fetch-html"}).status_code == 200
+    session.last_seen -= 101
+    assert client.get("/desk/day").headers["Location"].startswith("/lock")
+
+
 def test_the_principal_is_refreshed_while_in_use(gateway, client, services):
     services.ttl = 60
     log_in(client)
