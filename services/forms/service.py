@@ -42,7 +42,7 @@ class Projections(DependencyProvider):
         self._warm_up = None
         self.projector = Projector(
             self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
-            readmodels=self.readmodels, offload=tpool.execute,
+            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
             snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
             snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 

@@ -30,7 +30,11 @@ class CaseIndex:
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
-        self.pool = matching.MatchPool(matcher or matching.load_matcher())
+        self._pool = matching.MatchPool(matcher or matching.load_matcher())
+        # cases entered but not analysed yet: analysis (segmentation, the vocabulary) is the
+        # dear part, and most cases of a replay close again before anyone asks, so a case is
+        # analysed when the pool is next used, and only if it is still open
+        self._unanalysed: dict[tuple, object] = {}
         # the plaintext of an encrypted hidden feature (services/privacy/protect.py
         # Protector.open); erased details match nothing
         self._open = open_sealed or (lambda value: value)
@@ -43,18 +47,29 @@ class CaseIndex:
         self._matched: dict[str, tuple] = {}    # item id -> (report id, its entry, its case)
 
     # -- the pool, from the cases as recorded --------------------------------------------
+    @property
+    def pool(self) -> matching.MatchPool:
+        """The open cases, analysed (the ones entered since its last use are analysed now)."""
+        pending, self._unanalysed = self._unanalysed, {}
+        for (kind, _), case in pending.items():  # in the order they were entered, as if never deferred
+            if kind == matching.ITEM:
+                opened = tuple((label, detail) for label, detail in
+                               ((label, self._open(sealed)) for label, sealed in case.hidden_features)
+                               if isinstance(detail, str))
+                self._pool.add_item(dataclasses.replace(case, hidden_features=opened))
+            else:
+                self._pool.add_report(case)
+        return self._pool
+
     def _enter(self, kind: str, case) -> None:
-        self._cases[(kind, case_id(case))] = case
-        if kind == matching.ITEM:
-            opened = tuple((label, detail) for label, detail in
-                           ((label, self._open(sealed)) for label, sealed in case.hidden_features)
-                           if isinstance(detail, str))
-            self.pool.add_item(dataclasses.replace(case, hidden_features=opened))
-        else:
-            self.pool.add_report(case)
+        key = (kind, case_id(case))
+        self._cases[key] = case
+        self._pool.remove(*key)  # a case entered again replaces its old profile
+        self._unanalysed[key] = case
 
     def _leave(self, kind: str, case_id_: str):
-        self.pool.remove(kind, case_id_)
+        if self._unanalysed.pop((kind, case_id_), None) is None:
+            self._pool.remove(kind, case_id_)
         return self._cases.pop((kind, case_id_), None)
 
     def apply(self, record, values: dict) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import eventlet
 from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
@@ -68,7 +69,7 @@ class Cases(DependencyProvider):
         self.vault, protector = protector_from_config(config)
         self.projector = Projector(
             self.store, contracts.registry, [CaseIndex(matcher, protector.open)], name="lost_and_found.cases",
-            readmodels=self.readmodels, offload=tpool.execute,
+            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
             snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
             snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
@@ -77,8 +78,8 @@ class Cases(DependencyProvider):
 
     def stop(self):
         try:
-            self.projector.catch_up()
-            if self.projector.changed:
+            if self.projector.changed:  # never used since the start: the newest snapshot still holds
+                self.projector.catch_up()
                 self.projector.snapshot()
         finally:
             if self.readmodels is not None:

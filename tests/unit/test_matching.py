@@ -580,3 +580,23 @@ def test_a_restored_index_answers_as_the_one_it_was_saved_from_and_keeps_hidden_
         index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
     assert restored.suggestions("report", "r1") == live.suggestions("report", "r1") != []
     assert restored.knows("item", "p1") and restored.knows("report", "r1") and not restored.unclaimed("p1")
+
+
+def test_a_case_that_closes_before_anyone_asks_is_never_analysed(matcher, monkeypatch):
+    analysed = []
+    item_profile, report_profile = matcher.item_profile, matcher.report_profile
+    monkeypatch.setattr(matcher, "item_profile", lambda case: analysed.append(case.item_id) or item_profile(case))
+    monkeypatch.setattr(matcher, "report_profile",
+                        lambda case: analysed.append(case.report_id) or report_profile(case))
+    index = CaseIndex(matcher)
+    index.apply(record("FoundItemTurnedIn"), turned_in("p1"))
+    index.apply(record("FoundItemTurnedIn"), turned_in("p2"))
+    index.apply(record("LostItemReported"), reported("r1"))
+    index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
+    index.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p2"})
+    assert analysed == []  # a replay analyses nothing that closed before the first question
+    index.apply(record("LostItemReported"), reported("r2"))
+    assert [s["id"] for s in index.suggestions("report", "r2")] == ["p2"]
+    assert analysed == ["p2", "r2"]  # the open ones, in the order they were entered, once
+    index.suggestions("report", "r2")
+    assert analysed == ["p2", "r2"]
