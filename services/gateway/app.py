@@ -157,9 +157,14 @@ class Gateway:
             return self._console(request, caller)
         except Exception as exc:  # a bug of ours: logged by type and place, answered as 502
             self._log_failure("gateway.unexpected_error", exc)
-            return Response(json.dumps({"error": {"code": "bad_gateway", "message": "unexpected error; logged",
-                                                  "field": None}}),
-                            status=502, content_type="application/json")
+            if not request.path.startswith("/api") and not self._wants_json(request):
+                try:
+                    t = self.translator(request)
+                    return self.render(request, t, None, "gateway/error.html", {
+                        "status": 502, "code": "bad_gateway", "message": t.gettext(MESSAGES["bad_gateway"])}, 502)
+                except Exception:
+                    pass
+            return _json(502, {"error": {"code": "bad_gateway", "message": "unexpected error; logged", "field": None}})
 
     def _log_failure(self, event: str, exc: BaseException) -> None:
         if self.log is None:

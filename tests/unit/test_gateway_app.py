@@ -311,3 +311,27 @@ def test_the_openapi_document_and_its_docs_page(client):
     page = client.get("/api/docs")
     assert page.status_code == 200 and "POST /api/duty_log/sign_in" in page.get_data(as_text=True)
     assert "http" not in re.sub(r'href="/[^"]*"', "", page.get_data(as_text=True)).split("</head>")[0]  # no CDN
+
+
+def test_a_bug_in_a_screen_is_a_logged_502_page_never_a_500(gateway, services):
+    logged = []
+
+    class Log:
+        def error(self, event, **ids):
+            logged.append((event, ids))
+    gateway.log = Log()
+
+    @screens.screen("/test/broken", name="test.broken")
+    def broken(request, session):
+        raise KeyError("personal data must not reach the log: 王芳")
+    gateway.screen_map = screens.url_map()
+    try:
+        client = Client(lambda env, start: gateway.handle(Request(env), services)(env, start))
+        log_in(client)
+        response = client.get("/test/broken")
+        assert response.status_code == 502 and "服务出错" in response.get_data(as_text=True)
+        assert logged[0][0] == "gateway.unexpected_error" and logged[0][1]["error"] == "KeyError"
+        assert "王芳" not in repr(logged)
+    finally:
+        screens.SCREENS.pop("test.broken")
+        gateway.screen_map = screens.url_map()
