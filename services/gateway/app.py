@@ -278,7 +278,7 @@ class Gateway:
             "nav": [s for s in registry.nav_for(principal)] if principal and not session.locked else [],
             "path": request.path, "full_path": request.full_path.rstrip("?"),
             "notices": session.take_notices() if session else [],
-            "errors": {}, "form": {},
+            "errors": {}, "form": {}, "idle_lock_seconds": int(self.settings.idle_lock_seconds),
         }
         base.update(context)
         if "failed" in context and context["failed"] is not None:

@@ -335,3 +335,18 @@ def test_a_bug_in_a_screen_is_a_logged_502_page_never_a_500(gateway, services):
     finally:
         screens.SCREENS.pop("test.broken")
         gateway.screen_map = screens.url_map()
+
+
+def test_the_page_tells_the_terminal_when_to_lock_and_a_busy_person_keeps_it_open(gateway, client):
+    log_in(client)
+    page = client.get("/desk/day?desk=main-gate")
+    assert 'data-idle-lock="300"' in page.get_data(as_text=True)
+    session = next(iter(gateway.sessions._sessions.values()))
+    session.last_seen -= 250
+    assert client.post("/session/alive", headers={"X-CSRF-Token": csrf_of(page),
+                                                  "X-Requested-With": "fetch"}).status_code == 204
+    session.last_seen -= 100  # 350 s since the page, 100 s since the person was last busy
+    assert client.get("/desk/day").status_code == 200
+    assert client.post("/session/alive", headers={"X-Requested-With": "fetch"}).status_code == 403  # no CSRF
+    lock_page = client.get("/lock")
+    assert lock_page.status_code == 303  # not locked: back to the page

@@ -93,6 +93,15 @@ def lock(request, session):
     return page("gateway/lock.html", form={"next": _next(request)})
 
 
+@screen("/session/alive", methods=("POST",), while_password_change=True)
+def alive(request, session):
+    """console.js says the person at the terminal is still working (typing a
+    long form without a request): the idle lock waits. 204, or the lock/login
+    redirect when it is too late."""
+    from werkzeug.wrappers import Response
+    return Response(status=204)
+
+
 @screen("/account/password", while_password_change=True)
 def change_password(request, session):
     forced = session.principal.password_change_required
