@@ -229,8 +229,7 @@ class Gateway:
             if session.locked and not screen.while_locked:
                 return _redirect(f"/lock?next={quote(request.full_path.rstrip('?'))}"
                                  if request.method == "GET" else "/lock")
-            if session.principal.password_change_required and not screen.while_password_change \
-                    and not screen.while_locked:
+            if session.principal.password_change_required and not screen.while_password_change:
                 return _redirect("/account/password")
             if not screen.allowed(session.principal):
                 return self._error_page(request, ask.t, session, 403, "forbidden")
