@@ -32,4 +32,6 @@ SERVICE_MESSAGES = (
     _('log in first'),
     _('the principal has expired: log in again'),
     _('too many failed logins: wait before trying again'),
+    _("2-40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"),
+    _('Length must be between 1 and 13.'),
 )

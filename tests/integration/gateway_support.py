@@ -19,6 +19,7 @@ STAFF = {  # staff id -> (name, roles)
     "zhou.min": ("周敏", ["clerk"]),
     "li.cai": ("李彩", ["finance"]),
     "zhao.shen": ("赵审", ["auditor"]),
+    "root.admin": ("管理员", ["admin"]),
 }
 
 

@@ -160,3 +160,28 @@ def test_english_is_remembered_and_dates_follow_the_language(system):
     assert "Today&#39;s duty" in english.text and "Sign-in sheet" in english.text
     again = clerk.get(system.url + "/")
     assert "Hello, 王芳" in again.text
+
+
+def test_an_admin_creates_an_account_whose_one_time_password_must_be_changed_first(system):
+    admin = system.browser("root.admin")
+    page = admin.get(system.url + "/admin/staff")
+    assert page.status_code == 200 and "wang.fang" in page.text
+    created = admin.post(system.url + "/admin/staff", data={
+        "csrf_token": csrf_of(page), "action": "add", "staff_id": "qian.qi", "display_name": "钱七",
+        "roles": ["custodian"], "desks": "main-gate, east-gate"})
+    one_time = re.search(r'class="one-time-password"><code>([^<]+)</code>', created.text)
+    assert created.status_code == 200 and one_time, created.text[-1500:]
+    newcomer = system.browser()
+    login = newcomer.get(system.url + "/login")
+    first = newcomer.post(system.url + "/login", data={"csrf_token": csrf_of(login), "staff_id": "qian.qi",
+                                                       "password": one_time.group(1)})
+    assert first.url.endswith("/account/password")
+    assert newcomer.get(system.url + "/desk/day", allow_redirects=False).headers["Location"] == "/account/password"
+    changed = newcomer.post(system.url + "/account/password", data={
+        "csrf_token": csrf_of(first), "current_password": one_time.group(1), "new_password": "Qian-own-pass-1",
+        "repeat_password": "Qian-own-pass-1"})
+    assert changed.status_code == 200 and "密码已修改" in changed.text and "钱七" in changed.text
+    assert newcomer.get(system.url + "/desk/day").status_code == 200  # a custodian reads the sheet
+    clerk = system.browser("wang.fang")
+    assert "/admin/staff" not in menu_links(clerk.get(system.url + "/").text)
+    assert clerk.get(system.url + "/admin/staff").status_code == 403

@@ -28,6 +28,12 @@
     }
   });
 
+  // a form with data-confirm asks first (a reset, a handover): no inline script needed
+  document.addEventListener("submit", function (event) {
+    var form = event.target, question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // the short-code box: a complete code (as a scanner types it) opens at once
   var CODE = /^\s*[A-Za-z]{2,5}-[A-Za-z0-9]{6}\s*$/;
   function shortCodeBox() {
