@@ -2,6 +2,7 @@
 services: login, CSRF, the lock, refresh, role-filtered navigation, short
 codes and the API's errors. (Over the real broker: tests/integration/test_gateway_*.)"""
 import datetime as dt
+import functools
 import json
 import re
 from zoneinfo import ZoneInfo
@@ -350,3 +351,40 @@ def test_the_page_tells_the_terminal_when_to_lock_and_a_busy_person_keeps_it_ope
     assert client.post("/session/alive", headers={"X-Requested-With": "fetch"}).status_code == 403  # no CSRF
     lock_page = client.get("/lock")
     assert lock_page.status_code == 303  # not locked: back to the page
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+PATHS = ["/", "/login", "/logout", "/lock", "/language", "/account/password", "/desk/day", "/go", "/admin/staff",
+         "/session/alive", "/events/nope", "/static/console.css", "/static/../app.py", "/api/login",
+         "/api/duty_log/sign_in", "/api/openapi.json", "/api/docs", "/nothing"]
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+
+
+@functools.cache
+def _shared_gateway():
+    return Gateway(Settings(ZoneInfo("Asia/Shanghai"), max_body_bytes=4096))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(path=st.sampled_from(PATHS), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"]),
+       query=st.dictionaries(st.sampled_from(["next", "code", "desk", "x"]), TEXT, max_size=3),
+       form=st.dictionaries(st.sampled_from(["csrf_token", "staff_id", "password", "desk", "action", "language",
+                                             "next", "new_password", "repeat_password", "roles"]), TEXT, max_size=6),
+       logged_in=st.booleans(), with_csrf=st.booleans())
+def test_no_console_request_is_a_server_error(path, method, query, form, logged_in, with_csrf):
+    services = FakeServices()
+    gateway = _shared_gateway()
+    client = Client(lambda env, start: gateway.handle(Request(env), services)(env, start))
+    token = csrf_of(client.get("/login"))
+    if logged_in:
+        client.post("/login", data={"csrf_token": token, "staff_id": "wang.fang", "password": "right-password"})
+        token = csrf_of(client.get("/"))
+    if with_csrf:
+        form = dict(form, csrf_token=token)
+    response = client.open(path, method=method, query_string=query, data=form if method != "GET" else None)
+    assert response.status_code < 500, (path, method, response.status_code)
+    if path.startswith("/static/.."):
+        assert response.status_code == 404
+    location = response.headers.get("Location", "")
+    assert not location.startswith("//") and "://" not in location  # never sent elsewhere
