@@ -63,7 +63,8 @@ def over_tls(request: Request, settings: Settings) -> bool:
 
 def client_address(request: Request, settings: Settings) -> str:
     if settings.trust_forwarded and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:64]
+        # the address our own proxy added (the last); earlier ones are the client's say
+        return request.headers["X-Forwarded-For"].split(",")[-1].strip()[:64] or "unknown"
     return (request.remote_addr or "unknown")[:64]
 
 

@@ -115,6 +115,15 @@ def test_secure_cookie_behind_a_trusted_tls_proxy(services):
     assert "Secure" not in direct.get("/login", headers={"X-Forwarded-Proto": "https"}).headers["Set-Cookie"]
 
 
+def test_the_login_source_is_the_peer_or_what_a_trusted_proxy_adds(services):
+    for trust, expected in ((False, "127.0.0.1"), (True, "203.0.113.7")):
+        gateway = Gateway(Settings(ZoneInfo("Asia/Shanghai"), trust_forwarded=trust))
+        client = Client(lambda env, start: gateway.handle(Request(env), services)(env, start))
+        client.post("/api/login", json={"staff_id": "wang.fang", "password": "right-password"},
+                    headers={"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert services.calls[-1][4] == expected
+
+
 def test_wrong_password_is_401_with_a_clear_message_in_the_users_language(client):
     token = csrf_of(client.get("/login"))
     response = client.post("/login", data={"csrf_token": token, "staff_id": "wang.fang", "password": "nope"})
