@@ -134,7 +134,7 @@ class FormsService(ServiceBase):
 
     @contract_rpc(lost_and_found_contracts.VALUABLES_AWAITING_CUSTODY)
     def valuables_awaiting_custody(self, request):
-        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request)
+        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request, self.site.zone)
 
     @contract_rpc(lost_and_found_contracts.ON_SPOT_CLAIMS_NOT_FILED)
     def on_spot_claims_not_filed(self, request):
@@ -143,6 +143,19 @@ class FormsService(ServiceBase):
     @contract_rpc(lost_and_found_contracts.FINANCE_HANDOVER_LIST)
     def finance_handover_list(self, request):
         return lost_and_found_forms.serve_finance_handover_list(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.DISPOSAL_LIST)
+    def disposal_list(self, request):
+        return lost_and_found_forms.serve_disposal_list(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.ITEMS_ON_THE_WAY)
+    def items_on_the_way(self, request):
+        return lost_and_found_forms.serve_items_on_the_way(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.PUBLIC_NOTICE_LIST)
+    def public_notice_list(self, request):
+        """Open: the notice board shows only what a passer-by may read."""
+        return lost_and_found_forms.serve_public_notice_list(self.projections, request, self.site.zone)
 
     @property
     def store(self):
