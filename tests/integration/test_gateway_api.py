@@ -64,13 +64,14 @@ def test_the_docs_page_is_readable_without_any_outside_resource(system):
     assert "https://" not in page.text and "cdn" not in page.text.lower()
 
 
+@pytest.mark.timeout(900)
 def test_schemathesis_finds_no_server_error_and_every_response_conforms(system):
     """``schemathesis run`` against the served document, as a clerk (and
     once more with no token at all): coverage and fuzzing phases."""
     document = requests.get(system.url + "/api/openapi.json", timeout=30).json()
     assert document["openapi"] == "3.1.0" and len(document["paths"]) > 30
     token = system.token("wang.fang")
-    examples = os.environ.get("VSC_SCHEMATHESIS_EXAMPLES", "8")
+    examples = os.environ.get("VSC_SCHEMATHESIS_EXAMPLES", "5")
     seed = os.environ.get("VSC_SCHEMATHESIS_SEED", "20261201")
     command = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run",
                system.url + "/api/openapi.json", "-H", f"Authorization: Bearer {token}", "--checks", CHECKS,
@@ -85,7 +86,7 @@ def test_schemathesis_finds_no_server_error_and_every_response_conforms(system):
         for line in proc.stdout:
             output.append(line.decode(errors="replace"))
     reader = eventlet.spawn(read)  # the services answer in this process meanwhile
-    deadline = time.monotonic() + 280
+    deadline = time.monotonic() + 840
     while proc.poll() is None:
         if time.monotonic() > deadline:
             proc.kill()
