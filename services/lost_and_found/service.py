@@ -629,8 +629,9 @@ class LostAndFoundService(ServiceBase):
             stream = domain.disposal_stream(request["handover_id"])
         else:
             stream = domain.handover_stream(request["handover_id"])
+        # image_ref is optional (the image may follow): absent from the loaded request then
         command = domain.CaptureSignature(request["item_id"] or request["handover_id"], part, signer_id,
-                                          self.auth.principal.staff_id, at, request["image_ref"])
+                                          self.auth.principal.staff_id, at, request.get("image_ref"))
         result = self._execute(stream, command, request, at=at, desk=request["desk"])
         signed = self.ledger.decode(result.events[0])
         self.log.info("signature.captured", stream=result.stream_id, position=result.last_position, part=part)
