@@ -56,8 +56,16 @@ class CaseIndex:
     @property
     def pool(self) -> matching.MatchPool:
         """The open cases, analysed (the ones entered since its last use are analysed now)."""
-        pending, self._unanalysed = self._unanalysed, {}
-        for (kind, _), case in pending.items():  # in the order they were entered, as if never deferred
+        self.analyse_pending()
+        return self._pool
+
+    def analyse_pending(self, limit: int | None = None) -> int:
+        """Analyse up to ``limit`` (all by default) of the cases entered but not
+        analysed yet, in the order they were entered; how many are left. A
+        service's warm-up calls it a little at a time after a start."""
+        while self._unanalysed and limit != 0:
+            (kind, case_id_), case = next(iter(self._unanalysed.items()))
+            del self._unanalysed[(kind, case_id_)]
             if kind == matching.ITEM:
                 opened = tuple((label, detail) for label, detail in
                                ((label, self._open(sealed)) for label, sealed in case.hidden_features)
@@ -65,7 +73,8 @@ class CaseIndex:
                 self._pool.add_item(dataclasses.replace(case, hidden_features=opened))
             else:
                 self._pool.add_report(case)
-        return self._pool
+            limit = None if limit is None else limit - 1
+        return len(self._unanalysed)
 
     def _enter(self, kind: str, case) -> None:
         key = (kind, case_id(case))

@@ -50,6 +50,7 @@ from services.staff.directory import StaffDirectory
 
 DEFAULT_RETENTION_DAYS = {"default": 30}
 SUGGESTIONS_IN_REPLY = 5
+WARM_UP_CASES = 50  # cases analysed between two pauses of the warm-up (about 50 ms)
 DEFAULT_VERIFICATION_VALID_MINUTES = 120
 DEFAULT_FAILED_VERIFICATIONS_BEFORE_LEAD = 3
 DEFAULT_SHIFT_END = "18:00"
@@ -117,8 +118,19 @@ class Cases(DependencyProvider):
 
     def start(self):
         self.restored = self.projector.restore()
+        self._warm_up = self.container.spawn_managed_thread(self._warm)
+
+    def _warm(self):
+        """After a start: catch up and analyse what the snapshot did not hold,
+        a little at a time, so the first suggestions (and the next snapshot)
+        find the pool ready. A request meanwhile does what is left itself."""
+        self.projector.catch_up()
+        index = self.projector.fold(CaseIndex)
+        while index.analyse_pending(WARM_UP_CASES):
+            eventlet.sleep(0)
 
     def stop(self):
+        self._warm_up.kill()
         try:
             if self.projector.changed:  # never used since the start: the newest snapshot still holds
                 self.projector.catch_up()

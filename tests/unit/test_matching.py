@@ -614,3 +614,17 @@ def test_the_case_index_version_follows_what_its_profiles_are_made_from(tmp_path
     assert same.version == CaseIndex(m.load_matcher()).version
     synonyms.write_text(synonyms.read_text(encoding="utf-8") + "\n# the lead added a word\n", encoding="utf-8")
     assert CaseIndex(m.load_matcher(synonyms_file=str(synonyms))).version != same.version
+
+
+def test_pending_cases_are_analysed_a_few_at_a_time_in_the_order_they_came(matcher, monkeypatch):
+    analysed = []
+    report_profile = matcher.report_profile
+    monkeypatch.setattr(matcher, "report_profile",
+                        lambda case: analysed.append(case.report_id) or report_profile(case))
+    index = CaseIndex(matcher)
+    for report_id in ("r1", "r2", "r3"):
+        index.apply(record("LostItemReported"), reported(report_id))
+    assert index.analyse_pending(2) == 1 and analysed == ["r1", "r2"]
+    assert index.analyse_pending(0) == 1 and analysed == ["r1", "r2"]
+    assert index.analyse_pending() == 0 and analysed == ["r1", "r2", "r3"]
+    assert len(index.pool) == 3 and analysed == ["r1", "r2", "r3"]
