@@ -171,9 +171,10 @@ class Projector:
                     route = dispatch[record.type] = self._route(record.type, folds)
                 version, load, applies = route
                 try:
-                    if record.schema_version != version:
-                        raise ValueError  # an old version: upcast first
-                    values = load(record.data)
+                    if record.schema_version == version:
+                        values = load(record.data)
+                    else:  # an old version: upcast, then the same compiled loader
+                        values = load(self.registry.upcast(record.type, record.schema_version, record.data)[1])
                 except Exception:
                     values = sealed(self.registry, record.type,
                                     load_slowly(record.type, record.schema_version, record.data))

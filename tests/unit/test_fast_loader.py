@@ -307,3 +307,42 @@ def test_the_read_paths_sealer_equals_seal(event_type, data):
     values = tokenised(data.draw, LOADER.load(event_type, contracts.registry.current_version(event_type), stored))
     expected = sealed(contracts.registry, event_type, values)
     assert strictly_equal(sealer(contracts.registry, event_type)(copy.deepcopy(values)), expected)
+
+
+def test_a_projector_reads_an_old_version_through_the_upcaster_and_the_compiled_loader():
+    from types import SimpleNamespace
+
+    from services.chassis.projection import Projector
+
+    registry = Registry()
+    registry.event(Renamed)
+
+    @registry.upcaster("ItemRenamed", 1)
+    def v1_called_it_title(data):
+        data = dict(data)
+        data["name"] = data.pop("title")
+        return data
+
+    old = {"item_id": "i-1", "title": "伞", "at": "2026-10-01T09:30:00+08:00"}
+    new = {"item_id": "i-2", "name": "雨伞", "at": "2026-10-01T10:30:00+08:00"}
+    records = [SimpleNamespace(position=1, type="ItemRenamed", schema_version=1, data=old),
+               SimpleNamespace(position=2, type="ItemRenamed", schema_version=2, data=new)]
+    store = SimpleNamespace(read_for_folds=lambda after, until=None: [r for r in records if r.position > after])
+
+    class Names:
+        name, handles = "names", frozenset({"ItemRenamed"})
+
+        def __init__(self):
+            self.seen = []
+
+        def apply(self, record, values):
+            self.seen.append(values)
+
+    projector = Projector(store, registry, [Names()])
+    slow = []
+    projector.loader.load = lambda *args: slow.append(args) or FastLoader(registry).load(*args)
+    assert projector.catch_up() == 2
+    seen = projector.fold(Names).seen
+    assert strictly_equal(seen[0], registry.load("ItemRenamed", 1, dict(old)))
+    assert strictly_equal(seen[1], registry.load("ItemRenamed", 2, dict(new)))
+    assert slow == []  # the old version too went through the route's compiled loader
