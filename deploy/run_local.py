@@ -104,6 +104,13 @@ def ensure_keys(env: dict) -> list[str]:
     return made
 
 
+def console_url(env: dict) -> str:
+    """Where the gateway listens (deploy/config.yaml: GATEWAY_HOST, GATEWAY_PORT)."""
+    host = env.get("GATEWAY_HOST") or "127.0.0.1"
+    host = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    return f"http://{host}:{env.get('GATEWAY_PORT') or 8000}/"
+
+
 def first_admin_missing(env: dict) -> bool:
     """True while no active admin exists (then `vsc staff bootstrap` is the next step)."""
     import contracts
@@ -213,11 +220,13 @@ def main() -> int:
             for name, proc in children.items():
                 console.say(f"  {name:<14} pid {proc.pid:<7} log {os.path.join(var, 'log', name + '.log')}")
             if first_admin_missing(env):
-                console.say("\n  first admin   none yet; create one (it prints a one-time password):")
+                console.say("\n  first admin   none yet; create one (it prints a one-time password), then log in")
+                console.say("                at the console with it and choose your own password:")
                 console.say("                .venv/bin/vsc staff bootstrap --staff-id admin --name 管理员")
             console.say()
             if "gateway" in children:
-                console.say("ready: desk console on http://localhost:8000/ (Ctrl-C stops everything)")
+                console.say(f"ready: desk console on {console_url(env)} (API docs {console_url(env)}api/docs; "
+                            "Ctrl-C stops everything)")
             else:
                 console.say(f"ready: {len(children)} processes healthy; no desk console yet, RPC with "
                             f".venv/bin/nameko shell --config {CONFIG} (Ctrl-C stops everything)")
