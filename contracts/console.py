@@ -64,6 +64,18 @@ class OpenCases(ContractSchema):
     as_of_position = Integer(required=True)
 
 
+class FindItemRequest(ContractSchema):
+    short_code = fields.String(required=True, validate=validate.Regexp(r"^[Ll][Ff]-[A-Za-z2-7]{6}$",
+                                                                         error="not an item short code"),
+                               metadata={"description": "as printed on the card, any case"})
+
+
+class FoundItemRef(ContractSchema):
+    item_id = fields.String(required=True)
+    short_code = fields.String(required=True)
+    open = Boolean(required=True, metadata={"description": "neither claimed nor handed to finance"})
+
+
 class StreamHistoryRequest(ContractSchema):
     stream_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -127,6 +139,8 @@ class FoundItemFormAsOf(FoundItemForm):
 OPEN_CASES = registry.rpc(SERVICE, "open_cases", OpenCasesRequest, OpenCases,
                           "Unclaimed found items and open lost-item reports (a desk's lists, the lead's day).",
                           roles=roles.READERS)
+FIND_ITEM = registry.rpc(SERVICE, "find_item", FindItemRequest, FoundItemRef,
+                         "The found item a short code names (a scanned or typed card).", roles=roles.READERS)
 STREAM_HISTORY = registry.rpc(SERVICE, "stream_history", StreamHistoryRequest, StreamHistory,
                               "Every event of one stream with actors and times, data as stored.",
                               roles=AUDITING)

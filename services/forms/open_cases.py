@@ -23,6 +23,7 @@ class OpenCases:
     def __init__(self):
         self.items: dict[str, dict] = {}
         self.reports: dict[str, dict] = {}
+        self.by_short_code: dict[str, str] = {}  # every item ever turned in, open or not
 
     def apply(self, record, values: dict) -> None:
         match record.type:
@@ -32,6 +33,7 @@ class OpenCases:
                                                     "found_place", "found_at", "turned_in_at", "business_date",
                                                     "valuable", "retain_until")},
                     "status": HELD, "matched_report_id": None, "position": record.position}
+                self.by_short_code[values["short_code"]] = values["item_id"]
             case "ItemHandedToCustodian" if values["item_id"] in self.items:
                 self.items[values["item_id"]]["status"] = IN_CUSTODY
             case "FoundItemClaimed":
@@ -61,6 +63,11 @@ class OpenCases:
                 report = self.reports[values["report_id"]]
                 report["status"] = CONTACTED if values["outcome"] == "reached" else report["status"]
                 report["contact_task_open"] = not values["task_closed"]
+
+    def find(self, short_code: str) -> dict | None:
+        item_id = self.by_short_code.get(short_code.upper())
+        return None if item_id is None else {"item_id": item_id, "short_code": short_code.upper(),
+                                             "open": item_id in self.items}
 
     def open(self, desk: str | None = None) -> dict:
         def mine(row):

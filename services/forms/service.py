@@ -161,6 +161,14 @@ class FormsService(ServiceBase):
         return {"desk": request["desk"], **self.projections.fold(OpenCases).open(request["desk"]),
                 "as_of_position": position}
 
+    @contract_rpc(console_contracts.FIND_ITEM)
+    def find_item(self, request):
+        self.projections.catch_up()
+        found = self.projections.fold(OpenCases).find(request["short_code"])
+        if found is None:
+            raise NotFound(f"no found item with code {request['short_code'].upper()}", field="short_code")
+        return found
+
     @contract_rpc(console_contracts.STREAM_HISTORY)
     def stream_history(self, request):
         events = self.store.read_stream(request["stream_id"])

@@ -35,6 +35,9 @@ def test_open_cases_history_verification_and_the_form_as_of_a_past_moment(servic
         opened = wait_for(lambda: clerk.forms.open_cases({"desk": "main-gate"})["items"], message="open item")
         assert [(row["item_id"], row["status"], row["valuable"]) for row in opened] == [("phone-9", "held", True)]
         assert clerk.forms.open_cases({"desk": "north-gate"})["items"] == []
+        code = opened[0]["short_code"]
+        assert clerk.forms.find_item({"short_code": code.lower()}) == {"item_id": "phone-9", "short_code": code,
+                                                                       "open": True}
         with pytest.raises(RemoteError) as refused:
             clerk.forms.stream_history({"stream_id": "found_item-phone-9"})
         assert error_body(refused.value)["code"] == "forbidden"

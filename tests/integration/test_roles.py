@@ -55,6 +55,7 @@ EXPECTED = {
     ("forms", "on_spot_claims_not_filed"): DESK_READERS,
     ("forms", "finance_handover_list"): {r.CUSTODIAN, r.FINANCE, r.LEAD, r.AUDITOR},
     ("forms", "open_cases"): DESK_READERS,
+    ("forms", "find_item"): DESK_READERS,
     ("forms", "stream_history"): {r.AUDITOR, r.LEAD},
     ("forms", "log_verification"): {r.AUDITOR, r.LEAD},
     ("forms", "found_item_form_as_of"): {r.AUDITOR, r.LEAD},

@@ -84,3 +84,9 @@ def test_a_report_whose_item_went_to_someone_else_is_open_again_unmatched():
     fold = given(turned_in("a1"), reported("r1"), matched("r1", "a1"), claimed("a1", report_id=None))
     report = fold.open()["reports"][0]
     assert (report["status"], report["matched_item_id"]) == ("reported", None)
+
+
+def test_a_short_code_finds_its_item_in_any_case_open_or_not():
+    fold = given(turned_in("a1"), claimed("a1"))
+    assert fold.find("lf-a1") == {"item_id": "a1", "short_code": "LF-A1", "open": False}
+    assert fold.find("LF-ZZZZZZ") is None
