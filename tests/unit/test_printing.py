@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
 from services.gateway import printing
 from services.lost_and_found import domain
@@ -15,14 +15,15 @@ from services.lost_and_found import domain
 zxingcpp = pytest.importorskip("zxingcpp")
 Image = pytest.importorskip("PIL.Image")
 
-TEMPLATES = os.path.join(os.path.dirname(printing.__file__), "templates")
+HERE = os.path.dirname(printing.__file__)
+TEMPLATES = os.path.join(HERE, "templates")
 
 
 @pytest.fixture
 def env():
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
-                              extensions=["jinja2.ext.i18n"])
-    environment.install_null_translations(newstyle=True)
+    """The templates as the gateway renders them (its layout around them), messages untranslated."""
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=ChainableUndefined)
+    environment.globals["_"] = lambda message, **values: message % values if values else message
     return environment
 
 
@@ -50,9 +51,14 @@ def test_the_printed_card_holds_a_qr_image_that_decodes_back_to_the_item(env):
     assert decode_png(base64.b64decode(source)) == ["vsc:found-item:item-7f3a"]
     assert domain.short_code("item-7f3a") in html and "手机" in html
     assert "09:30" in html  # issued 01:30 UTC = 09:30 in Shanghai
-    # the card's print size is the small format, and the screen bar is not printed
-    assert f"size: {printing.CARD_WIDTH_MM}mm {printing.CARD_HEIGHT_MM}mm" in html
-    assert re.search(r"@media print \{[^@]*\.print-bar \{ display: none; \}", html)
+    # the card's print size is the small format, and only the sheet is printed
+    assert f"{printing.CARD_WIDTH_MM}×{printing.CARD_HEIGHT_MM} mm" in html and 'href="/static/print.css"' in html
+    with open(os.path.join(HERE, "static", "print.css"), encoding="utf-8") as css:
+        style = css.read()
+    assert f"@page card {{ size: {printing.CARD_WIDTH_MM}mm {printing.CARD_HEIGHT_MM}mm; margin: 0; }}" in style
+    assert f"width: {printing.CARD_WIDTH_MM}mm; height: {printing.CARD_HEIGHT_MM}mm" in style
+    assert re.search(r"@media print \{[^}]*\.print-bar[^}]*display: none", style)
+    assert "<script>" not in html and "onclick" not in html and "<style" not in html  # the console's CSP
 
 
 def test_the_receipt_shows_the_finder_and_the_local_time_and_no_hidden_feature(env):
