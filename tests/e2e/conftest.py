@@ -13,6 +13,7 @@ with warnings.catch_warnings():
     import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
+import asyncio  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -76,7 +77,7 @@ def system(vhost_pipeline, request):
         admin_password = _bootstrap_admin(env)
         stderr = open(folder / "stderr", "wb")
         proc = subprocess.Popen([sys.executable, os.path.join("deploy", "run_local.py")], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=stderr)
+                                stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_stop_with_us)
         started = []
         try:
             lines = read_until(proc.stdout, b"ready:", timeout=180)
@@ -115,6 +116,15 @@ def system(vhost_pipeline, request):
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _stop_with_us():
+    """Linux: the runner gets SIGTERM (and stops everything) if this test process dies without its teardown."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
 def _bootstrap_admin(env) -> str:
     """`vsc staff bootstrap`, as the README's first step says (its one-time password)."""
     result = subprocess.run([os.path.join(os.path.dirname(sys.executable), "vsc"), "staff", "bootstrap",
@@ -147,12 +157,28 @@ def _make_staff(rpc, admin_password) -> dict:
     return tokens
 
 
+class _UnpatchedSelectorPolicy(asyncio.DefaultEventLoopPolicy):
+    """Playwright's sync API runs an asyncio loop in a greenlet of its own.
+    On eventlet's green selector that loop waits inside eventlet's hub, which
+    the rest of this process (nameko's proxies) also drives; the two then
+    wake each other's greenlets and the test hangs now and then. The loop
+    gets the real selector: it waits for the browser only."""
+
+    def new_event_loop(self):
+        real_select = eventlet.patcher.original("select")
+
+        class RealSelectSelector(eventlet.patcher.original("selectors").SelectSelector):
+            _select = staticmethod(real_select.select)
+        return asyncio.SelectorEventLoop(RealSelectSelector())
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it as root: "
                     "deploy/ensure_chromium.sh)")
     from playwright.sync_api import sync_playwright
+    asyncio.set_event_loop_policy(_UnpatchedSelectorPolicy())
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -181,3 +207,28 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def login(page, staff_id: str, desk: str | None = None, password: str = PASSWORD):
+    """The login screen, as a clerk uses it (desk remembered per terminal)."""
+    page.goto("/login")
+    page.fill("#f-staff_id", staff_id)
+    page.fill("#f-password", password)
+    page.fill("#f-desk", desk or "")
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.inner_text("main")
+    return page
+
+
+def qr_texts_of(page, selector: str = "#item-qr") -> list[str]:
+    """Decode the QR code image the page shows (its data: URI PNG)."""
+    import base64
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    source = page.get_attribute(selector, "src")
+    assert source.startswith("data:image/png;base64,"), source[:40]
+    image = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L")
+    return [result.text for result in zxingcpp.read_barcodes(image)]

@@ -115,10 +115,11 @@ def _lf_page(request, template, status=200, **context):
 # -- the desk's lists -------------------------------------------------------------------
 @screen("/desk/lf", roles=DESK_WORK, nav=_("失物招领"), order=20)
 def desk(request, session):
-    desk_ = _desk(request, session)
-    cases = request.call("forms", "open_cases", {"desk": desk_} if desk_ else {})
+    """Every desk's open cases (a visitor may ask at any desk), or one desk's with ``?desk=``."""
+    desk_ = (request.args.get("desk") or "").strip() or None
     principal = session.principal
-    return _lf_page(request, "desk.html", desk=desk_, cases=cases, live_types=LIVE_TYPES,
+    cases = request.call("forms", "open_cases", {"desk": desk_} if desk_ else {})
+    return _lf_page(request, "desk.html", desk=desk_, my_desk=principal.desk, cases=cases, live_types=LIVE_TYPES,
                     turn_ins=[(key, title) for key, (contract, _form, title) in TURN_INS.items()
                               if principal.holds(contract.roles)],
                     may_report=principal.holds(lf.REPORT_LOST_ITEM.roles),
