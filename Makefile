@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test venv test-venv contracts bench clean
+.PHONY: run test venv test-venv contracts messages bench clean
 
 venv: $(RUN_STAMP)
 test-venv: $(TEST_STAMP)
@@ -37,6 +37,15 @@ test: $(TEST_STAMP)
 ## regenerate contracts/schemas and docs/events.md after changing a contract
 contracts: $(TEST_STAMP)
 	$(BIN)/python -m contracts.jsonschema
+
+## after adding console messages: extract them (Python and templates) into both
+## catalogs of services/gateway/translations, then fill in the new English msgstr
+MESSAGES_POT := $(VENV)/messages.pot
+messages: $(RUN_STAMP)
+	$(BIN)/pybabel -q extract -F services/gateway/babel.cfg -k _ --no-location --omit-header \
+		-o $(MESSAGES_POT) services/gateway
+	$(BIN)/pybabel -q update -i $(MESSAGES_POT) -d services/gateway/translations -D messages \
+		--no-fuzzy-matching --ignore-obsolete -w 120
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/store.py

@@ -17,6 +17,10 @@ filed (``report_lost_item``), then ``suggest_matches`` for the report gives
 the ranking. A report without features is filed with ``-`` (the contract
 wants at least one character; the matcher reads nothing in it).
 
+Every RPC needs a signed principal and the service a privacy master key: the
+run makes its own key pair and key (never the local secrets) and calls as
+one clerk.
+
 Prints one line per case, then one JSON object on the last line: ``cases``,
 ``top1``, ``top5``, ``mrr`` (mean reciprocal rank, 0 when the item is not
 among the 10 suggestions), the ids ranked wrong and the time taken.
@@ -48,7 +52,9 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from nameko.testing.rabbit import Client as RabbitManager  # noqa: E402
 
+from services.chassis.principal import CONTEXT_KEY, load_signer, write_keypair  # noqa: E402
 from services.lost_and_found.service import LostAndFoundService  # noqa: E402
+from services.privacy import generate_master_key  # noqa: E402
 
 DEFAULT_CASES = os.path.join(ROOT, "..", "shared", "matching", "dev_cases.jsonl")
 LIMIT = 10
@@ -59,15 +65,25 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def run_case(case: dict, amqp_uri: str, store_dir: str) -> list[str]:
+def run_keys(folder: str) -> tuple[dict, dict]:
+    """The run's own principal key pair and privacy master key (config), and
+    the context every call carries: one clerk's signed principal."""
+    keys = {"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(folder, "principal.key"),
+            "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(folder, "principal.pub"),
+            "PRIVACY_MASTER_KEY": generate_master_key()}
+    write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
+    return keys, {CONTEXT_KEY: load_signer(keys).issue(CLERK, "基准客服", {"clerk"}, DESK)[0]}
+
+
+def run_case(case: dict, amqp_uri: str, store_dir: str, keys: dict, context: dict) -> list[str]:
     """Load one case into a fresh store through the RPCs; the refs suggested, best first."""
     config = {"AMQP_URI": amqp_uri, "EVENT_STORE_URI": f"sqlite:///{store_dir}/{case['id']}.db",
-              "LOG_LEVEL": "WARNING", "TIMEZONE": "Asia/Shanghai", "serializer": "json"}
+              "LOG_LEVEL": "WARNING", "TIMEZONE": "Asia/Shanghai", "serializer": "json", **keys}
     runner = ServiceRunner(config)
     runner.add_service(LostAndFoundService)
     runner.start()
     try:
-        with ClusterRpcProxy(config) as cluster:
+        with ClusterRpcProxy(config, context_data=context) as cluster:
             service = cluster.lost_and_found
             latest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
             for item in case["pool"]:
@@ -77,10 +93,12 @@ def run_case(case: dict, amqp_uri: str, store_dir: str) -> list[str]:
                     "desk": DESK, "item_id": f"{case['id']}-{item['ref']}", "item_name": item["item_name"],
                     "category": item["category"], "description": item["description"],
                     "found_place": item["found_place"], "found_at": item["found_at"],
-                    "finder_name": "拾得人", "finder_phone": None, "clerk_id": CLERK,
+                    "finder_name": "拾得人", "finder_phone": None,
                     "storage_place": "desk drawer", "at": (found_at + dt.timedelta(minutes=10)).isoformat(),
                     "hidden_features": [{"label": label, "detail": detail}
-                                        for label, detail in item["hidden_features"]]})
+                                        for label, detail in item["hidden_features"]],
+                    # cash is registered with its counted amount (not used by matching)
+                    **({"cash_amount": "100", "currency": "CNY"} if item["category"] == "cash" else {})})
             report = case["report"]
             filed_at = max(_moment(report["lost_until"]), latest) + dt.timedelta(minutes=30)
             report_id = f"{case['id']}-report"
@@ -89,7 +107,7 @@ def run_case(case: dict, amqp_uri: str, store_dir: str) -> list[str]:
                 "category": report["category"], "description": report["description"],
                 "features": report["features"] or "-", "lost_place": report["lost_place"],
                 "lost_from": report["lost_from"], "lost_until": report["lost_until"],
-                "visitor_name": "失主", "visitor_phone": "13800000000", "clerk_id": CLERK,
+                "visitor_name": "失主", "visitor_phone": "13800000000",
                 "at": filed_at.isoformat()})
             reply = service.suggest_matches({"report_id": report_id, "limit": LIMIT})
             return [s["id"].removeprefix(f"{case['id']}-") for s in reply["suggestions"]]
@@ -119,8 +137,9 @@ def main(argv=None) -> dict:
     wrong = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-matching-") as store_dir:
+            keys, context = run_keys(store_dir)
             for case in cases:
-                ranked = run_case(case, amqp_uri, store_dir)
+                ranked = run_case(case, amqp_uri, store_dir, keys, context)
                 rank = ranked.index(case["expected"]) + 1 if case["expected"] in ranked else None
                 top1 += rank == 1
                 top5 += rank is not None and rank <= 5

@@ -12,15 +12,16 @@ vhost of its own (made through the management API, removed afterwards):
 - forms, warm: the same after a clean stop wrote the snapshot
   (``var/...readmodels.db``); the answer needs the item's form folds read
   back, the rest are read in the background;
-- lost_and_found ``item`` (reads one stream) and ``suggest_matches`` (its
-  case index, rebuilt from the log on first use).
+- lost_and_found ``item`` (reads one stream) and ``suggest_matches``: cold
+  (its case index rebuilt from the log on first use) and warm (resumed
+  from the snapshot the cold run's clean stop wrote).
 
 Each figure is the median of ``--reps`` starts: from ``Popen`` until the
 reply to the real request, sent as soon as the service's ``health`` RPC
 answers (asked every 50 ms, so the figure is at most ~0.05 s late). ``python_import_s`` is how long ``import`` of the service module
 alone takes in a fresh interpreter (part of every start). Fields of the
 last line (JSON): ``forms_cold_s``, ``forms_warm_s``, ``lost_and_found_item_s``,
-``lost_and_found_suggest_s``, each also as ``..._health_s`` (until the
+``lost_and_found_suggest_s``, ``lost_and_found_suggest_warm_s``, each also as ``..._health_s`` (until the
 process answered ``health``: the start-up floor), ``python_import_s``, ``events``.
 
 Every RPC but ``health`` needs a signed principal: the run makes its own
@@ -59,6 +60,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from bench.simstore import copy_of, simulated_year  # noqa: E402
 from services.chassis.principal import CONTEXT_KEY, load_signer, write_keypair  # noqa: E402
 from services.eventstore import open_store  # noqa: E402
+from services.privacy import generate_master_key  # noqa: E402
 
 MANAGEMENT = "http://localhost:15672/api"
 AUTH = ("guest", "guest")
@@ -161,7 +163,8 @@ def main(argv=None) -> int:
         store.close()
         readmodels = path[:-3] + ".readmodels.db"
         keys = {"PRINCIPAL_SIGNING_KEY_FILE": os.path.join(scratch, "principal.key"),
-                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub")}
+                "PRINCIPAL_PUBLIC_KEY_FILE": os.path.join(scratch, "principal.pub"),
+                "PRIVACY_MASTER_KEY": generate_master_key()}  # the run's own: never the local secrets
         write_keypair(keys["PRINCIPAL_SIGNING_KEY_FILE"], keys["PRINCIPAL_PUBLIC_KEY_FILE"])
         CONTEXT[CONTEXT_KEY] = load_signer(keys).issue("c-n01", "王芳", {"clerk"}, "north-gate")[0]
         results: dict[str, list[float]] = {}
@@ -176,7 +179,10 @@ def main(argv=None) -> int:
                 runs = {"forms_cold": ("forms", *form),  # its clean stop writes the snapshot
                         "forms_warm": ("forms", *form),
                         "lost_and_found_item": ("lost_and_found", "item", {"item_id": item_id}),
-                        "lost_and_found_suggest": ("lost_and_found", "suggest_matches", {"report_id": report_id})}
+                        # cold: its clean stop writes the case index's snapshot; warm: resumed from it
+                        "lost_and_found_suggest": ("lost_and_found", "suggest_matches", {"report_id": report_id}),
+                        "lost_and_found_suggest_warm": ("lost_and_found", "suggest_matches",
+                                                        {"report_id": report_id})}
                 for name, (service, method, payload) in runs.items():
                     answered, healthy = timed_start(service, env, method, payload)
                     results.setdefault(f"{name}_s", []).append(answered)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVENTS = 20_000
 SNAPSHOT_SECONDS = 300.0
+PAUSE_EVERY = 2_000  # records between two pauses of a long catch-up
 
 
 def _direct(fn, *args):
@@ -85,13 +86,16 @@ class Projector:
     make it persistent (see the module). ``offload(fn, *args)`` runs the
     long parts of a snapshot or a restore (pickling, a SQLite read or write)
     away from the caller's thread: ``eventlet.tpool.execute`` in a nameko
-    service."""
+    service. ``pause()`` is called every ``PAUSE_EVERY`` records of a long
+    catch-up (``eventlet.sleep`` in a service: its heartbeats and other
+    requests go on while a year is replayed)."""
 
     def __init__(self, store: EventStore, registry: Registry, folds: Iterable, until: int | None = None, *,
                  name: str | None = None, readmodels=None, snapshot_events: int = SNAPSHOT_EVENTS,
                  snapshot_seconds: float = SNAPSHOT_SECONDS, offload: Callable = _direct,
-                 loader: FastLoader | None = None):
+                 loader: FastLoader | None = None, pause: Callable[[], object] | None = None):
         self.store, self.registry = store, registry
+        self._pause = pause
         self.folds = list(folds)
         self.until = until  # as-of replay: stop at this position
         self.position = 0
@@ -150,8 +154,14 @@ class Projector:
         when a fold raises."""
         position = after
         load_slowly = self.loader.load
+        pause, countdown = self._pause, PAUSE_EVERY
         try:
             for record in self.store.read_for_folds(after=after, until=until):
+                if pause is not None:
+                    countdown -= 1
+                    if not countdown:
+                        countdown = PAUSE_EVERY
+                        pause()
                 route = dispatch.get(record.type)
                 if route is None:
                     folds = by_type.get(record.type)

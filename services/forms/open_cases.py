@@ -18,7 +18,9 @@ class OpenCases:
     name = "open_cases"
     version = 1
     handles = frozenset({"FoundItemTurnedIn", "ItemHandedToCustodian", "FoundItemClaimed", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched", "VisitorContactTaskOpened", "VisitorContacted"})
+                         "ItemDisposed", "FoundItemVoided", "FoundItemCorrected", "FoundItemReceivedAtDesk",
+                         "LostItemReported", "LostReportMatched", "LostReportMatchReleased",
+                         "VisitorContactTaskOpened", "VisitorContacted"})
 
     def __init__(self):
         self.items: dict[str, dict] = {}
@@ -44,8 +46,18 @@ class OpenCases:
                     # matched to an item someone else claimed: open again, to be matched anew
                     report.update(status=REPORTED, matched_item_id=None, matched_short_code=None,
                                   contact_task_id=None, contact_task_open=False)
-            case "ItemHandedToFinance":
+            case "ItemHandedToFinance" | "ItemDisposed" | "FoundItemVoided":
                 self.items.pop(values["item_id"], None)
+            case "FoundItemCorrected" if values["item_id"] in self.items:
+                self.items[values["item_id"]].update({key: values[key] for key in (
+                    "item_name", "category", "found_place", "found_at", "valuable", "retain_until")})
+            case "FoundItemReceivedAtDesk" if values["item_id"] in self.items:
+                self.items[values["item_id"]]["desk"] = values["desk"]
+            case "LostReportMatchReleased" if values["report_id"] in self.reports:
+                self.reports[values["report_id"]].update(status=REPORTED, matched_item_id=None,
+                                                         matched_short_code=None, contact_task_open=False)
+                if values["item_id"] in self.items:
+                    self.items[values["item_id"]]["matched_report_id"] = None
             case "LostItemReported":
                 self.reports[values["report_id"]] = {
                     **{key: values[key] for key in ("report_id", "desk", "item_name", "category", "lost_place",

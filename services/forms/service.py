@@ -51,7 +51,7 @@ class Projections(DependencyProvider):
         self._warm_up = None
         self.projector = Projector(
             self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
-            readmodels=self.readmodels, offload=tpool.execute,
+            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
             snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
             snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
 
@@ -144,7 +144,7 @@ class FormsService(ServiceBase):
 
     @contract_rpc(lost_and_found_contracts.VALUABLES_AWAITING_CUSTODY)
     def valuables_awaiting_custody(self, request):
-        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request)
+        return lost_and_found_forms.serve_valuables_awaiting_custody(self.projections, request, self.site.zone)
 
     @contract_rpc(lost_and_found_contracts.ON_SPOT_CLAIMS_NOT_FILED)
     def on_spot_claims_not_filed(self, request):
@@ -205,6 +205,19 @@ class FormsService(ServiceBase):
                       as_of_time=format_time(request["as_of"]))
         form = lost_and_found_forms.serve_found_item_form(past, {"item_id": request["item_id"]})
         return {**form, "as_of": request["as_of"]}
+
+    @contract_rpc(lost_and_found_contracts.DISPOSAL_LIST)
+    def disposal_list(self, request):
+        return lost_and_found_forms.serve_disposal_list(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.ITEMS_ON_THE_WAY)
+    def items_on_the_way(self, request):
+        return lost_and_found_forms.serve_items_on_the_way(self.projections, request)
+
+    @contract_rpc(lost_and_found_contracts.PUBLIC_NOTICE_LIST)
+    def public_notice_list(self, request):
+        """Open: the notice board shows only what a passer-by may read."""
+        return lost_and_found_forms.serve_public_notice_list(self.projections, request, self.site.zone)
 
     @property
     def store(self):

@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "templates")
 STATIC = os.path.join(HERE, "static")
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+BACKGROUND = "fetch-html"  # X-Requested-With of console.js's live refresh (VSC.refresh)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def over_tls(request: Request, settings: Settings) -> bool:
 
 def client_address(request: Request, settings: Settings) -> str:
     if settings.trust_forwarded and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:64]
+        # the address our own proxy added (the last); earlier ones are the client's say
+        return request.headers["X-Forwarded-For"].split(",")[-1].strip()[:64] or "unknown"
     return (request.remote_addr or "unknown")[:64]
 
 
@@ -109,6 +111,11 @@ class ScreenRequest:
         self.session = self.gateway.sessions.log_in(self.begin(), Signed.from_reply(reply))
         return self.session
 
+    def set_cookie(self, response, name: str, value: str, max_age: int = 365 * 24 * 3600) -> None:
+        """A preference cookie (language, desk): HttpOnly, SameSite=Strict, Secure over TLS."""
+        response.set_cookie(name, value, max_age=max_age,
+                            **cookie_options(over_tls(self.http, self.gateway.settings)))
+
     def end(self) -> None:
         if self.session is not None:
             self.gateway.sessions.drop(self.session)
@@ -151,9 +158,14 @@ class Gateway:
             return self._console(request, caller)
         except Exception as exc:  # a bug of ours: logged by type and place, answered as 502
             self._log_failure("gateway.unexpected_error", exc)
-            return Response(json.dumps({"error": {"code": "bad_gateway", "message": "unexpected error; logged",
-                                                  "field": None}}),
-                            status=502, content_type="application/json")
+            if not request.path.startswith("/api") and not self._wants_json(request):
+                try:
+                    t = self.translator(request)
+                    return self.render(request, t, None, "gateway/error.html", {
+                        "status": 502, "code": "bad_gateway", "message": t.gettext(MESSAGES["bad_gateway"])}, 502)
+                except Exception:
+                    pass
+            return _json(502, {"error": {"code": "bad_gateway", "message": "unexpected error; logged", "field": None}})
 
     def _log_failure(self, event: str, exc: BaseException) -> None:
         if self.log is None:
@@ -218,8 +230,7 @@ class Gateway:
             if session.locked and not screen.while_locked:
                 return _redirect(f"/lock?next={quote(request.full_path.rstrip('?'))}"
                                  if request.method == "GET" else "/lock")
-            if session.principal.password_change_required and not screen.while_password_change \
-                    and not screen.while_locked:
+            if session.principal.password_change_required and not screen.while_password_change:
                 return _redirect("/account/password")
             if not screen.allowed(session.principal):
                 return self._error_page(request, ask.t, session, 403, "forbidden")
@@ -235,8 +246,8 @@ class Gateway:
                     self.sessions.drop(session)
                     ask.session = None
                     return self._to_login(request)
-        if session is not None:
-            self.sessions.touch(session)
+        if session is not None and request.headers.get("X-Requested-With") != BACKGROUND:
+            self.sessions.touch(session)  # a live list's own refresh is no one's use: the idle lock stays due
         try:
             result = screen.func(ask, ask.session, **ask.values)
         except CallFailed as failed:
@@ -267,7 +278,7 @@ class Gateway:
             "nav": [s for s in registry.nav_for(principal)] if principal and not session.locked else [],
             "path": request.path, "full_path": request.full_path.rstrip("?"),
             "notices": session.take_notices() if session else [],
-            "errors": {}, "form": {},
+            "errors": {}, "form": {}, "idle_lock_seconds": int(self.settings.idle_lock_seconds),
         }
         base.update(context)
         if "failed" in context and context["failed"] is not None:

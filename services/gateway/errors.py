@@ -49,6 +49,17 @@ MESSAGES = {
 }
 
 
+#: a business rule's ``reason`` (services' RuleViolated) as the desk reads it;
+#: a screen module adds its own service's reasons here
+REASONS = {
+    "already_signed_in": _("您今天已在此服务台签到过了。"),
+    "role_required": _("您的角色不能进行此操作。"),
+    "password_change_required": _("请先修改一次性密码。"),
+    "cosigner_required": _("需要另一位负责人用自己的账号确认。"),
+    "cosigner_role_required": _("确认人的角色不符。"),
+}
+
+
 def status_for(code: str) -> int:
     return STATUS.get(code, 502)
 
@@ -75,8 +86,13 @@ def user_message(translator, failed) -> str:
     """A refusal as the person at the desk reads it: what kind of refusal,
     in their language, then the service's own words (English, or the
     translation the catalog has for them)."""
+    reason = failed.body.get("reason")
+    if reason in REASONS:
+        return translator.gettext(REASONS[reason])
     general = translator.gettext(MESSAGES.get(failed.code, MESSAGES["bad_gateway"]))
     own = failed.body.get("message") or ""
-    if not own or failed.code in ("internal_error", "bad_gateway", "unavailable", "timeout"):
+    # a validation error's fields are shown next to each field; a failure's text is for the log
+    if not own or failed.code in ("validation_failed", "internal_error", "bad_gateway", "unavailable", "timeout"):
         return general
-    return f"{general} {translator.gettext(own)}"
+    translated = translator.gettext(own)
+    return f"{general} {translated}" if translated != own or translator.language == "en" else f"{general} ({own})"

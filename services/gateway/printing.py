@@ -26,7 +26,8 @@ CATEGORY_NAMES = {
     "bag": ("包", "bag"), "jewelry": ("首饰", "jewellery"), "watch": ("手表", "watch"),
     "electronics": ("电子产品", "electronics"), "document": ("证件", "document"), "card": ("卡", "card"),
     "key": ("钥匙", "key"), "glasses": ("眼镜", "glasses"), "clothing": ("衣物", "clothing"),
-    "umbrella": ("雨伞", "umbrella"), "toy": ("玩具", "toy"), "other": ("其他", "other"),
+    "umbrella": ("雨伞", "umbrella"), "toy": ("玩具", "toy"), "perishable": ("易腐物品", "perishable"),
+    "other": ("其他", "other"),
 }
 
 #: the card's printed size (a label stuck on the item); the print CSS uses it
@@ -79,5 +80,6 @@ def receipt_context(receipt: dict, zone, lang: str = "zh") -> dict:
 
 def card_context(card: dict, zone, lang: str = "zh") -> dict:
     """What ``lost_and_found/print_card.html`` shows, from an ``item_information_card`` reply."""
-    return {**_labels(lang), "card": card, "qr_src": qr_data_uri(card["qr_payload"]), "issued_at": local_time(card["issued_at"], zone),
-            "found_on": card["found_on"], "card_width_mm": CARD_WIDTH_MM, "card_height_mm": CARD_HEIGHT_MM}
+    return {**_labels(lang), "card": card, "qr_src": qr_data_uri(card["qr_payload"]),
+            "issued_at": local_time(card["issued_at"], zone), "found_at": local_time(card.get("found_at"), zone),
+            "card_width_mm": CARD_WIDTH_MM, "card_height_mm": CARD_HEIGHT_MM}

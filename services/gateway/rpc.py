@@ -11,6 +11,7 @@ not answer in time is ``unavailable`` (503), an unexpected reply ``bad_gateway``
 from __future__ import annotations
 
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.rpc import MethodProxy, ReplyListener
@@ -52,6 +53,9 @@ class Caller:
         except UnknownService:
             self._warn("rpc.unknown_service", service, method)
             raise CallFailed(503, {"code": "unavailable", "message": f"{service} is not running"}) from None
+        except (OSError, OperationalError) as exc:  # the broker is gone or refuses the connection
+            self._warn("rpc.broker_unreachable", service, method, error=type(exc).__name__)
+            raise CallFailed(503, {"code": "unavailable", "message": "the message broker is not reachable"}) from None
         except RemoteError as exc:
             body = error_body(exc)
             if body.get("code") == "error":  # not one of ours: a method that does not exist, a crash
@@ -73,7 +77,9 @@ class Services(DependencyProvider):
     rpc_reply_listener = ReplyListener()
 
     def setup(self):
+        from services.chassis import logging as vsc_logging
         self.timeout = float(self.container.config.get("GATEWAY_RPC_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT)
+        self.log = vsc_logging.get_logger(service=self.container.service_name)
 
     def get_dependency(self, worker_ctx):
-        return Caller(worker_ctx, self.rpc_reply_listener, self.timeout)
+        return Caller(worker_ctx, self.rpc_reply_listener, self.timeout, self.log.bind(call_id=worker_ctx.call_id))

@@ -4,16 +4,19 @@ lookup. Pure; persisted with its position (``services/chassis/projection.py``)
 so a restart resumes instead of replaying the year.
 
 What it persists is the cases as recorded (a hidden feature stays sealed:
-ciphertext, see ``services/privacy/protect.py``), never the analysed
-profiles, which hold the features' words in clear: a restore analyses the
-open cases again, so it costs what the open work costs.
+ciphertext, see ``services/privacy/protect.py``) and the analysed profiles of
+the cases without hidden features (a report's, most items'); a profile made
+from hidden features holds their words in clear, so those items are
+analysed again after a restore. Profiles are reused only by a matcher with
+the same fingerprint (vocabulary, places, weights and the analysing code):
+the fold's ``version`` carries it.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 
-from services.lost_and_found import matching
+from services.lost_and_found import domain, matching
 
 
 class CaseIndex:
@@ -24,37 +27,55 @@ class CaseIndex:
     memory) for matching only: no suggestion shows them."""
 
     name = "case_index"
-    version = 1
+    VERSION = 4  # raise when what it keeps changes; the matcher's fingerprint is added (see the module)
     handles = frozenset({"FoundItemTurnedIn", "FoundItemClaimed", "ItemHandedToCustodian", "ItemHandedToFinance",
-                         "LostItemReported", "LostReportMatched"})
+                         "LostItemReported", "LostReportMatched", "LostReportMatchReleased", "FoundItemCorrected",
+                         "FoundItemVoided", "ItemDisposed"})
 
     def __init__(self, matcher: matching.Matcher | None = None, open_sealed=None):
         self._matcher = matcher
-        self.pool = matching.MatchPool(matcher or matching.load_matcher())
+        self._pool = matching.MatchPool(matcher or matching.load_matcher())
+        self.version = f"{self.VERSION}.{self._pool.matcher.fingerprint}"  # see the module
+        # cases entered but not analysed yet: analysis (segmentation, the vocabulary) is the
+        # dear part, and most cases of a replay close again before anyone asks, so a case is
+        # analysed when the pool is next used, and only if it is still open
+        self._unanalysed: dict[tuple, object] = {}
         # the plaintext of an encrypted hidden feature (services/privacy/protect.py
         # Protector.open); erased details match nothing
         self._open = open_sealed or (lambda value: value)
         self.open_items: dict[str, dict] = {}
         self.open_reports: dict[str, dict] = {}
         self.by_short_code: dict[str, str] = {}
+        self.short_code_collisions: dict[str, list] = {}
         self._closed_items: set[str] = set()
         self._closed_reports: set[str] = set()
         self._cases: dict[tuple, object] = {}   # (kind, id) -> the case as recorded (hidden features sealed)
         self._matched: dict[str, tuple] = {}    # item id -> (report id, its entry, its case)
 
     # -- the pool, from the cases as recorded --------------------------------------------
+    @property
+    def pool(self) -> matching.MatchPool:
+        """The open cases, analysed (the ones entered since its last use are analysed now)."""
+        pending, self._unanalysed = self._unanalysed, {}
+        for (kind, _), case in pending.items():  # in the order they were entered, as if never deferred
+            if kind == matching.ITEM:
+                opened = tuple((label, detail) for label, detail in
+                               ((label, self._open(sealed)) for label, sealed in case.hidden_features)
+                               if isinstance(detail, str))
+                self._pool.add_item(dataclasses.replace(case, hidden_features=opened))
+            else:
+                self._pool.add_report(case)
+        return self._pool
+
     def _enter(self, kind: str, case) -> None:
-        self._cases[(kind, case_id(case))] = case
-        if kind == matching.ITEM:
-            opened = tuple((label, detail) for label, detail in
-                           ((label, self._open(sealed)) for label, sealed in case.hidden_features)
-                           if isinstance(detail, str))
-            self.pool.add_item(dataclasses.replace(case, hidden_features=opened))
-        else:
-            self.pool.add_report(case)
+        key = (kind, case_id(case))
+        self._cases[key] = case
+        self._pool.remove(*key)  # a case entered again replaces its old profile
+        self._unanalysed[key] = case
 
     def _leave(self, kind: str, case_id_: str):
-        self.pool.remove(kind, case_id_)
+        if self._unanalysed.pop((kind, case_id_), None) is None:
+            self._pool.remove(kind, case_id_)
         return self._cases.pop((kind, case_id_), None)
 
     def apply(self, record, values: dict) -> None:
@@ -67,8 +88,21 @@ class CaseIndex:
                 self.open_items[item_id] = {"item_name": values["item_name"], "category": values["category"],
                                             "place": values["found_place"], "short_code": values["short_code"],
                                             "retain_until": values["retain_until"]}
-                self.by_short_code[values["short_code"]] = item_id
-            case "FoundItemClaimed" | "ItemHandedToFinance" if values["item_id"] in self.open_items:
+                # never overwritten: the service picks a code no item holds (domain.short_code); two
+                # desks racing on one colliding code keep the first, the other is kept aside and logged
+                holder = self.by_short_code.setdefault(values["short_code"], item_id)
+                if holder != item_id:
+                    self.short_code_collisions.setdefault(values["short_code"], []).append(item_id)
+            case "FoundItemCorrected" if values["item_id"] in self.open_items:
+                # matched again on what the registration says now
+                item_id = values["item_id"]
+                case = self._leave(matching.ITEM, item_id)
+                self._enter(matching.ITEM, dataclasses.replace(case, **{key: values[key] for key in (
+                    "item_name", "category", "description", "found_place", "found_at")}))
+                self.open_items[item_id] |= {"item_name": values["item_name"], "category": values["category"],
+                                             "place": values["found_place"], "retain_until": values["retain_until"]}
+            case "FoundItemClaimed" | "ItemHandedToFinance" | "FoundItemVoided" | "ItemDisposed" \
+                    if values["item_id"] in self.open_items:
                 item_id = values["item_id"]
                 del self.open_items[item_id]
                 self._leave(matching.ITEM, item_id)
@@ -95,21 +129,38 @@ class CaseIndex:
                 self._closed_reports.add(report_id)
                 if values["item_id"] in self.open_items:
                     self._matched[values["item_id"]] = (report_id, entry, case)
+            case "LostReportMatchReleased":
+                # the clerk took the match back: the report is open again, the item free for another
+                matched = self._matched.get(values["item_id"])
+                if matched is not None and matched[0] == values["report_id"]:
+                    del self._matched[values["item_id"]]
+                    report_id, entry, case = matched
+                    self._closed_reports.discard(report_id)
+                    self.open_reports[report_id] = entry
+                    self._enter(matching.REPORT, case)
 
     # -- persistence (services/chassis/projection.py) -------------------------------------
     def snapshot(self) -> dict:
         return {"open_items": self.open_items, "open_reports": self.open_reports,
-                "by_short_code": self.by_short_code, "closed_items": self._closed_items,
-                "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched}
+                "by_short_code": self.by_short_code, "short_code_collisions": self.short_code_collisions,
+                "closed_items": self._closed_items,
+                "closed_reports": self._closed_reports, "cases": self._cases, "matched": self._matched,
+                "profiles": {key: profile for key in self._cases if key not in self._unanalysed
+                             and (profile := self._pool.profile(*key)) is not None and not profile.has_hidden}}
 
     def restore(self, state: dict) -> None:
         self.__init__(self._matcher, self._open)
         self.open_items, self.open_reports = state["open_items"], state["open_reports"]
         self.by_short_code = state["by_short_code"]
+        self.short_code_collisions = state["short_code_collisions"]
         self._closed_items, self._closed_reports = state["closed_items"], state["closed_reports"]
-        self._matched = state["matched"]
-        for (kind, _), case in state["cases"].items():
-            self._enter(kind, case)
+        self._matched, profiles = state["matched"], state["profiles"]
+        for key, case in state["cases"].items():
+            self._cases[key] = case
+            if key in profiles:
+                self._pool.add(profiles[key])
+            else:
+                self._unanalysed[key] = case
 
     # -- questions --------------------------------------------------------------------------
     def knows(self, kind: str, case_id_: str) -> bool:
@@ -130,8 +181,21 @@ class CaseIndex:
                  **{key: others[s.id][key] for key in ("item_name", "category", "place", "short_code")}}
                 for s in self.pool.suggest(kind, subject_id, limit)]
 
+    def short_code_holder(self, code: str) -> str | None:
+        """The item a short code was given to, if any."""
+        return self.by_short_code.get(code)
+
+    def matched_report(self, item_id: str) -> str | None:
+        """The open report a clerk confirmed to this unclaimed item (its
+        visitor is being called in), if any."""
+        matched = self._matched.get(item_id)
+        return matched[0] if matched is not None else None
+
     def due_for_finance(self, business_date: dt.date) -> list[str]:
-        return [item_id for item_id, item in self.open_items.items() if item["retain_until"] <= business_date]
+        """Unclaimed items kept through their ``retain_until`` (inclusive)
+        and not matched to an open report."""
+        return [item_id for item_id, item in self.open_items.items()
+                if domain.retention_over(item["retain_until"], business_date) and item_id not in self._matched]
 
 
 def case_id(case) -> str:

@@ -26,6 +26,7 @@ text; they never show a hidden feature's detail ("a hidden feature agrees").
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import heapq
 import math
 import os
@@ -181,8 +182,11 @@ class Matcher:
     """Analyses cases and scores pairs, with one lexicon, gazetteer and set of weights."""
 
     def __init__(self, lexicon: Lexicon, gazetteer: Gazetteer, weights: Weights = Weights(),
-                 window: Window = Window()):
+                 window: Window = Window(), fingerprint: str | None = None):
         self.lexicon, self.gazetteer, self.weights, self.window = lexicon, gazetteer, weights, window
+        # what its profiles depend on (see load_matcher): a persisted profile is used only
+        # by a matcher with the same fingerprint
+        self.fingerprint = fingerprint
 
     # -- profiles ----------------------------------------------------------------------------
     def item_profile(self, case: FoundItemCase) -> Profile:
@@ -547,9 +551,24 @@ def load_matcher(places_file: str | None = None, synonyms_file: str | None = Non
         given = given or default
         return given if os.path.isabs(given) else os.path.join(ROOT, given)
 
-    gazetteer = load_gazetteer(path(places_file, DEFAULT_PLACES_FILE))
-    lexicon = load_lexicon(path(synonyms_file, DEFAULT_SYNONYMS_FILE), gazetteer.words())
-    return Matcher(lexicon, gazetteer, weights, window)
+    places, synonyms = path(places_file, DEFAULT_PLACES_FILE), path(synonyms_file, DEFAULT_SYNONYMS_FILE)
+    gazetteer = load_gazetteer(places)
+    lexicon = load_lexicon(synonyms, gazetteer.words())
+    return Matcher(lexicon, gazetteer, weights, window, _fingerprint(places, synonyms, weights, window))
+
+
+def _fingerprint(places: str, synonyms: str, weights: Weights, window: Window) -> str:
+    """A digest of everything a profile is made from: the two files, the
+    weights and window, and the analysing code itself (this module, the
+    lexicon's and the gazetteer's), so a changed vocabulary or a new release
+    never reuses an old analysis."""
+    digest = hashlib.sha256(repr((weights, window)).encode())
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in (places, synonyms, *(os.path.join(here, module) for module in
+                                      ("matching.py", "lexicon.py", "gazetteer.py"))):
+        with open(name, "rb") as source:
+            digest.update(source.read())
+    return digest.hexdigest()[:16]
 
 
 def rank(subject, candidates, matcher: Matcher, limit: int = 10) -> list[Suggestion]:

@@ -251,6 +251,17 @@ class SubjectVault(abc.ABC):
         message = f"{kind}:{normalise(value)}".encode("utf-8")
         return hmac.new(self._blind_key, message, hashlib.sha256).hexdigest()
 
+    def keyed_hash(self, purpose: str, kind: str, value: str) -> str:
+        """A blind value of one identifier scoped to ``purpose`` (e.g. one
+        found item's verifications): lets a service compare who a person is
+        without storing the identifier, and, being scoped, does not link that
+        person to the vault's index nor to another purpose."""
+        normalise = _NORMALISE.get(kind)
+        if normalise is None:
+            raise InvalidIdentifier(str(kind), f"unknown identifier; expected one of {IDENTIFIER_KINDS}")
+        message = f"{purpose}|{kind}:{normalise(value)}".encode("utf-8")
+        return hmac.new(self._blind_key, message, hashlib.sha256).hexdigest()
+
     def _blinds(self, identifiers: Mapping[str, str | None]) -> dict[str, str]:
         if not isinstance(identifiers, Mapping):
             raise InvalidIdentifier("identifiers", "must be a mapping like {'phone': ..., 'id_number': ...}")

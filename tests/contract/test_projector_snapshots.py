@@ -190,3 +190,19 @@ def test_a_snapshot_is_due_after_enough_events_or_time_and_only_when_something_c
     projector.snapshot_seconds = 0
     assert projector.maybe_snapshot()  # the time has come
     assert readmodels.load("forms").position == store.head().position
+
+
+def test_a_long_catch_up_pauses_every_so_many_records_and_ends_where_a_rebuild_ends(fast_tmp_path, monkeypatch):
+    import services.chassis.projection as projection
+
+    store = Backends("sqlite", fast_tmp_path).log()
+    simulate(store, **FIRST)
+    monkeypatch.setattr(projection, "PAUSE_EVERY", 100)
+    positions = []
+    projector = Projector(store, contracts.registry, [cls() for cls in FOLD_CLASSES],
+                          pause=lambda: positions.append(None))
+    head = projector.catch_up()
+    assert head == store.head().position and len(positions) == head // 100
+    assert states_of(projector) == rebuilt(store)
+    projector.catch_up()  # nothing new: no pause
+    assert len(positions) == head // 100

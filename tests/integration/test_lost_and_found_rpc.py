@@ -39,7 +39,7 @@ VISITOR_TURN_IN = {
 }
 VERIFY = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1",
           "claimant_description": "black phone, my cat on the lock screen", "matched_features": ["wallpaper"],
-          "decision": "owner", "at": "2026-05-01T11:00:00+08:00"}
+          "decision": "owner", "claimant_id_number": "110101199001011234", "at": "2026-05-01T11:00:00+08:00"}
 CLAIM = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1", "claim_kind": "unreported",
          "claimant_name": "韩梅梅", "claimant_phone": "13800000000", "claimant_id_type": "resident_id",
          "claimant_id_number": "110101199001011234", "at": "2026-05-01T11:05:00+08:00"}
@@ -62,7 +62,7 @@ def store(service_config):
 #: who works here in these tests: staff id -> (name, roles)
 PEOPLE = {"c-017": ("王芳", ("clerk",)), "c-020": ("李明", ("clerk",)), "c-099": ("赵六", ("clerk",)),
           "k-1": ("孙保管", ("custodian",)), "f-1": ("王会计", ("finance",)), "tl-3": ("钱领班", ("team_lead",)),
-          "s-101": ("周保安", ("clerk",)), "s-205": ("吴见证", ("clerk",))}
+          "s-101": ("周保安", ("clerk",)), "s-205": ("吴见证", ("clerk",)), "l-1": ("刘主任", ("lead",))}
 H = len(PEOPLE)  # the staff accounts come first in the log of a test that uses `cluster`
 
 
@@ -225,7 +225,7 @@ def test_logs_carry_ids_and_codes_but_no_personal_data_or_hidden_features(cluste
     assert not [value for value in PERSONAL_VALUES if value in text]
 
 
-def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, store):
+def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(cluster, as_, token_for, rpc_as, store):
     cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
     custody = {"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1", "at": "2026-05-01T18:00:00+08:00"}
     # the custodian takes the item with their own login
@@ -233,13 +233,17 @@ def test_a_valuable_in_custody_is_released_only_with_a_custodians_own_login(clus
     assert (body["code"], body["reason"]) == ("forbidden", "cosigner_required")
     with as_("c-017", cosigner="f-1") as wrong_person:
         assert refused(wrong_person.lost_and_found.hand_to_custodian, custody)["reason"] == "cosigner_role_required"
+    custodian = token_for("custodian", staff_id="k-1", name="孙保管")
+    with rpc_as("clerk", staff_id="c-099", name="赵六", desk="south-gate", cosigner=custodian) as elsewhere:
+        # a clerk logged in at another desk does not hand it over, whatever desk the payload names
+        wrong_desk = refused(elsewhere.lost_and_found.hand_to_custodian, custody)
+        assert (wrong_desk["reason"], list(wrong_desk["fields"])) == ("not_at_items_desk", ["desk"])
     with as_("c-099", cosigner="k-1") as other_clerk:
-        assert refused(other_clerk.lost_and_found.hand_to_custodian, custody)["reason"] == "not_the_receiving_clerk"
-    with as_("c-017", cosigner="k-1") as desk:
-        desk.lost_and_found.hand_to_custodian(custody)
+        # any clerk on duty at the item's desk hands it over (the receiving clerk c-017 has gone home)
+        other_clerk.lost_and_found.hand_to_custodian(custody)
     handed = store.read_stream("found_item-phone-1")[-1]
-    assert (handed.data["custodian_id"], handed.metadata["actor"], handed.metadata["cosigner"]) == (
-        "k-1", "c-017", "k-1")
+    assert (handed.data["custodian_id"], handed.data["storage_place"], handed.metadata["actor"],
+            handed.metadata["cosigner"]) == ("k-1", "safe 1", "c-099", "k-1")
     cluster.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-02T10:00:00+08:00"))
     next_day = dict(CLAIM, at="2026-05-02T10:05:00+08:00")
     body = refused(cluster.lost_and_found.claim_item, next_day)
@@ -380,6 +384,10 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
         with rpc_as("lead", staff_id="l-1") as lead:
             lead_view = lead.forms.lost_item_report_form({"report_id": "r-1"})
         awaiting = forms.valuables_awaiting_custody({"as_of": "2026-05-01T20:00:00+08:00"})
+        # the next morning (23:30 UTC on 05-01 is 07:30 local on 05-02) the phone is overdue for the custodian:
+        # the lead sees it among every desk's
+        with rpc_as("lead", staff_id="l-1") as lead:
+            overdue = lead.forms.valuables_awaiting_custody({"as_of": "2026-05-01T23:30:00Z", "overdue_only": True})
         on_spot = forms.on_spot_claims_not_filed({"as_of": "2026-05-02T20:00:00+08:00"})
         handover = custodian.forms.finance_handover_list({"handover_id": "h-06"})
         missing = refused(forms.found_item_receipt, {"item_id": "phone-1"})
@@ -392,7 +400,182 @@ def test_every_lost_and_found_form_is_served_by_the_forms_service(runner_factory
     assert (report_form["visitor_name"], report_form["visitor_phone"], report_form["positions"]) == (
         "韩梅梅", "*******0000", [start + 5])
     assert lead_view["visitor_phone"] == "13800000000"
-    assert [r["item_id"] for r in awaiting["rows"]] == ["phone-1"]
+    assert [(r["item_id"], r["overdue"]) for r in awaiting["rows"]] == [("phone-1", False)]
+    assert [(r["item_id"], r["overdue"], r["business_date"]) for r in overdue["rows"]] == [
+        ("phone-1", True, "2026-05-01")]
     assert on_spot["rows"] == []
     assert [(line["item_id"], line["state"]) for line in handover["lines"]] == [("umbrella-1", "handed_over")]
     assert missing["code"] == "not_found"
+
+
+# -- issue 10: custody, verification binding, links and short codes over RPC ----------------------
+def test_a_valuable_left_at_the_desk_overnight_is_released_next_day_only_with_a_custodian(cluster, as_, store):
+    # given a phone turned in on 05-01 that nobody handed to the custodian
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    with as_("c-020") as next_morning:
+        # the clerk's view flags it and does not need (nor show) a custodian's id
+        view = next_morning.lost_and_found.item({"item_id": "phone-1"})
+        assert (view["status"], view["custody_overdue"], view["custody_required"], view["custodian_id"]) == (
+            "held", True, True, None)
+        next_morning.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-02T09:00:00+08:00"))
+        # when another clerk releases it the next day without a custodian: refused, nothing stored
+        head = store.head().position
+        body = refused(next_morning.lost_and_found.claim_item, dict(CLAIM, at="2026-05-02T09:05:00+08:00"))
+        assert (body["reason"], list(body["fields"])) == ("custodian_required", ["cosigner"])
+        assert store.head().position == head
+    # then with the custodian's own login it goes, and the claim records the custodian
+    with as_("c-020", cosigner="k-1") as with_custodian:
+        with_custodian.lost_and_found.claim_item(dict(CLAIM, at="2026-05-02T09:05:00+08:00"))
+    claimed = store.read_stream("found_item-phone-1")[-1]
+    assert (claimed.type, claimed.data["custodian_id"], claimed.metadata["cosigner"]) == (
+        "FoundItemClaimed", "k-1", "k-1")
+
+
+def test_the_item_view_shows_the_custodians_id_only_to_custodians_and_the_lead(cluster, as_):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    with as_("c-017", cosigner="k-1") as desk:
+        desk.lost_and_found.hand_to_custodian({"desk": "main-gate", "item_id": "phone-1", "storage_place": "safe 1",
+                                               "at": "2026-05-01T18:00:00+08:00"})
+    assert cluster.lost_and_found.item({"item_id": "phone-1"})["custodian_id"] is None
+    with as_("k-1") as custodian, as_("l-1") as lead:
+        assert custodian.lost_and_found.item({"item_id": "phone-1"})["custodian_id"] == "k-1"
+        assert lead.lost_and_found.item({"item_id": "phone-1"})["custodian_id"] == "k-1"
+
+
+def test_a_verification_binds_only_its_claimant_within_its_time_and_stores_no_id_number(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    verified = cluster.lost_and_found.record_claim_verification(VERIFY)
+    assert verified["valid_until"] == "2026-05-01T13:00:00+08:00"
+    head = store.head().position
+    other = refused(cluster.lost_and_found.claim_item, dict(CLAIM, claimant_id_number="310101198001010000"))
+    assert (other["reason"], list(other["fields"])) == ("verified_for_another_claimant", ["claimant_id_number"])
+    before = refused(cluster.lost_and_found.claim_item, dict(CLAIM, at="2026-05-01T10:55:00+08:00"))
+    assert (before["reason"], list(before["fields"])) == ("claim_before_verification", ["at"])
+    late = refused(cluster.lost_and_found.claim_item, dict(CLAIM, at="2026-05-01T13:01:00+08:00"))
+    assert (late["reason"], list(late["fields"])) == ("verification_expired", ["verification_id"])
+    assert store.head().position == head
+    # the same person, typed with spaces and a lower-case x, within the time: released
+    cluster.lost_and_found.claim_item(dict(CLAIM, claimant_id_number="110101 19900101 1234",
+                                           at="2026-05-01T12:59:00+08:00"))
+    recorded = next(r for r in store.read_stream("found_item-phone-1") if r.type == "ClaimVerificationRecorded")
+    assert recorded.data["claimant_key"] and "110101199001011234" not in json.dumps(recorded.data)
+
+
+def test_after_three_failed_verifications_the_next_needs_the_lead(cluster, as_, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    for n in range(3):
+        cluster.lost_and_found.record_claim_verification(dict(
+            VERIFY, verification_id=f"guess-{n}", decision="not_owner", matched_features=[],
+            claimant_id_number=f"G000000{n}", at=f"2026-05-01T1{n}:00:00+08:00"))
+    body = refused(cluster.lost_and_found.record_claim_verification, VERIFY)
+    assert (body["reason"], list(body["fields"])) == ("lead_required", ["cosigner"])
+    with as_("c-017", cosigner="l-1") as with_lead:
+        with_lead.lost_and_found.record_claim_verification(VERIFY)
+    assert store.read_stream("found_item-phone-1")[-1].data["cosigned_by"] == "l-1"
+
+
+def test_a_claim_names_only_a_report_matched_to_the_item_and_an_item_has_one_open_match(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    cluster.lost_and_found.record_claim_verification(VERIFY)
+    missing = refused(cluster.lost_and_found.claim_item, dict(CLAIM, claim_kind="reported", report_id="r-404"))
+    assert (missing["code"], list(missing["fields"])) == ("not_found", ["report_id"])
+    report = {"desk": "main-gate", "item_name": "phone", "category": "phone", "description": "black smartphone",
+              "features": "blue case", "lost_place": "north gate", "lost_from": "2026-05-01T08:00:00+08:00",
+              "lost_until": "2026-05-01T09:00:00+08:00", "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+              "at": "2026-05-01T10:00:00+08:00"}
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-1"))
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-2", visitor_phone="13700000000"))
+    unmatched = refused(cluster.lost_and_found.claim_item, dict(CLAIM, claim_kind="reported", report_id="r-1"))
+    assert (unmatched["reason"], list(unmatched["fields"])) == ("report_not_matched", ["report_id"])
+    confirm = {"desk": "main-gate", "item_id": "phone-1", "at": "2026-05-01T10:30:00+08:00"}
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-1"))
+    second = refused(cluster.lost_and_found.confirm_match, dict(confirm, report_id="r-2"))
+    assert (second["reason"], list(second["fields"])) == ("item_already_matched", ["item_id"])
+    cluster.lost_and_found.claim_item(dict(CLAIM, claim_kind="reported", report_id="r-1"))
+    assert store.read_stream("found_item-phone-1")[-1].data["report_id"] == "r-1"
+
+
+def test_an_item_matched_to_an_open_report_is_not_drawn_for_finance(cluster, as_):
+    umbrella = dict(VISITOR_TURN_IN, item_id="umbrella-1", category="umbrella", item_name="red umbrella",
+                    hidden_features=[])
+    cluster.lost_and_found.turn_in_by_visitor(umbrella)
+    cluster.lost_and_found.turn_in_by_visitor(dict(umbrella, item_id="umbrella-2"))
+    cluster.lost_and_found.report_lost_item({
+        "desk": "main-gate", "report_id": "r-1", "item_name": "umbrella", "category": "umbrella",
+        "description": "red umbrella", "features": "wooden handle", "lost_place": "north gate",
+        "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
+        "visitor_name": "韩梅梅", "visitor_phone": "13800000000", "at": "2026-05-01T10:00:00+08:00"})
+    cluster.lost_and_found.confirm_match({"desk": "main-gate", "report_id": "r-1", "item_id": "umbrella-1",
+                                          "at": "2026-05-01T10:30:00+08:00"})
+    with as_("k-1") as custodian:
+        # kept until 05-31 inclusive: not yet on 05-31
+        early = refused(custodian.lost_and_found.hand_over_to_finance,
+                        {"handover_id": "h-05", "month": "2026-05", "item_ids": ["umbrella-2"],
+                         "at": "2026-05-31T20:00:00+08:00"})
+        assert early["reason"] == "retention_not_over" and "2026-06-01" in early["message"]
+        listed = refused(custodian.lost_and_found.hand_over_to_finance,
+                         {"handover_id": "h-06", "month": "2026-06", "item_ids": ["umbrella-1"],
+                          "at": "2026-06-01T09:00:00+08:00"})
+        assert (listed["reason"], list(listed["fields"])) == ("matched_to_open_report", ["item_ids"])
+        reply = custodian.lost_and_found.hand_over_to_finance({"handover_id": "h-06b", "month": "2026-06",
+                                                               "at": "2026-06-01T09:00:00+08:00"})
+    assert reply["item_ids"] == ["umbrella-2"]
+
+
+def test_short_codes_are_found_in_lower_case_and_with_spaces(cluster):
+    code = cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)["short_code"]
+    for typed in (code.lower(), f"  {code}  ", " " + code.lower().replace("-", "") + " "):
+        assert cluster.lost_and_found.claimant_view({"short_code": typed})["short_code"] == code
+    assert refused(cluster.lost_and_found.claimant_view, {"short_code": "LF-12"})["code"] == "validation_failed"
+
+
+def test_a_team_leads_on_spot_claim_form_is_due_before_the_end_of_that_days_shift(cluster, as_):
+    payload = {key: value for key, value in VISITOR_TURN_IN.items() if key not in ("finder_name", "finder_phone")}
+    payload |= {"finder_id": "s-101", "owner_urgent": True, "witness_id": "s-205", "at": "2026-05-01T14:00:00+08:00"}
+    with as_("tl-3") as team_lead:
+        team_lead.lost_and_found.turn_in_on_site(payload)
+        team_lead.lost_and_found.record_claim_verification(dict(VERIFY, at="2026-05-01T14:05:00+08:00"))
+        claimed = team_lead.lost_and_found.claim_item(dict(CLAIM, claim_kind="on_spot",
+                                                           at="2026-05-01T14:10:00+08:00"))
+    # the desks' shift end (LF_SHIFT_END, 18:00 by default), not local midnight
+    assert claimed["on_spot_form_due"] == "2026-05-01T18:00:00+08:00"
+
+
+def test_colliding_short_codes_are_detected_at_turn_in_and_each_item_keeps_its_own(cluster):
+    # two item ids whose first six-character codes collide (found by trying ids)
+    first, second = "collide-14550", "collide-37896"
+    assert domain.short_code(first) == domain.short_code(second)
+    one = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=first))
+    two = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
+    assert one["short_code"] == domain.short_code(first)
+    assert two["short_code"] == domain.short_code(second, 1) != one["short_code"]
+    for reply, item_id in ((one, first), (two, second)):
+        view = cluster.lost_and_found.item({"short_code": f" {reply['short_code'].lower()} "})
+        assert view["item_id"] == item_id
+    # a retried turn-in (same command id) gets the code it was given, not a third one
+    again = cluster.lost_and_found.turn_in_by_visitor(dict(VISITOR_TURN_IN, item_id=second, command_id="turn-in-2"))
+    assert (again["duplicate"], again["short_code"]) == (True, two["short_code"])
+
+
+def test_a_released_match_frees_the_item_for_another_report(cluster, store):
+    cluster.lost_and_found.turn_in_by_visitor(VISITOR_TURN_IN)
+    report = {"desk": "main-gate", "item_name": "phone", "category": "phone", "description": "black smartphone",
+              "features": "blue case", "lost_place": "north gate", "lost_from": "2026-05-01T08:00:00+08:00",
+              "lost_until": "2026-05-01T09:00:00+08:00", "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+              "at": "2026-05-01T10:00:00+08:00"}
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-1"))
+    cluster.lost_and_found.report_lost_item(dict(report, report_id="r-2", visitor_phone="13700000000"))
+    confirm = {"desk": "main-gate", "item_id": "phone-1", "at": "2026-05-01T10:30:00+08:00"}
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-1"))
+    assert refused(cluster.lost_and_found.confirm_match, dict(confirm, report_id="r-2"))["reason"] == \
+        "item_already_matched"
+    no_reason = refused(cluster.lost_and_found.release_match, {"desk": "main-gate", "report_id": "r-1",
+                                                               "reason": " "})
+    assert list(no_reason["fields"]) == ["reason"]
+    cluster.lost_and_found.release_match({"desk": "main-gate", "report_id": "r-1", "reason": "不是她的手机",
+                                          "at": "2026-05-01T10:40:00+08:00"})
+    assert store.read_stream("lost_report-r-1")[-1].type == "LostReportMatchReleased"
+    cluster.lost_and_found.confirm_match(dict(confirm, report_id="r-2", at="2026-05-01T10:45:00+08:00"))
+    # r-1 is open again: matching offers it (r-2, now matched, is not)
+    suggested = [s["id"] for s in cluster.lost_and_found.suggest_matches({"item_id": "phone-1"})["suggestions"]]
+    assert suggested == ["r-1"]

@@ -35,7 +35,8 @@ REPORT = {"desk": "main-gate", "report_id": "r-1", "item_name": "phone", "catego
           "lost_from": "2026-05-01T08:00:00+08:00", "lost_until": "2026-05-01T09:00:00+08:00",
           "visitor_name": VISITOR, "visitor_phone": PHONE, "at": "2026-05-01T10:00:00+08:00"}
 VERIFY = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1", "claimant_description": "mine",
-          "matched_features": ["serial number"], "decision": "owner", "at": "2026-05-01T11:00:00+08:00"}
+          "matched_features": ["serial number"], "decision": "owner", "claimant_id_number": ID_NUMBER,
+          "at": "2026-05-01T11:00:00+08:00"}
 CLAIM = {"desk": "main-gate", "item_id": "phone-1", "verification_id": "v-1", "claim_kind": "reported",
          "report_id": "r-1", "claimant_name": VISITOR, "claimant_phone": PHONE, "claimant_id_type": "resident_id",
          "claimant_id_number": ID_NUMBER, "at": "2026-05-01T11:05:00+08:00"}

@@ -47,17 +47,25 @@ def read_until(stream, prefix: bytes, timeout: float) -> list[bytes]:
     raise AssertionError(f"no line starting with {prefix!r} within {timeout}s; got {lines!r}")
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
 def runner(rabbit_config, tmp_path):
     env = dict(os.environ, VSC_VAR_DIR=str(tmp_path / "var"), AMQP_URI=rabbit_config["AMQP_URI"],
                EVENT_STORE_URI=f"sqlite:///{tmp_path}/events.db", LOG_LEVEL="INFO",
-               VSC_SECRETS_DIR=str(tmp_path / "secrets"))
+               VSC_SECRETS_DIR=str(tmp_path / "secrets"), GATEWAY_PORT=str(free_port()))
     env.pop("PYTHONWARNINGS", None)
     with open(tmp_path / "stderr", "wb") as stderr:
         proc = subprocess.Popen([sys.executable, os.path.join("deploy", "run_local.py")], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=stderr)
     started = []
     proc.started = started
+    proc.port = int(env["GATEWAY_PORT"])
     yield proc
     if proc.poll() is None:
         started.extend(children_of(proc.pid))
@@ -71,6 +79,12 @@ def runner(rabbit_config, tmp_path):
 def test_ctrl_c_stops_every_process_even_when_stdout_is_a_closed_pipe(runner, tmp_path):
     lines = read_until(runner.stdout, b"ready:", timeout=120)
     assert b"ready:" in lines[-1]
+    # the desk console is up where the ready line says, and asks for a login
+    url = f"http://localhost:{runner.port}/"
+    assert f"desk console on {url}".encode() in lines[-1]
+    import urllib.request
+    with urllib.request.urlopen(url + "login", timeout=10) as page:
+        assert page.status == 200 and "登录" in page.read().decode()
     # the keys were made outside var/, and the one step to the first admin is shown
     assert {path.name for path in (tmp_path / "secrets").iterdir()} == {"principal.key", "principal.pub",
                                                                          "privacy.key"}

@@ -136,7 +136,7 @@ def test_every_process_imports_without_the_test_only_packages():
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
         f"        if name.split('.')[0] in {blocked!r}:\n"
-        "            raise ImportError('test-only package ' + name)\n"
+        "            raise ModuleNotFoundError('test-only package ' + name)  # as when absent\n"
         "sys.meta_path.insert(0, Block())\n"
         "import eventlet; eventlet.monkey_patch()\n"
         "import nameko.cli.main, nameko.cli.run\n"

@@ -17,6 +17,7 @@ CST = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
 DAY = T0.date()
 VALUABLES = frozenset({"phone", "cash", "camera"})
+CLAIMANT = "hmac-of-the-claimants-id-number"   # the claimant's keyed hash, as the service derives it
 
 
 def at(hours=0.0, days=0):
@@ -53,7 +54,7 @@ def turned_in(**changes):
 
 def verify(**changes) -> d.RecordClaimVerification:
     base = d.RecordClaimVerification("item-1", "v-1", "black phone, cat wallpaper", ("wallpaper",), True, d.OWNER,
-                                     "c-017", d.CLERK, at(1))
+                                     "c-017", d.CLERK, at(1), claimant_key=CLAIMANT)
     return dataclasses.replace(base, **changes)
 
 
@@ -61,7 +62,7 @@ def claim(**changes) -> d.ClaimItem:
     base = d.ClaimItem(item_id="item-1", claim_id="claim-1", verification_id="v-1", claim_kind=d.UNREPORTED,
                        claimant_name="韩梅梅", claimant_phone="13800000000", claimant_id_type="resident_id",
                        claimant_id_number="110101199001011234", released_by="c-017", released_by_role=d.CLERK,
-                       at=at(2))
+                       at=at(2), business_date=DAY, claimant_key=CLAIMANT)
     return dataclasses.replace(base, **changes)
 
 
@@ -283,7 +284,8 @@ def test_an_item_is_claimed_at_most_once():
 def test_a_claim_for_a_reported_loss_names_the_report():
     state = given(*verified())
     assert refusal(state, claim(claim_kind=d.REPORTED)).field == "report_id"
-    assert when(state, claim(claim_kind=d.REPORTED, report_id="r-1"))[0].report_id == "r-1"
+    matched = d.ReportFacts("r-1", "item-1")
+    assert when(state, claim(claim_kind=d.REPORTED, report_id="r-1", report=matched))[0].report_id == "r-1"
 
 
 def test_a_claim_on_an_unknown_item_is_not_found():
@@ -322,7 +324,7 @@ def test_a_clerks_claim_has_no_on_spot_form_to_file():
 
 # -- custody -------------------------------------------------------------------------------
 def custody(**changes):
-    base = d.HandToCustodian("item-1", "c-017", "k-1", "safe 1", at(8))
+    base = d.HandToCustodian("item-1", "c-017", "k-1", "safe 1", at(8), desk="main-gate")
     return dataclasses.replace(base, **changes)
 
 
@@ -331,8 +333,14 @@ def test_the_clerk_who_took_a_valuable_in_hands_it_to_the_custodian_recording_th
     assert (handed.custodian_id, handed.storage_place) == ("k-1", "safe 1")
 
 
-def test_only_the_clerk_who_took_the_item_in_hands_it_over():
-    assert refusal(given(*turned_in()), custody(handed_by="c-099")).code == "not_the_receiving_clerk"
+def test_any_clerk_on_duty_at_the_items_desk_hands_it_over_not_only_the_one_who_took_it_in():
+    # given a valuable taken in by c-017, who has gone home; when c-099 at the same desk hands it over
+    [handed] = when(given(*turned_in()), custody(handed_by="c-099", at=at(days=1)))
+    # then it is with the custodian, c-099 recorded as the one who handed it (交接人)
+    assert (handed.handed_by, handed.custodian_id, handed.storage_place) == ("c-099", "k-1", "safe 1")
+    # but not from another desk
+    rejected = refusal(given(*turned_in()), custody(handed_by="c-099", desk="south-gate"))
+    assert (rejected.code, rejected.field) == ("not_at_items_desk", "desk")
 
 
 def test_no_release_of_a_valuable_in_custody_without_the_custodian():
@@ -475,10 +483,243 @@ def test_every_event_type_round_trips_through_its_contract(store, codec):
     matched = when(given(*reported), d.ConfirmMatch("r-1", ITEM_FACTS, "task-1", "c-017", at(1)))
     events += [*reported, *matched, *when(given(*reported, *matched),
                                           d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(2)))]
+    events += when(given(*reported, *matched), d.ReleaseMatch("r-1", "not theirs", "c-017", at(3)))
     drawn = when(d.initial_state, draw([line()]))
     transferred = when(given(*drawn), d.RecordFinanceTransfer("h-1", ("item-1",), (), at(days=40)))
     events += [*drawn, *transferred, *when(given(*drawn, *transferred),
                                            d.SignOffFinanceHandover("h-1", "f-1", "王会计", at(days=41)))]
-    assert {type(event) for event in events} == set(d.EVENTS)
+    # the paper forms' events round-trip in tests/unit/test_lost_and_found_paper.py
+    assert {type(event) for event in events} | set(d.PAPER_EVENTS) == set(d.EVENTS)
     for number, event in enumerate(events):
         assert codec.decode(store.append(f"rt-{number}", [codec.encode(event, T0, {})], 0).events[0]) == event
+
+
+# -- issue 10: custody that cannot be bypassed (2.2.5.3 a) -------------------------------------
+NEXT_DAY = DAY + dt.timedelta(days=1)
+
+
+def test_a_valuable_not_claimed_on_its_day_is_released_the_next_day_only_with_a_custodian():
+    # given a valuable turned in on DAY, still held at the desk (nobody handed it over)
+    state = given(*verified())
+    # when another clerk releases it the next day without a custodian: refused
+    late = claim(released_by="c-099", at=at(1.5, days=1), business_date=NEXT_DAY,
+                 verification_valid_for=dt.timedelta(days=2))
+    rejected = refusal(state, late)
+    assert (rejected.code, rejected.field) == ("custodian_required", "cosigner")
+    # then with any custodian's own login it is released and the custodian is recorded
+    [claimed] = when(state, dataclasses.replace(late, custodian_id="k-2"))
+    assert claimed.custodian_id == "k-2"
+
+
+def test_a_valuable_claimed_on_its_own_day_needs_no_custodian_and_a_non_valuable_never_does():
+    assert when(given(*verified()), claim())[0].custodian_id is None
+    cheap = [*turned_in(category="umbrella"), *when(given(*turned_in(category="umbrella")), verify())]
+    next_day = claim(at=at(days=1), business_date=NEXT_DAY, verification_valid_for=dt.timedelta(days=2))
+    assert when(given(*cheap), next_day)[0].custodian_id is None
+
+
+def test_the_custody_rule_uses_the_local_day_given_not_the_utc_date():
+    # turned in at 23:30 local (15:30 UTC, same UTC date as the next local morning's 07:30 = 23:30 UTC)
+    late_evening = dt.datetime(2026, 5, 1, 23, 30, tzinfo=CST)
+    events = turned_in(at=late_evening, found_at=late_evening - dt.timedelta(hours=1))
+    events += when(given(*events), verify(at=late_evening + dt.timedelta(minutes=5)))
+    morning = dt.datetime(2026, 5, 2, 7, 30, tzinfo=CST)
+    command = claim(at=morning, business_date=dt.date(2026, 5, 2), verification_valid_for=dt.timedelta(hours=12))
+    assert refusal(given(*events), command).code == "custodian_required"
+
+
+def test_custody_overdue_and_custody_required_follow_the_local_day_and_the_status():
+    state = given(*turned_in())
+    assert not d.custody_overdue(state, DAY) and d.custody_overdue(state, NEXT_DAY)
+    in_custody = d.evolve(state, when(state, custody())[0])
+    assert d.custody_required(in_custody, DAY) and not d.custody_overdue(in_custody, NEXT_DAY)
+    assert not d.custody_required(given(*turned_in(category="umbrella")), NEXT_DAY)
+
+
+# -- issue 10: verification bound to the claimant, expiring ---------------------------------------
+def test_a_verification_is_bound_to_its_claimant_another_claimant_cannot_use_it():
+    rejected = refusal(given(*verified()), claim(claimant_key="key-of-someone-else"))
+    assert (rejected.code, rejected.field) == ("verified_for_another_claimant", "claimant_id_number")
+
+
+def test_a_verification_expires_after_the_configured_time():
+    state = given(*verified())   # verified at at(1)
+    valid = dt.timedelta(minutes=120)
+    assert when(state, claim(at=at(3), verification_valid_for=valid))[0].claim_id == "claim-1"
+    rejected = refusal(state, claim(at=at(3, 0) + dt.timedelta(minutes=1), verification_valid_for=valid))
+    assert (rejected.code, rejected.field) == ("verification_expired", "verification_id")
+    # weeks later, certainly not
+    assert refusal(state, claim(at=at(days=20), business_date=DAY + dt.timedelta(days=20),
+                                custodian_id="k-1")).code == "verification_expired"
+
+
+def test_a_claim_dated_before_its_verification_is_refused():
+    rejected = refusal(given(*verified()), claim(at=at(0.5)))
+    assert (rejected.code, rejected.field) == ("claim_before_verification", "at")
+
+
+def test_a_verification_needs_the_claimant_and_stores_only_the_key():
+    assert refusal(given(*turned_in()), verify(claimant_key="")).code == "claimant_required"
+    [recorded] = when(given(*turned_in()), verify())
+    assert recorded.claimant_key == CLAIMANT and "110101199001011234" not in repr(recorded)
+
+
+def test_a_verification_recorded_before_binding_binds_no_claim():
+    legacy = dataclasses.replace(when(given(*turned_in()), verify())[0], claimant_key=None)
+    assert refusal(given(*turned_in(), legacy), claim()).code == "verified_for_another_claimant"
+
+
+def test_after_three_failed_verifications_a_further_attempt_needs_the_lead():
+    events = turned_in()
+    for n in range(3):
+        events += when(given(*events), verify(verification_id=f"v-{n}", decision=d.NOT_OWNER, matched_features=(),
+                                              claimant_key=f"guesser-{n}"))
+    state = given(*events)
+    assert state.failed_verifications == 3
+    rejected = refusal(state, verify(verification_id="v-9"))
+    assert (rejected.code, rejected.field) == ("lead_required", "cosigner")
+    [recorded] = when(state, verify(verification_id="v-9", lead_cosigner="lead-1"))
+    assert recorded.cosigned_by == "lead-1"
+    # the threshold is configured
+    assert refusal(given(*events[:3]), verify(verification_id="v-9", failed_before_lead=1)).code == "lead_required"
+
+
+def test_two_failures_do_not_yet_need_the_lead_and_an_owner_decision_is_no_failure():
+    events = turned_in()
+    events += when(given(*events), verify(verification_id="v-a", decision=d.NEEDS_MORE_PROOF, matched_features=()))
+    events += when(given(*events), verify(verification_id="v-b"))
+    events += when(given(*events), verify(verification_id="v-c", decision=d.NOT_OWNER, matched_features=()))
+    state = given(*events)
+    assert state.failed_verifications == 2
+    assert when(state, verify(verification_id="v-d"))[0].cosigned_by is None
+
+
+# -- issue 10: links between streams --------------------------------------------------------------
+def test_a_claim_naming_an_unknown_report_or_one_matched_to_another_item_is_refused():
+    state = given(*verified())
+    with pytest.raises(NotFound) as missing:
+        when(state, claim(claim_kind=d.REPORTED, report_id="r-404", report=None))
+    assert missing.value.field == "report_id"
+    rejected = refusal(state, claim(claim_kind=d.REPORTED, report_id="r-2", report=d.ReportFacts("r-2", "item-7")))
+    assert (rejected.code, rejected.field) == ("report_not_matched", "report_id")
+    unmatched = refusal(state, claim(claim_kind=d.REPORTED, report_id="r-3", report=d.ReportFacts("r-3", None)))
+    assert unmatched.code == "report_not_matched"
+
+
+def report_events():
+    events = when(d.initial_state, d.ReportLostItem(
+        "r-1", "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate", at(-3), at(-2),
+        "韩梅梅", "13800000000", "c-017", at(-1), DAY))
+    return events + when(given(*events), d.ConfirmMatch("r-1", d.ItemFacts("item-1", "LF-AAAAAA", d.HELD), "task-1",
+                                                       "c-017", at()))
+
+
+def test_a_report_whose_item_went_to_someone_else_is_matched_again():
+    state = given(*report_events())
+    other = d.ItemFacts("item-2", "LF-BBBBBB", d.HELD)
+    # the first item still kept for it: refused
+    held = d.ItemFacts("item-1", "LF-AAAAAA", d.HELD, matched_report_id="r-1")
+    assert refusal(state, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2), held)).code == "already_matched"
+    # it went to another claimant: the report is open again and takes the new match
+    gone = d.ItemFacts("item-1", "LF-AAAAAA", d.CLAIMED, claim_report_id=None)
+    matched, task = when(state, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2), gone))
+    assert (matched.item_id, task.task_id) == ("item-2", "task-2")
+    finance = d.ItemFacts("item-1", "LF-AAAAAA", d.WITH_FINANCE)
+    assert when(state, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2), finance))[0].item_id == "item-2"
+    # returned to this report's visitor: nothing more to match
+    returned = d.ItemFacts("item-1", "LF-AAAAAA", d.CLAIMED, claim_report_id="r-1")
+    assert refusal(state, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2), returned)).code == \
+        "already_returned"
+
+
+def test_at_most_one_open_confirmed_match_per_item():
+    events = when(d.initial_state, d.ReportLostItem(
+        "r-2", "main-gate", "phone", "phone", "phone", "none", "north gate", at(-3), at(-2), "李四", "13700000000",
+        "c-017", at(-1), DAY))
+    taken = d.ItemFacts("item-1", "LF-AAAAAA", d.HELD, matched_report_id="r-1")
+    rejected = refusal(given(*events), d.ConfirmMatch("r-2", taken, "task-3", "c-017", at()))
+    assert (rejected.code, rejected.field) == ("item_already_matched", "item_id")
+
+
+def test_an_item_matched_to_an_open_report_is_not_drawn_nor_handed_to_finance():
+    rejected = refusal(d.initial_state, draw([line(), dataclasses.replace(line("item-2"), matched_report_id="r-1")]))
+    assert (rejected.code, rejected.field) == ("matched_to_open_report", "item_ids")
+    command = d.HandItemToFinance("item-1", "h-1", "k-1", at(days=40), LATER, matched_report_id="r-1")
+    assert refusal(given(*turned_in()), command).code == "matched_to_open_report"
+
+
+# -- issue 10: time and retention ------------------------------------------------------------------
+def test_kept_until_d_means_through_d_the_handover_is_accepted_from_d_plus_one():
+    retain_until = DAY + dt.timedelta(days=30)
+    assert given(*turned_in()).retain_until == retain_until
+    on_d = d.HandItemToFinance("item-1", "h-1", "k-1", at(days=30), retain_until)
+    rejected = refusal(given(*turned_in()), on_d)
+    assert rejected.code == "retention_not_over"
+    assert f"{retain_until.isoformat()} inclusive" in rejected.message
+    assert (retain_until + dt.timedelta(days=1)).isoformat() in rejected.message
+    day_after = d.HandItemToFinance("item-1", "h-1", "k-1", at(days=31), retain_until + dt.timedelta(days=1))
+    assert when(given(*turned_in()), day_after)[0].business_date == retain_until + dt.timedelta(days=1)
+    assert refusal(d.initial_state, draw([line()], business_date=retain_until)).code == "retention_not_over"
+    assert when(d.initial_state, draw([line()], business_date=retain_until + dt.timedelta(days=1)))
+
+
+def test_the_finance_refusal_shows_the_local_day_of_the_handover_not_the_utc_date():
+    # 07:30 local on 06-01 is 23:30 UTC on 05-31
+    morning = dt.datetime(2026, 6, 1, 7, 30, tzinfo=CST)
+    events = verified()
+    events += when(given(*events), d.HandItemToFinance("item-1", "h-1", "k-1", morning, dt.date(2026, 6, 1)))
+    state = given(*events)
+    state = dataclasses.replace(state, handed_to_finance_at=morning.astimezone(dt.timezone.utc))
+    message = refusal(state, claim(at=morning + dt.timedelta(hours=1))).message
+    assert "2026-06-01" in message and "2026-05-31" not in message
+
+
+def test_the_on_spot_claim_form_is_due_before_the_end_of_that_days_shift():
+    zone = CST
+    claimed = dt.datetime(2026, 5, 1, 14, 0, tzinfo=zone)
+    assert d.on_spot_form_due(claimed, zone, dt.time(18, 0)) == dt.datetime(2026, 5, 1, 18, 0, tzinfo=zone)
+    # taken after the shift ended: by the end of that local day
+    evening = dt.datetime(2026, 5, 1, 19, 0, tzinfo=zone)
+    assert d.on_spot_form_due(evening, zone, dt.time(18, 0)) == dt.datetime(2026, 5, 2, 0, 0, tzinfo=zone)
+    # the local day, whatever zone the time is given in
+    utc = claimed.astimezone(dt.timezone.utc)
+    assert d.on_spot_form_due(utc, zone, dt.time(18, 0)) == dt.datetime(2026, 5, 1, 18, 0, tzinfo=zone)
+    assert d.on_spot_form_due(claimed, zone, None) == dt.datetime(2026, 5, 2, 0, 0, tzinfo=zone)
+
+
+# -- issue 10: short codes -------------------------------------------------------------------------
+def test_the_short_code_the_service_chose_is_the_one_stored_and_printed():
+    events = turned_in(channel=d.ON_SITE, short_code=d.short_code("item-1", 1))
+    assert events[0].short_code == d.short_code("item-1", 1) != d.short_code("item-1")
+    assert events[1].receipt_no == "R-" + d.short_code("item-1", 1)[3:]
+    assert events[2].short_code == d.short_code("item-1", 1)
+    assert {d.short_code("item-1", n) for n in range(20)} == {d.short_code("item-1", n) for n in range(20)}
+    assert len({d.short_code("item-1", n) for n in range(20)}) == 20
+
+
+def test_the_shift_end_is_configured_per_desk_or_for_every_desk():
+    from services.lost_and_found.service import shift_end
+    assert shift_end({}, "main-gate") == dt.time(18, 0)
+    assert shift_end({"LF_SHIFT_END": "17:30"}, "main-gate") == dt.time(17, 30)
+    assert shift_end({"LF_SHIFT_END": 1050}, "main-gate") == dt.time(17, 30)   # unquoted 17:30 in YAML 1.1
+    per_desk = {"LF_SHIFT_END": {"default": "18:00", "south-gate": "16:45"}}
+    assert (shift_end(per_desk, "south-gate"), shift_end(per_desk, "main-gate")) == (dt.time(16, 45), dt.time(18))
+    assert shift_end({"LF_SHIFT_END": ""}, "main-gate") is None
+
+
+def test_a_clerk_releases_a_confirmed_match_explicitly_and_the_report_takes_another():
+    state = given(*report_events())
+    held = d.ItemFacts("item-1", "LF-AAAAAA", d.HELD, matched_report_id="r-1")
+    # when the visitor says the item is not theirs
+    [released] = when(state, d.ReleaseMatch("r-1", "not the visitor's phone", "c-017", at(1), held))
+    assert (released.item_id, released.closed_task_id) == ("item-1", "task-1")
+    reopened = d.evolve(state, released)
+    assert (reopened.matched_item_id, reopened.open_task_id) == (None, None)
+    # then another item may be confirmed to the report
+    other = d.ItemFacts("item-2", "LF-BBBBBB", d.HELD)
+    assert when(reopened, d.ConfirmMatch("r-1", other, "task-2", "c-017", at(2)))[0].item_id == "item-2"
+    # not without a match, nor without a reason, nor once its own claim returned the item
+    assert refusal(reopened, d.ReleaseMatch("r-1", "x", "c-017", at(2))).code == "not_matched"
+    assert refusal(state, d.ReleaseMatch("r-1", " ", "c-017", at(1), held)).code == "reason_required"
+    returned = d.ItemFacts("item-1", "LF-AAAAAA", d.CLAIMED, claim_report_id="r-1")
+    assert refusal(state, d.ReleaseMatch("r-1", "x", "c-017", at(1), returned)).code == "already_returned"

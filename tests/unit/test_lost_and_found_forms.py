@@ -20,6 +20,7 @@ T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
 DAY = T0.date()
 END_OF_DAY = dt.datetime(2026, 5, 2, tzinfo=CST)
 SECRET = "SN-SECRET-77"
+KEY = "hmac-of-the-claimants-id-number"
 
 
 def at(hours=0.0, days=0):
@@ -56,9 +57,10 @@ def log(tmp_path):
                                                "task-1", "c-017", at(0.6)))
     run(d.report_stream("r-1"), d.RecordVisitorContact("r-1", "task-1", "c-017", d.REACHED, at(0.7)))
     run(item("v-phone"), d.RecordClaimVerification("v-phone", "v-1", "my phone, cat wallpaper", ("wallpaper",),
-                                                   True, d.OWNER, "c-017", d.CLERK, at(1)))
+                                                   True, d.OWNER, "c-017", d.CLERK, at(1), claimant_key=KEY))
     run(item("v-phone"), d.ClaimItem("v-phone", "claim-1", "v-1", d.REPORTED, "韩梅梅", "13800000000",
-                                     "resident_id", "110101199001011234", "c-017", d.CLERK, at(1.5), report_id="r-1"))
+                                     "resident_id", "110101199001011234", "c-017", d.CLERK, at(1.5), DAY, KEY,
+                                     report_id="r-1", report=d.ReportFacts("r-1", "v-phone")))
     # staff turn in an umbrella at the desk (good deed, receipt)
     run(item("s-umbrella"), turn_in("s-umbrella", channel=d.DESK_STAFF, finder_kind="staff", finder_id="s-101",
                                     finder_name="李雷", finder_phone=None, finder_department="security",
@@ -70,13 +72,13 @@ def log(tmp_path):
                                   witness_id="s-205", witness_name="张三", owner_urgent=True, at=at(3)))
     run(item("o-wallet"), d.RecordClaimVerification("o-wallet", "v-2", "brown wallet with my card",
                                                     ("serial number",), True, d.OWNER, "tl-3", d.TEAM_LEAD,
-                                                    at(3.2)))
+                                                    at(3.2), claimant_key=KEY))
     run(item("o-wallet"), d.ClaimItem("o-wallet", "claim-2", "v-2", d.ON_SPOT, "赵六", "13700000000",
-                                      "passport", "E12345678", "tl-3", d.TEAM_LEAD, at(3.5),
+                                      "passport", "E12345678", "tl-3", d.TEAM_LEAD, at(3.5), DAY, KEY,
                                       on_spot_form_due=END_OF_DAY))
     # a camera stays unclaimed and goes to the custodian in the evening
     run(item("v-camera"), turn_in("v-camera", category="camera", item_name="silver camera", at=at(4)))
-    run(item("v-camera"), d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8)))
+    run(item("v-camera"), d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8), desk="main-gate"))
     # next day: another report, received by another clerk
     run(d.report_stream("r-2"), d.ReportLostItem(
         "r-2", "south-gate", "blue bag", "bag", "blue backpack", "a keyring", "south lake", at(days=1, hours=-2),
@@ -164,7 +166,9 @@ def test_the_lost_item_summary_3_7_per_day_month_and_clerk(folds):
     summary = folds.fold(f.LostItemSummary)
     day = summary.summary(date=DAY)
     assert [(r["report_id"], r["status"]) for r in day["rows"]] == [("r-1", "returned")]
-    assert day["totals"] == {"reported": 1, "matched": 0, "contacted": 0, "returned": 1}
+    # each stage reached counts (r-1 was matched, contacted and returned), not only where it stands now
+    assert day["totals"] == {"reported": 1, "matched": 1, "contacted": 1, "returned": 1}
+    assert day["rows"][0]["stages"] == ["matched", "contacted", "returned"]
     assert [r["report_id"] for r in summary.summary(month="2026-05")["rows"]] == ["r-1", "r-2"]
     assert [r["report_id"] for r in summary.summary(month="2026-05", staff_id="c-020")["rows"]] == ["r-2"]
     assert summary.summary(month="2026-04")["rows"] == []
@@ -272,4 +276,180 @@ def test_the_case_index_suggests_open_reports_and_unclaimed_items(log):
     index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
     assert index.by_short_code[d.short_code("v-camera")] == "v-camera"
     assert "v-phone" not in [s["id"] for s in index.suggestions("report", "r-1")]  # claimed
-    assert index.due_for_finance(DAY + dt.timedelta(days=30)) == ["v-camera"]  # the camera, not the claimed ones
+    # kept until DAY+30 means through DAY+30: due from the day after; the camera, not the claimed ones
+    assert index.due_for_finance(DAY + dt.timedelta(days=30)) == []
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["v-camera"]
+
+
+# -- issue 10: links between streams, the custody flag, retention on the card, short codes -------------
+@pytest.fixture
+def relinked(tmp_path):
+    """rP is matched to p7 and called; p7 goes to another claimant; rP is matched to p8 and returned by its
+    own claim. A third report rQ is matched to an item that goes to finance. Returns the store."""
+    store = open_store(f"sqlite:///{tmp_path}/relinked.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    def report(report_id, when):
+        run(d.report_stream(report_id), d.ReportLostItem(
+            report_id, "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate",
+            at(-3), at(-2), "韩梅梅", "13800000000", "c-017", when, DAY))
+
+    def claim(item_id, claim_id, when, report_id=None, key=KEY):
+        run(d.item_stream(item_id), d.RecordClaimVerification(item_id, f"v-{claim_id}", "mine", ("wallpaper",),
+                                                              True, d.OWNER, "c-017", d.CLERK, when,
+                                                              claimant_key=key))
+        run(d.item_stream(item_id), d.ClaimItem(
+            item_id, claim_id, f"v-{claim_id}", d.REPORTED if report_id else d.UNREPORTED, "某人", "13800000000",
+            "resident_id", "110101199001011234", "c-017", d.CLERK, when + dt.timedelta(minutes=5), DAY, key,
+            report_id=report_id, report=d.ReportFacts(report_id, item_id) if report_id else None))
+
+    for item_id in ("p7", "p8"):
+        run(d.item_stream(item_id), turn_in(item_id))
+    report("rP", at(0.5))
+    run(d.report_stream("rP"), d.ConfirmMatch("rP", d.ItemFacts("p7", d.short_code("p7"), d.HELD), "task-1",
+                                              "c-017", at(0.6)))
+    run(d.report_stream("rP"), d.RecordVisitorContact("rP", "task-1", "c-017", d.REACHED, at(0.7)))
+    claim("p7", "claim-other", at(1), key="someone-else")           # p7 goes to someone else
+    run(d.report_stream("rP"), d.ConfirmMatch(
+        "rP", d.ItemFacts("p8", d.short_code("p8"), d.HELD), "task-2", "c-017", at(2),
+        d.ItemFacts("p7", d.short_code("p7"), d.CLAIMED)))
+    claim("p8", "claim-own", at(3), report_id="rP")
+    # rQ: matched to an umbrella that then goes to finance
+    run(d.item_stream("u1"), turn_in("u1", category="umbrella", item_name="red umbrella", hidden_features=()))
+    report("rQ", at(0.5))
+    run(d.report_stream("rQ"), d.ConfirmMatch("rQ", d.ItemFacts("u1", d.short_code("u1"), d.HELD), "task-3",
+                                              "c-017", at(0.6)))
+    later = DAY + dt.timedelta(days=31)
+    run(d.item_stream("u1"), d.HandItemToFinance("u1", "h-9", "k-1", at(days=31), later))
+    yield store
+    store.close()
+
+
+def test_a_report_shows_returned_only_when_its_own_claim_returned_the_item(relinked):
+    folds = replay(relinked, contracts.registry, f.FOLDS)
+    reports = folds.fold(f.LostItemReportForms)
+    rp = reports.form_of("rP")
+    assert (rp["matched_item_id"], rp["returned_at"]) == ("p8", at(3) + dt.timedelta(minutes=5))
+    [released] = rp["released_matches"]
+    assert (released["item_id"], released["why"]) == ("p7", "claimed_by_another")
+    rq = reports.form_of("rQ")
+    assert (rq["matched_item_id"], rq["returned_at"], rq["contact_task_open"]) == (None, None, False)
+    assert [m["why"] for m in rq["released_matches"]] == ["handed_to_finance"]
+
+
+def test_the_summary_counts_each_stage_reached_and_a_released_report_is_open_again(relinked):
+    summary = replay(relinked, contracts.registry, f.FOLDS).fold(f.LostItemSummary).summary(date=DAY)
+    rows = {row["report_id"]: row for row in summary["rows"]}
+    assert (rows["rP"]["status"], rows["rP"]["stages"]) == ("returned", ["matched", "contacted", "returned"])
+    assert (rows["rQ"]["status"], rows["rQ"]["stages"]) == ("reported", ["matched"])
+    assert summary["totals"] == {"reported": 2, "matched": 2, "contacted": 1, "returned": 1}
+
+
+def test_a_report_whose_item_went_elsewhere_is_suggested_again(relinked):
+    index = replay(relinked, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    assert index.knows("report", "rQ") and "rQ" in index.open_reports
+    assert "rP" not in index.open_reports and index.matched_report("p8") is None
+
+
+def test_an_item_matched_to_an_open_report_is_not_due_for_finance(log):
+    index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    record = type("R", (), {"type": "LostReportMatched", "position": 999, "event_id": "e"})
+    index.open_reports["r-x"] = {"item_name": "camera", "category": "camera", "place": "x", "short_code": None}
+    index.apply(record, {"report_id": "r-x", "item_id": "v-camera", "short_code": d.short_code("v-camera")})
+    assert index.matched_report("v-camera") == "r-x"
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == []
+
+
+def test_a_colliding_short_code_never_overwrites_the_first_item(log):
+    index = replay(log, contracts.registry, [CaseIndex]).fold(CaseIndex)
+    code = d.short_code("v-camera")
+    record = type("R", (), {"type": "FoundItemTurnedIn", "position": 999, "event_id": "e"})
+    values = {"item_id": "intruder", "item_name": "x", "category": "other", "description": "x", "found_place": "x",
+              "found_at": at(), "hidden_features": [], "short_code": code, "retain_until": DAY}
+    index.apply(record, values)
+    assert index.short_code_holder(code) == "v-camera"
+    assert index.short_code_collisions == {code: ["intruder"]}
+
+
+def test_the_custody_checklist_flags_a_valuable_still_at_the_desk_after_its_local_day(folds):
+    checklist = folds.fold(f.ValuablesAwaitingCustody)
+    [phone] = checklist.awaiting(at(1), zone=CST)
+    assert phone["overdue"] is False
+    # the camera was handed over at 18:00; a phone turned in at 23:00 local and left overnight is flagged
+    # at 07:30 local the next morning (23:30 UTC: still the same UTC date)
+    fold = f.ValuablesAwaitingCustody()
+
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    evening = dt.datetime(2026, 5, 1, 23, 0, tzinfo=CST)
+    fold.apply(Rec("FoundItemTurnedIn", 1), {
+        "valuable": True, "item_id": "i", "short_code": "LF-AAAAAA", "desk": "main-gate", "item_name": "phone",
+        "category": "phone", "registered_by": "c-017", "storage_place": "drawer", "turned_in_at": evening,
+        "business_date": dt.date(2026, 5, 1)})
+    morning = dt.datetime(2026, 5, 2, 7, 30, tzinfo=CST).astimezone(dt.timezone.utc)
+    assert [row["overdue"] for row in fold.awaiting(morning, zone=CST)] == [True]
+    assert fold.awaiting(evening + dt.timedelta(minutes=30), zone=CST, overdue_only=True) == []
+    assert [row["item_id"] for row in fold.awaiting(morning, zone=CST, overdue_only=True)] == ["i"]
+
+
+def test_the_card_states_that_kept_until_is_inclusive(folds):
+    card = folds.fold(f.ItemInformationCards).card(item_id="v-camera")
+    assert (card["retain_until"], card["disposal_from"]) == (DAY + dt.timedelta(days=30), DAY + dt.timedelta(days=31))
+    assert "inclusive" in card["retention_note"] and "含当日" in card["retention_note"]
+
+
+def test_a_report_whose_item_was_voided_or_disposed_is_open_again():
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    for gone, values in (("FoundItemVoided", {"voided_at": at(2)}), ("ItemDisposed", {"disposed_at": at(2)})):
+        form, summary = f.LostItemReportForms(), f.LostItemSummary()
+        reported = {"report_id": "r", "desk": "d", "item_name": "x", "category": "other", "description": "x",
+                    "features": "x", "lost_place": "x", "lost_from": at(-2), "lost_until": at(-1),
+                    "visitor_name": "v", "visitor_phone": "1", "received_by": "c", "reported_at": at(),
+                    "business_date": DAY}
+        for fold in (form, summary):
+            fold.apply(Rec("LostItemReported", 1), reported)
+            fold.apply(Rec("LostReportMatched", 2), {"report_id": "r", "item_id": "i", "short_code": "LF-AAAAAA"})
+            fold.apply(Rec(gone, 3), {"item_id": "i", **values})
+        report = form.form_of("r")
+        assert (report["matched_item_id"], report["returned_at"]) == (None, None)
+        assert report["released_matches"][0]["why"] == {"FoundItemVoided": "voided", "ItemDisposed": "disposed"}[gone]
+        assert summary.summary(date=DAY)["rows"][0]["status"] == "reported"
+
+
+def test_a_released_match_reopens_the_report_on_the_forms_and_in_the_index(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/released.db", validator=contracts.registry)
+    codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(stream, command):
+        return execute(store, codec, d, stream, command, occurred_at=command.at, metadata={})
+
+    run(d.item_stream("p7"), turn_in("p7"))
+    run(d.report_stream("rP"), d.ReportLostItem(
+        "rP", "main-gate", "black phone", "phone", "black smartphone", "blue case", "north gate", at(-3), at(-2),
+        "韩梅梅", "13800000000", "c-017", at(0.5), DAY))
+    run(d.report_stream("rP"), d.ConfirmMatch("rP", d.ItemFacts("p7", d.short_code("p7"), d.HELD), "task-1",
+                                              "c-017", at(0.6)))
+    run(d.report_stream("rP"), d.ReleaseMatch("rP", "not theirs", "c-017", at(1),
+                                              d.ItemFacts("p7", d.short_code("p7"), d.HELD)))
+    folds = replay(store, contracts.registry, [*f.FOLDS, CaseIndex])
+    form = folds.fold(f.LostItemReportForms).form_of("rP")
+    assert (form["matched_item_id"], form["contact_task_open"]) == (None, False)
+    assert [m["why"] for m in form["released_matches"]] == ["released_by_clerk"]
+    row = folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["stages"]) == ("reported", ["matched"])
+    index = folds.fold(CaseIndex)
+    assert "rP" in index.open_reports and index.matched_report("p7") is None
+    assert index.due_for_finance(DAY + dt.timedelta(days=31)) == ["p7"]
+    store.close()

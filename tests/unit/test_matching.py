@@ -524,9 +524,11 @@ def test_a_claimed_item_and_a_matched_report_leave_the_pool(index):
 
 
 def test_an_item_handed_to_finance_leaves_the_pool_and_is_no_longer_due(index):
-    assert index.due_for_finance(dt.date(2026, 12, 31)) == ["p1", "p2"]
+    # kept until 2026-12-31 inclusive: due from the day after
+    assert index.due_for_finance(dt.date(2026, 12, 31)) == []
+    assert index.due_for_finance(dt.date(2027, 1, 1)) == ["p1", "p2"]
     index.apply(record("ItemHandedToFinance"), {"item_id": "p1"})
-    assert index.due_for_finance(dt.date(2026, 12, 31)) == ["p2"]
+    assert index.due_for_finance(dt.date(2027, 1, 1)) == ["p2"]
     assert not index.unclaimed("p1") and index.unclaimed("p2")
 
 
@@ -565,8 +567,10 @@ def test_a_restored_index_answers_as_the_one_it_was_saved_from_and_keeps_hidden_
     live.apply(record("LostItemReported"), reported("r1"))
     live.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p1"})
     live.apply(record("LostItemReported"), reported("r2", description="黑色手机"))
+    assert live.suggestions("report", "r2")  # everything analysed, the hidden feature opened
     saved = pickle.dumps(live.snapshot())
     assert "小明".encode() not in saved  # only the sealed form (ciphertext in the service) is persisted
+    assert set(live.snapshot()["profiles"]) == {("report", "r2")}  # the items' profiles hold hidden words
 
     restored = CaseIndex(matcher, unseal)
     restored.restore(pickle.loads(saved))
@@ -580,3 +584,33 @@ def test_a_restored_index_answers_as_the_one_it_was_saved_from_and_keeps_hidden_
         index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
     assert restored.suggestions("report", "r1") == live.suggestions("report", "r1") != []
     assert restored.knows("item", "p1") and restored.knows("report", "r1") and not restored.unclaimed("p1")
+
+
+def test_a_case_that_closes_before_anyone_asks_is_never_analysed(matcher, monkeypatch):
+    analysed = []
+    item_profile, report_profile = matcher.item_profile, matcher.report_profile
+    monkeypatch.setattr(matcher, "item_profile", lambda case: analysed.append(case.item_id) or item_profile(case))
+    monkeypatch.setattr(matcher, "report_profile",
+                        lambda case: analysed.append(case.report_id) or report_profile(case))
+    index = CaseIndex(matcher)
+    index.apply(record("FoundItemTurnedIn"), turned_in("p1"))
+    index.apply(record("FoundItemTurnedIn"), turned_in("p2"))
+    index.apply(record("LostItemReported"), reported("r1"))
+    index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
+    index.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p2"})
+    assert analysed == []  # a replay analyses nothing that closed before the first question
+    index.apply(record("LostItemReported"), reported("r2"))
+    assert [s["id"] for s in index.suggestions("report", "r2")] == ["p2"]
+    assert analysed == ["p2", "r2"]  # the open ones, in the order they were entered, once
+    index.suggestions("report", "r2")
+    assert analysed == ["p2", "r2"]
+
+
+def test_the_case_index_version_follows_what_its_profiles_are_made_from(tmp_path):
+    import shutil
+    synonyms = tmp_path / "synonyms.yaml"
+    shutil.copy(m.os.path.join(m.ROOT, m.DEFAULT_SYNONYMS_FILE), synonyms)
+    same = CaseIndex(m.load_matcher(synonyms_file=str(synonyms)))
+    assert same.version == CaseIndex(m.load_matcher()).version
+    synonyms.write_text(synonyms.read_text(encoding="utf-8") + "\n# the lead added a word\n", encoding="utf-8")
+    assert CaseIndex(m.load_matcher(synonyms_file=str(synonyms))).version != same.version

@@ -90,3 +90,21 @@ def test_a_short_code_finds_its_item_in_any_case_open_or_not():
     fold = given(turned_in("a1"), claimed("a1"))
     assert fold.find("lf-a1") == {"item_id": "a1", "short_code": "LF-A1", "open": False}
     assert fold.find("LF-ZZZZZZ") is None
+
+
+def test_a_voided_or_disposed_item_leaves_the_list_and_a_correction_shows():
+    fold = given(turned_in("a1"), turned_in("a2"), turned_in("a3"),
+                 ("FoundItemVoided", {"item_id": "a1", "reason": "duplicate"}),
+                 ("ItemDisposed", {"item_id": "a2", "route": "police"}),
+                 ("FoundItemCorrected", {"item_id": "a3", "item_name": "钱包", "category": "wallet",
+                                         "found_place": "南门", "found_at": AT, "valuable": True,
+                                         "retain_until": dt.date(2026, 6, 2)}),
+                 ("FoundItemReceivedAtDesk", {"item_id": "a3", "desk": "north-gate", "from_desk": "main-gate"}))
+    assert [(r["item_id"], r["item_name"], r["category"], r["desk"]) for r in fold.open()["items"]] == [
+        ("a3", "钱包", "wallet", "north-gate")]
+
+
+def test_a_released_match_opens_the_report_again():
+    fold = given(turned_in("a1"), reported("r1"), matched("r1", "a1"),
+                 ("LostReportMatchReleased", {"report_id": "r1", "item_id": "a1", "closed_task_id": None}))
+    assert (fold.open()["reports"][0]["status"], fold.open()["items"][0]["matched_report_id"]) == ("reported", None)

@@ -34,7 +34,10 @@ def decode_png(data: bytes) -> list[str]:
 def card_reply(item_id="item-7f3a"):
     return {"form": "3.10", "title": "物品信息卡", "item_id": item_id, "short_code": domain.short_code(item_id),
             "qr_payload": domain.qr_payload(item_id), "item_name": "黑色 iPhone 13", "category": "phone",
-            "found_place": "北门检票口", "found_on": "2026-05-01", "desk": "main-gate", "storage_place": "柜台抽屉 A",
+            "found_place": "北门检票口", "found_at": "2026-05-01T00:50:00+00:00", "turned_in_on": "2026-05-01",
+            "retain_until": "2026-05-31", "voided": False, "disposal_from": "2026-06-01",
+            "retention_note": "保管至 2026-05-31（含当日）", "quantity": 1, "cash_amount": None, "currency": None,
+            "condition": None, "contents": [], "desk": "main-gate", "storage_place": "柜台抽屉 A",
             "registered_by": "c-017", "issued_at": "2026-05-01T01:30:00+00:00", "positions": [1, 2],
             "event_ids": ["e1", "e2"], "as_of_position": 2}
 
@@ -50,7 +53,8 @@ def test_the_printed_card_holds_a_qr_image_that_decodes_back_to_the_item(env):
     source = re.search(r'id="item-qr" src="data:image/png;base64,([^"]+)"', html).group(1)
     assert decode_png(base64.b64decode(source)) == ["vsc:found-item:item-7f3a"]
     assert domain.short_code("item-7f3a") in html and "手机" in html
-    assert "09:30" in html  # issued 01:30 UTC = 09:30 in Shanghai
+    assert "09:30" in html and "2026-05-01 08:50" in html  # issued 01:30 UTC, found 00:50 UTC: Shanghai time
+    assert "2026-05-31" in html  # kept until, on the card
     # the card's print size is the small format, and only the sheet is printed
     assert f"{printing.CARD_WIDTH_MM}×{printing.CARD_HEIGHT_MM} mm" in html and 'href="/static/print.css"' in html
     with open(os.path.join(HERE, "static", "print.css"), encoding="utf-8") as css:

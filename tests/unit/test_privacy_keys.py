@@ -115,3 +115,20 @@ def test_the_key_cache_time_comes_from_config():
         assert vault._cache_seconds == 0.5
     with pytest.raises(VaultConfigError):
         open_vault(dict(config, PRIVACY_KEY_CACHE_SECONDS="soon"))
+
+
+def test_a_service_with_no_key_setting_takes_the_key_from_the_local_secrets_directory(tmp_path, monkeypatch):
+    from services.chassis.dependencies import protector_from_config
+
+    monkeypatch.setenv("VSC_SECRETS_DIR", str(tmp_path / "secrets"))
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "privacy.key").write_text(RAW.hex())
+    vault, protector = protector_from_config({"EVENT_STORE_URI": f"sqlite:///{tmp_path}/events.db"})
+    try:
+        assert os.path.exists(tmp_path / "events.vault.db") and protector is not None
+    finally:
+        vault.close()
+    (tmp_path / "secrets" / "privacy.key").unlink()
+    with pytest.raises(VaultKeyError) as raised:  # and a missing key names the file it looked for
+        protector_from_config({"EVENT_STORE_URI": f"sqlite:///{tmp_path}/events.db"})
+    assert "privacy.key" in str(raised.value)

@@ -110,7 +110,7 @@ def test_given_a_moment_when_dumped_then_it_is_utc_for_the_store_and_the_site_zo
 @pytest.mark.parametrize("value", ["yes", "true", 1, 0, "false", None])
 def test_given_a_boolean_that_is_not_true_or_false_when_loaded_then_it_is_refused(value):
     payload = {"desk": "d", "item_id": "i", "claimant_description": "x", "decision": "owner",
-               "description_matched": value}
+               "claimant_id_number": "110101199001011234", "description_matched": value}
     assert list(problems(c.RecordClaimVerificationRequest, payload)) == ["description_matched"]
 
 

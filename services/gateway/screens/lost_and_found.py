@@ -60,6 +60,14 @@ def _local_moment(text: str | None, zone) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
 
 
+def _number(text: str | None):
+    """A whole number typed in a field (the service says what is wrong with anything else)."""
+    text = (text or "").strip()
+    if not text:
+        return 1
+    return int(text) if text.isdigit() else text
+
+
 def _now_local(request) -> str:
     return dt.datetime.now(request.t.zone).strftime("%Y-%m-%dT%H:%M")
 
@@ -134,11 +142,14 @@ def _turn_in_payload(request, channel: str) -> dict:
                "found_place": form.get("found_place", "").strip(),
                "found_at": _local_moment(form.get("found_at"), zone),
                "storage_place": form.get("storage_place", "").strip(),
+               "quantity": _number(form.get("quantity")), "condition": form.get("condition", "").strip() or None,
                "hidden_features": [{"label": form.get(f"hf_label_{i}", "").strip(),
                                     "detail": form.get(f"hf_detail_{i}", "").strip()}
                                    for i in range(HIDDEN_ROWS) if form.get(f"hf_label_{i}", "").strip()
                                    or form.get(f"hf_detail_{i}", "").strip()],
                "command_id": form.get("command_id") or None}
+    if form.get("cash_amount", "").strip():
+        payload.update(cash_amount=form["cash_amount"].strip(), currency=form.get("currency", "CNY").strip() or "CNY")
     if channel == "visitor":
         payload.update(finder_name=form.get("finder_name", "").strip(),
                        finder_phone=form.get("finder_phone", "").strip() or None)
@@ -282,6 +293,7 @@ def verify(request, session, item_id):
             reply = request.call("lost_and_found", "record_claim_verification", {
                 "desk": _desk(request, session), "item_id": item_id,
                 "claimant_description": request.form.get("claimant_description", "").strip(),
+                "claimant_id_number": request.form.get("claimant_id_number", "").strip(),
                 "matched_features": [label for i, label in enumerate(labels) if request.form.get(f"feature_{i}")],
                 "description_matched": request.form.get("description_matched") == "on",
                 "decision": request.form.get("decision", ""), "command_id": request.form.get("command_id") or None})

@@ -49,8 +49,7 @@ def login(request, session):
         response = request.gateway.respond(request, redirect(
             "/account/password" if reply.get("password_change_required") else form["next"]))
         if form["desk"]:
-            response.set_cookie(DESK_COOKIE, form["desk"], max_age=365 * 24 * 3600, httponly=True,
-                                samesite="Strict", path="/")
+            request.set_cookie(response, DESK_COOKIE, form["desk"])
         return response
     return page("gateway/login.html", form=form)
 
@@ -94,6 +93,15 @@ def lock(request, session):
     return page("gateway/lock.html", form={"next": _next(request)})
 
 
+@screen("/session/alive", methods=("POST",), while_password_change=True)
+def alive(request, session):
+    """console.js says the person at the terminal is still working (typing a
+    long form without a request): the idle lock waits. 204, or the lock/login
+    redirect when it is too late."""
+    from werkzeug.wrappers import Response
+    return Response(status=204)
+
+
 @screen("/account/password", while_password_change=True)
 def change_password(request, session):
     forced = session.principal.password_change_required
@@ -120,8 +128,7 @@ def language(request, session):
     chosen = request.form.get("language")
     response = request.gateway.respond(request, redirect(_next(request)))
     if chosen in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, httponly=True, samesite="Strict",
-                            path="/")
+        request.set_cookie(response, LANGUAGE_COOKIE, chosen)
     return response
 
 

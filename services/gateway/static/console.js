@@ -28,6 +28,12 @@
     }
   });
 
+  // a form with data-confirm asks first (a reset, a handover): no inline script needed
+  document.addEventListener("submit", function (event) {
+    var form = event.target, question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // the short-code box: a complete code (as a scanner types it) opens at once
   var CODE = /^\s*[A-Za-z]{2,5}-[A-Za-z0-9]{6}\s*$/;
   function shortCodeBox() {
@@ -95,5 +101,35 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { focusFirst(); shortCodeBox(); liveLists(); });
+  // the idle lock: the terminal locks itself after data-idle-lock seconds
+  // without input (nobody walking by reads the open page), and tells the
+  // server while the person is busy without a request (a long form)
+  function idleLock() {
+    var seconds = parseFloat(document.body.getAttribute("data-idle-lock") || "0");
+    if (!(seconds > 0)) return;
+    var csrf = document.body.getAttribute("data-csrf");
+    var last = Date.now(), told = Date.now(), busy = false, locking = false;
+    ["keydown", "mousedown", "mousemove", "touchstart", "wheel", "input"].forEach(function (name) {
+      document.addEventListener(name, function () { last = Date.now(); busy = true; }, { passive: true });
+    });
+    setInterval(function () {
+      var now = Date.now();
+      if (!locking && now - last >= seconds * 1000) {
+        locking = true;
+        var form = document.createElement("form");
+        form.method = "post"; form.action = "/lock";
+        [["csrf_token", csrf], ["action", "lock"]].forEach(function (pair) {
+          var input = document.createElement("input");
+          input.type = "hidden"; input.name = pair[0]; input.value = pair[1]; form.appendChild(input);
+        });
+        document.body.appendChild(form); form.submit();
+      } else if (busy && now - told >= Math.min(60, seconds / 3) * 1000) {
+        busy = false; told = now;
+        fetch("/session/alive", { method: "POST", credentials: "same-origin",
+                                  headers: { "X-CSRF-Token": csrf, "X-Requested-With": "fetch" } });
+      }
+    }, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { focusFirst(); shortCodeBox(); liveLists(); idleLock(); });
 })();
