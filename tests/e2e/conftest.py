@@ -13,7 +13,7 @@ with warnings.catch_warnings():
     import eventlet
 eventlet.monkey_patch()  # noqa: E402
 
-import asyncio  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -28,25 +28,10 @@ from types import SimpleNamespace  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.conftest import ROOT  # noqa: E402
+from tests.e2e.pages import ARTIFACTS, CHROMIUM, PASSWORD, STAFF  # noqa: E402
 from tests.integration.test_run_local import alive, children_of, read_until  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-ARTIFACTS = Path(__file__).parent / "artifacts"
-PASSWORD = "desk-Passw0rd-2026"
-
-#: staff_id -> (display name, roles, desks)
-STAFF = {
-    "c-017": ("王芳", ["clerk"], ["main-gate"]),
-    "c-023": ("李娜", ["clerk"], ["north-gate"]),
-    "k-001": ("赵敏", ["custodian"], []),
-    "f-001": ("钱会计", ["finance"], []),
-    "l-001": ("孙主任", ["lead"], []),
-    "a-001": ("周审计", ["auditor"], []),
-    "s-101": ("刘强", ["team_lead"], []),
-}
+BROWSER_TEST_TIMEOUT = 240  # seconds for one browser test's process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rabbit, pytest.mark.slow]
 
@@ -157,78 +142,34 @@ def _make_staff(rpc, admin_password) -> dict:
     return tokens
 
 
-class _UnpatchedSelectorPolicy(asyncio.DefaultEventLoopPolicy):
-    """Playwright's sync API runs an asyncio loop in a greenlet of its own.
-    On eventlet's green selector that loop waits inside eventlet's hub, which
-    the rest of this process (nameko's proxies) also drives; the two then
-    wake each other's greenlets and the test hangs now and then. The loop
-    gets the real selector: it waits for the browser only."""
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A browser test runs in a child process of its own, without eventlet.
 
-    def new_event_loop(self):
-        real_select = eventlet.patcher.original("select")
-
-        class RealSelectSelector(eventlet.patcher.original("selectors").SelectSelector):
-            _select = staticmethod(real_select.select)
-        return asyncio.SelectorEventLoop(RealSelectSelector())
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it as root: "
-                    "deploy/ensure_chromium.sh)")
-    from playwright.sync_api import sync_playwright
-    asyncio.set_event_loop_policy(_UnpatchedSelectorPolicy())
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    Playwright's sync API runs an asyncio loop in a greenlet; in this
+    process eventlet (which nameko needs, patched by tests/conftest.py)
+    has made ``os.read``, sockets and ``select`` green, and the browser's
+    replies then stop arriving now and then: the test hangs. The child
+    (tests/e2e/browser.py) imports the test's module and calls the test with
+    the browser's fixtures; this process keeps the system running."""
+    if "new_context" not in pyfuncitem.fixturenames:
+        return None
+    system = pyfuncitem.funcargs["system"]
+    payload = json.dumps({"base_url": system.base_url, "password": system.password, "staff": system.staff})
+    child = subprocess.run([sys.executable, "-m", "tests.e2e.browser", pyfuncitem.module.__name__,
+                            pyfuncitem.originalname, payload], cwd=ROOT, capture_output=True, text=True,
+                           timeout=BROWSER_TEST_TIMEOUT, env=dict(os.environ, PYTHONPATH=ROOT))
+    if child.returncode != 0:
+        raise AssertionError(f"the browser test failed in its process:\n{child.stdout[-3000:]}\n{child.stderr[-6000:]}")
+    return True
 
 
 @pytest.fixture
-def new_context(browser, system):
-    """``new_context(lang="zh", phone=False)``: a fresh browser profile (its own cookies), closed after the test."""
-    contexts = []
-
-    def make(lang="zh", phone=False):
-        context = browser.new_context(viewport=PHONE if phone else VIEWPORT, base_url=system.base_url,
-                                      locale="zh-CN" if lang == "zh" else "en-GB", timezone_id="Asia/Shanghai")
-        context.set_default_timeout(15000)
-        contexts.append(context)
-        return context
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def shot(page, name: str) -> Path:
-    """A full-page PNG of what the page shows now, under tests/e2e/artifacts/."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def login(page, staff_id: str, desk: str | None = None, password: str = PASSWORD):
-    """The login screen, as a clerk uses it (desk remembered per terminal)."""
-    page.goto("/login")
-    page.fill("#f-staff_id", staff_id)
-    page.fill("#f-password", password)
-    page.fill("#f-desk", desk or "")
-    page.click("button[type=submit].primary")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.inner_text("main")
-    return page
-
-
-def qr_texts_of(page, selector: str = "#item-qr") -> list[str]:
-    """Decode the QR code image the page shows (its data: URI PNG)."""
-    import base64
-    import io
-
-    import zxingcpp
-    from PIL import Image
-    source = page.get_attribute(selector, "src")
-    assert source.startswith("data:image/png;base64,"), source[:40]
-    image = Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))).convert("L")
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+def new_context(system):
+    """``new_context(lang="zh", phone=False)``: a fresh browser profile (its
+    own cookies). The test runs in tests/e2e/browser.py's process, which
+    passes the real one; here it only asks for Chromium and the system."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (make test installs it as root: "
+                    "deploy/ensure_chromium.sh)")
+    return None

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import login, qr_texts_of, shot
+from tests.e2e.pages import login, qr_texts_of, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.rabbit, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def test_a_found_phone_from_turn_in_to_claim_with_a_second_desk_watching(new_con
     item_id = clerk.url.split("/desk/lf/items/")[1].split("?")[0]
     code = clerk.inner_text("#item-code").strip()
     assert re.fullmatch(r"LF-[A-Z2-7]{6}", code)
-    assert "猫咪壁纸" in clerk.inner_text("#hidden-features")  # the clerk's page, folded away
+    assert "猫咪壁纸" in clerk.text_content("#hidden-features")  # on the clerk's page, folded away
     shot(clerk, "04-item")
 
     # it appears at the other desk without a reload
@@ -94,6 +94,7 @@ def test_a_found_phone_from_turn_in_to_claim_with_a_second_desk_watching(new_con
     # the visitor is at the counter: verification shows the labels, never the details
     clerk.goto(f"/desk/lf/items/{item_id}/verify")
     assert "壁纸" in clerk.inner_text("main") and "猫咪壁纸" not in clerk.content()
+    clerk.fill("#f-claimant_id_number", "110101199001011234")
     clerk.fill("#f-claimant_description", "黑色苹果手机，壁纸是我家的猫")
     clerk.check("#f-feature_0")
     clerk.check("#f-description_matched")
