@@ -43,6 +43,7 @@ def form_as_of(request, session):
                                 {"item_id": item_id, "as_of": _local_moment(as_of_text, request.t.zone)})
         except CallFailed as failed_call:
             failed = failed_call
-    default = as_of_text or dt.datetime.now(request.t.zone).strftime("%Y-%m-%dT%H:%M")
+    # the default is the next minute: the field has minutes, and "now" cut to the minute misses what just happened
+    default = as_of_text or (dt.datetime.now(request.t.zone) + dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
     return page("audit/form.html", status=failed.status if failed else 200, failed=failed, item_id=item_id,
                 as_of=default, form=form, **_labels(request))
