@@ -31,6 +31,7 @@ run: $(RUN_STAMP)
 ## make test: everything the tests need, then every test
 test: $(TEST_STAMP)
 	@bash deploy/ensure_rabbitmq.sh --management
+	@bash deploy/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 ## regenerate contracts/schemas and docs/events.md after changing a contract

@@ -6,23 +6,32 @@ both cases it reads what is new from the store itself.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import eventlet
 from eventlet import tpool
+from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 import contracts
+from contracts import console as console_contracts
 from contracts.duty_log import SIGN_IN_SHEET
 from contracts import lost_and_found as lost_and_found_contracts
+from services.chassis.decider import NotFound
 from services.chassis.dependencies import store_from_config
-from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector
+from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector, replay
 from services.chassis.readmodels import readmodels_from_config
 from services.chassis.service import ServiceBase, contract_rpc
 from services.duty_log import forms as duty_log_forms
+from services.eventstore.interface import format_time, parse_time
+from services.eventstore.witness import AuditError, audit, audit_paths, load_public_key, read_witness
+from services.forms.open_cases import OpenCases
 from services.lost_and_found import forms as lost_and_found_forms
 
-FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS)
+FOLD_CLASSES = (*duty_log_forms.FOLDS, *lost_and_found_forms.FOLDS, OpenCases)
 WARM_UP_AFTER = 2.0  # seconds after start before the folds nobody asked for are read back
 
 
@@ -74,6 +83,7 @@ class Projections(DependencyProvider):
 class FormsService(ServiceBase):
     name = "forms"
     projections = Projections()
+    config = Config()
 
     # The handlers and the timer return what they applied, or None when
     # there was nothing new: StructLogger logs only the calls that did work.
@@ -143,6 +153,58 @@ class FormsService(ServiceBase):
     @contract_rpc(lost_and_found_contracts.FINANCE_HANDOVER_LIST)
     def finance_handover_list(self, request):
         return lost_and_found_forms.serve_finance_handover_list(self.projections, request)
+
+    # the console's lists, and the auditor's reading of the log (contracts/console.py)
+    @contract_rpc(console_contracts.OPEN_CASES)
+    def open_cases(self, request):
+        position = self.projections.catch_up()
+        return {"desk": request["desk"], **self.projections.fold(OpenCases).open(request["desk"]),
+                "as_of_position": position}
+
+    @contract_rpc(console_contracts.FIND_ITEM)
+    def find_item(self, request):
+        self.projections.catch_up()
+        found = self.projections.fold(OpenCases).find(request["short_code"])
+        if found is None:
+            raise NotFound(f"no found item with code {request['short_code'].upper()}", field="short_code")
+        return found
+
+    @contract_rpc(console_contracts.STREAM_HISTORY)
+    def stream_history(self, request):
+        events = self.store.read_stream(request["stream_id"])
+        if not events:
+            raise NotFound(f"no stream {request['stream_id']}", field="stream_id")
+        rows = [{"position": e.position, "version": e.version, "event_id": e.event_id, "type": e.type,
+                 "occurred_at": parse_time(e.occurred_at), "recorded_at": parse_time(e.recorded_at),
+                 **{key: (e.metadata or {}).get(key) for key in ("actor", "cosigner", "desk", "command_id",
+                                                                  "correlation_id")},
+                 # as stored: personal leaves are sealed tokens, never clear text
+                 "fields_": [{"name": name, "value": json.dumps(value, ensure_ascii=False, sort_keys=True)}
+                             for name, value in e.data.items()]}
+                for e in events]
+        return {"stream_id": request["stream_id"], "rows": rows, "as_of_position": self.store.head().position}
+
+    @contract_rpc(console_contracts.LOG_VERIFICATION)
+    def log_verification(self, request):
+        checked_at = dt.datetime.now(dt.timezone.utc)
+        paths = audit_paths(self.config)
+        try:
+            heads, entries = read_witness(paths.directory)
+            public_key = load_public_key(paths.public_key_file) if heads or entries else None
+        except AuditError as exc:  # a witness copy that cannot be read is a failed audit, said as such
+            return {"ok": False, "checked": 0, "head_position": 0, "head_hash": "", "first_bad_position": None,
+                    "problem": str(exc), "witnessed": 0, "signed": 0, "signed_at": None, "unwitnessed": 0,
+                    "warning": None, "checked_at": checked_at}
+        result = audit(self.store, heads, entries, public_key)
+        return {**result._asdict(), "checked_at": checked_at}
+
+    @contract_rpc(console_contracts.FOUND_ITEM_FORM_AS_OF)
+    def found_item_form_as_of(self, request):
+        """The same folds as the live forms, rebuilt from the log as it stood then."""
+        past = replay(self.store, contracts.registry, lost_and_found_forms.FOLDS,
+                      as_of_time=format_time(request["as_of"]))
+        form = lost_and_found_forms.serve_found_item_form(past, {"item_id": request["item_id"]})
+        return {**form, "as_of": request["as_of"]}
 
     @contract_rpc(lost_and_found_contracts.DISPOSAL_LIST)
     def disposal_list(self, request):
