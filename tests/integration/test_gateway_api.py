@@ -76,7 +76,7 @@ def test_schemathesis_finds_no_server_error_and_every_response_conforms(system):
     command = [os.path.join(os.path.dirname(sys.executable), "schemathesis"), "run",
                system.url + "/api/openapi.json", "-H", f"Authorization: Bearer {token}", "--checks", CHECKS,
                "--phases", "coverage,fuzzing", "--max-examples", examples, "--seed", seed, "--no-color",
-               "--request-timeout", "30", "--suppress-health-check", "all"]
+               "--request-timeout", "30", "--suppress-health-check", "all", "--workers", "4"]
     log = os.path.join(ROOT, "var", "schemathesis.log") if os.path.isdir(os.path.join(ROOT, "var")) else None
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env=dict(os.environ, PYTHONWARNINGS="ignore"))
