@@ -219,3 +219,22 @@ def test_wrong_password_expired_session_missing_csrf_malformed_json_oversized_bo
     page.goto("/desk/lf")
     assert "/login" in page.url
     shot(page, "61-expired-session-login")
+
+
+def test_a_staff_turn_in_prints_the_finders_receipt(new_context, system):
+    page = login(new_context().new_page(), "c-017", "main-gate")
+    page.goto("/desk/lf/turn-in/staff")
+    page.fill("#f-item_name", "儿童水壶")
+    page.select_option("#f-category", "other")
+    page.fill("#f-found_place", "游乐区")
+    page.fill("#f-storage_place", "柜台架 3")
+    page.fill("#f-finder_id", "s-101")
+    page.fill("#f-finder_department", "安保部")
+    page.fill("#f-description", "粉色儿童水壶")
+    page.click("form.form button[type=submit].primary")
+    page.wait_for_url(re.compile(r"/desk/lf/items/[0-9a-f]+"))
+    page.click("#print-receipt")
+    page.wait_for_selector("#receipt")
+    receipt = page.inner_text("#receipt")
+    assert "刘强" in receipt and "s-101" in receipt and "安保部" in receipt and "R-" in receipt
+    shot(page, "15-print-receipt")

@@ -46,7 +46,8 @@ def test_open_cases_history_verification_and_the_form_as_of_a_past_moment(servic
     with rpc_as("clerk", staff_id="c-017", name="王芳", desk="main-gate") as clerk:
         clerk.lost_and_found.record_claim_verification({
             "desk": "main-gate", "item_id": "phone-9", "verification_id": "v-9", "claimant_description": "有猫的壁纸",
-            "matched_features": ["壁纸"], "decision": "owner", "at": "2026-05-01T11:00:00+08:00"})
+            "matched_features": ["壁纸"], "decision": "owner", "claimant_id_number": "110101199001011234",
+            "at": "2026-05-01T11:00:00+08:00"})
 
     with rpc_as("auditor", staff_id="a-001", name="周审计", desk=None) as auditor:
         history = auditor.forms.stream_history({"stream_id": "found_item-phone-9"})
