@@ -3,12 +3,15 @@ left in ``mutants/`` (one ``<file>.meta`` JSON beside each mutated file:
 ``exit_code_by_key`` maps each mutant to its tests' exit code).
 
     python bench/mutation_report.py [--mutants DIR] [--equivalent docs/mutation.md]
+                                    [--earlier DIR]... [--survivors]
 
 A mutant counts as killed when its tests failed (exit 1 or 3) or it made
 them hang (a timeout); it survived when they passed or when no test covers
 it (no tests). Mutants never run (a partial run) are left out. The mutants
 listed in ``--equivalent`` (backticked names in docs/mutation.md) cannot
-change behaviour: ``share_without_equivalent`` leaves them out.
+change behaviour: ``share_without_equivalent`` leaves them out. ``--earlier``
+adds the results of an earlier run of the same code (a rerun of its survivors
+after tests were added): a mutant killed in either run is killed.
 
 Prints a table, then one JSON object on its last line.
 """
@@ -43,6 +46,22 @@ def equivalent_mutants(path: str | None) -> set[str]:
         return set()
     with open(path, encoding="utf-8") as handle:
         return set(MUTANT_NAME.findall(handle.read()))
+
+
+def merge(runs: list[dict[str, dict[str, object]]]) -> dict[str, dict[str, object]]:
+    """Several runs' results as one, later runs first: a mutant killed in any
+    run is killed (tests were only added between runs, the code not changed),
+    otherwise the last run that checked it says what it is."""
+    merged: dict[str, dict[str, object]] = {}
+    for results in runs:
+        for source, exit_codes in results.items():
+            into = merged.setdefault(source, {})
+            for mutant, exit_code in exit_codes.items():
+                if exit_code in NOT_RUN or into.get(mutant) in KILLED:
+                    into.setdefault(mutant, exit_code)
+                else:
+                    into[mutant] = exit_code
+    return merged
 
 
 def read_results(mutants_dir: str) -> dict[str, dict[str, object]]:
@@ -86,9 +105,10 @@ def summarise(exit_codes: dict[str, object], equivalent: set[str]) -> dict | Non
             "survivors": sorted(survivors)}
 
 
-def report(mutants_dir: str, equivalent: set[str]) -> dict:
+def report(mutants_dir: str, equivalent: set[str], earlier: tuple = ()) -> dict:
     files = {}
-    for source, exit_codes in sorted(read_results(mutants_dir).items()):
+    results = merge([read_results(folder) for folder in (*earlier, mutants_dir)])
+    for source, exit_codes in sorted(results.items()):
         summary = summarise(exit_codes, equivalent)
         if summary is not None:
             files[source] = summary
@@ -108,12 +128,15 @@ def main(argv=None) -> int:
     parser.add_argument("--mutants", default=os.path.join(ROOT, "mutants"), help="mutmut's mutants/ folder")
     parser.add_argument("--equivalent", default=os.path.join(ROOT, "docs", "mutation.md"),
                         help="a file naming the equivalent mutants in backticks")
+    parser.add_argument("--earlier", action="append", default=[],
+                        help="the mutants/ folder (or its .meta files) of an earlier run of the same code: "
+                             "its kills count too")
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants' names")
     args = parser.parse_args(argv)
     if not os.path.isdir(args.mutants):
         print(f"no {args.mutants}: run `make mutation` first", file=sys.stderr)
         return 2
-    result = report(args.mutants, equivalent_mutants(args.equivalent))
+    result = report(args.mutants, equivalent_mutants(args.equivalent), tuple(args.earlier))
     print(f"{'file':48} {'mutants':>8} {'killed':>7} {'survived':>9} {'equiv.':>7} {'timeout':>8} {'share':>7}")
     for source, f in list(result["files"].items()) + [("overall", result["overall"])]:
         print(f"{source:48} {f['mutants']:8d} {f['killed']:7d} {f['survived']:9d} {f['equivalent']:7d} "

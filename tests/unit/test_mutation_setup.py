@@ -107,3 +107,16 @@ def test_the_report_prints_one_json_object_on_its_last_line(tmp_path):
     assert result.returncode == 0, result.stderr
     last = json.loads(result.stdout.strip().splitlines()[-1])
     assert last["overall"]["killed"] == 2 and last["files"]["services/a/domain.py"]["mutants"] == 3
+
+
+def test_a_rerun_of_the_survivors_adds_its_kills_to_the_earlier_run(tmp_path):
+    # given a full run with two survivors, then a rerun of the survivors alone after tests were added
+    earlier, rerun = tmp_path / "earlier", tmp_path / "rerun"
+    write_meta(earlier, "services/a/domain.py", {"m.a_1": 1, "m.a_2": 0, "m.a_3": 0})
+    write_meta(rerun, "services/a/domain.py", {"m.a_1": None, "m.a_2": 1, "m.a_3": 0})
+    # when the report reads both
+    summary = mutation_report.report(str(rerun), set(), (str(earlier),))
+    # then the first run's kill stands, the rerun's kill counts and the last survivor remains
+    file = summary["files"]["services/a/domain.py"]
+    assert (file["mutants"], file["killed"], file["survived"]) == (3, 2, 1)
+    assert summary["survivors"]["services/a/domain.py"] == ["m.a_3"]
