@@ -185,3 +185,31 @@ def test_rank_shows_ten_by_default_and_works_from_an_item_too(matcher):
     from_item = m.rank(items[0], [base], matcher)
     assert [(s.id, s.kind) for s in from_item] == [("r", m.REPORT)]
 
+
+
+# -- loading a deployment's files --------------------------------------------------------------------------
+def write_files(folder):
+    places = folder / "places.yaml"
+    places.write_text("places:\n  - {id: pavilion, name: 望湖亭子间, aliases: [观湖小亭]}\n", encoding="utf-8")
+    synonyms = folder / "synonyms.yaml"
+    synonyms.write_text("kinds:\n  充电宝: [尿宝]\n", encoding="utf-8")
+    return places, synonyms
+
+
+def test_a_deployment_names_its_own_places_vocabulary_weights_and_window(tmp_path):
+    places, synonyms = write_files(tmp_path)
+    weights, window = m.Weights(same_place=9.0), m.Window(exact_up_to=7)
+    own = m.load_matcher(str(places), str(synonyms), weights, window)
+    assert own.gazetteer.resolve("观湖小亭") == "pavilion" and not own.gazetteer.known("ropeway-upper")
+    assert "充电宝" in own.lexicon.terms("尿宝").weights
+    assert (own.weights, own.window) == (weights, window)
+    # the gazetteer's names are words of the lexicon: a place name is not cut up
+    assert [word for word, _inner in own.lexicon.words("望湖亭子间")] == ["望湖亭子间"]
+
+
+def test_relative_file_names_are_taken_from_the_repository_root_wherever_the_process_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    default = m.load_matcher()
+    relative = m.load_matcher("deploy/places.yaml", "deploy/synonyms.yaml")
+    assert relative.gazetteer.places == default.gazetteer.places
+    assert relative.lexicon.terms("移动电源").weights == default.lexicon.terms("移动电源").weights
