@@ -213,3 +213,135 @@ def test_relative_file_names_are_taken_from_the_repository_root_wherever_the_pro
     relative = m.load_matcher("deploy/places.yaml", "deploy/synonyms.yaml")
     assert relative.gazetteer.places == default.gazetteer.places
     assert relative.lexicon.terms("移动电源").weights == default.lexicon.terms("移动电源").weights
+
+
+# -- evidence that has nothing to say, reasons for each category relation -------------------------------
+def item_case(case_id="i", **changes):
+    base = dict(item_name="手机", category="phone", description="黑色华为手机", found_place="索道下站",
+                found_at=T0 + dt.timedelta(hours=1))
+    return m.FoundItemCase(case_id, **(base | changes))
+
+
+def report_case(case_id="r", **changes):
+    base = dict(item_name="手机", category="phone", description="黑色华为手机", features="", lost_place="索道下站",
+                lost_from=T0, lost_until=T0 + dt.timedelta(hours=3))
+    return m.LostReportCase(case_id, **(base | changes))
+
+
+def test_colours_brands_and_absences_that_do_not_contradict_count_nothing(matcher):
+    lost, same = matcher.report_profile(report_case()), matcher.item_profile(item_case())
+    for evidence in (matcher.colour_evidence, matcher.brand_evidence, matcher.absence_evidence):
+        assert evidence(lost, same) == (0.0, None)
+
+
+@pytest.mark.parametrize("report_category, item_category, code, value", [
+    ("phone", "phone", "same_category", "same_category"), ("document", "card", "related_category", "related_category"),
+    ("other", "phone", "loose_category", "loose_category"), ("umbrella", "phone", "other_category", "other_category"),
+])
+def test_each_category_relation_has_its_weight_and_a_reason_naming_the_categories(
+        matcher, report_category, item_category, code, value):
+    lost = matcher.report_profile(report_case(category=report_category))
+    found_ = matcher.item_profile(item_case(category=item_category))
+    weight, reason = matcher.category_evidence(lost, found_)
+    assert weight == getattr(matcher.weights, value)
+    assert reason.code == code and item_category in reason.text
+    if code != "same_category":
+        assert f"{report_category} / {item_category}" in reason.text
+    assert matcher.category_evidence(lost, found_, explain=False) == (weight, None)
+
+
+def test_contradicting_colours_and_brands_are_listed_in_order_in_the_reason(matcher):
+    lost = matcher.report_profile(report_case(description="黑色红色华为小米手机"))
+    found_ = matcher.item_profile(item_case(description="白色蓝色OPPO vivo手机"))
+    assert matcher.colour_evidence(lost, found_)[1].text == "colours differ: report black, red; item blue, white"
+    assert matcher.brand_evidence(lost, found_)[1].text == "brands differ: report huawei, xiaomi; item oppo, vivo"
+    without = matcher.report_profile(report_case(features="没有壳，没有挂绳"))
+    has = matcher.item_profile(item_case(description="黑色华为手机，透明壳，有挂绳"))
+    missing = sorted(without.absent & has.present)
+    assert {"壳", "挂绳"} <= set(missing)
+    assert matcher.absence_evidence(without, has)[1].text == f"the report says without {', '.join(missing)}; the item has it"
+
+
+# -- suggestions -----------------------------------------------------------------------------------------
+def test_a_suggestion_carries_the_pairs_score_from_either_side(matcher):
+    pool = m.MatchPool(matcher)
+    pool.add_report(report_case())
+    pool.add_item(item_case())
+    lost, found_ = pool.profile(m.REPORT, "r"), pool.profile(m.ITEM, "i")
+    raw = matcher.score(lost, found_, pool.stats())[0]
+    [from_report], [from_item] = pool.suggest(m.REPORT, "r"), pool.suggest(m.ITEM, "i")
+    assert from_report.raw == from_item.raw == raw and from_report.score == matcher.display_score(raw)
+
+
+def test_from_the_item_a_report_whose_window_ended_before_ranks_above_one_that_begins_after(matcher):
+    pool = m.MatchPool(matcher)
+    pool.add_item(item_case(found_at=T0 + dt.timedelta(hours=8)))
+    pool.add_report(report_case("ended-before"))
+    pool.add_report(report_case("begins-after", lost_from=T0 + dt.timedelta(hours=13),
+                                lost_until=T0 + dt.timedelta(hours=16)))
+    assert [s.id for s in pool.suggest(m.ITEM, "i")] == ["ended-before", "begins-after"]
+
+
+def test_a_pair_whose_evidence_for_and_against_cancel_out_is_not_suggested(matcher):
+    pool = pool_of(matcher, lost(place="?a"), found("i", place="?b"))   # nothing shared, found in the window
+    pool.add(m.Profile("j", m.ITEM, "card", "?b", "?b", ts(1), ts(1), {}, frozenset(), frozenset()))
+    stats = pool.stats()
+    lost_ = pool.profile(m.REPORT, "r")
+    assert matcher.quick_score(lost_, pool.profile(m.ITEM, "i"), stats) > 0   # the same category
+    related = m.Profile("r2", m.REPORT, "document", "?a", "?a", ts(0), ts(3), {}, frozenset(), frozenset())
+    pool.add(related)
+    assert matcher.quick_score(related, pool.profile(m.ITEM, "j"), pool.stats()) == 0.0
+    assert [s.id for s in pool.suggest(m.REPORT, "r2")] == []
+
+
+def test_the_pools_average_item_length_is_the_mean_of_its_items(matcher):
+    pool = pool_of(matcher, lost(terms={"甲": 1.0}), found("a", terms={"甲": 1.0, "乙": 0.5}),
+                   found("b", terms={"丙": 1.0, "丁": 1.0}))
+    assert pool.stats().average_item_length == pytest.approx((1.5 + 2.0) / 2)
+    assert pool_of(matcher, lost()).stats().average_item_length == 1.0   # no item yet
+    assert pool_of(matcher, lost()).suggest(m.REPORT, "r") == []
+
+
+def test_removed_cases_leave_the_busy_window_indexes_too(matcher):
+    pool = pool_of(matcher, lost(terms={"贴纸": 1.0}), found("a", terms={"贴纸": 1.0}), found("b", terms={"贴纸": 1.0}),
+                   found("c", terms={"贴纸": 1.0}), lost("long", start=-24 * 10, end=3))
+    pool.remove(m.ITEM, "a")
+    assert sorted(candidate_ids(pool, m.REPORT, "r")) == ["b", "c"]
+    pool.remove(m.ITEM, "b")
+    pool.remove(m.ITEM, "c")
+    assert candidate_ids(pool, m.REPORT, "r") == []
+    pool.add(found("d", terms={"别的": 1.0}))
+    pool.remove(m.REPORT, "long")
+    assert candidate_ids(pool, m.ITEM, "d") == []
+
+
+# -- which cases are scored at all (the exact path) ---------------------------------------------------------
+def exact(matcher, exact_up_to=300):
+    return m.Matcher(matcher.lexicon, matcher.gazetteer, matcher.weights, m.Window(exact_up_to=exact_up_to))
+
+
+def test_items_found_up_to_two_days_before_and_thirty_days_after_the_window_are_scored_edges_included(matcher):
+    pool = m.MatchPool(exact(matcher))
+    pool.add(lost())
+    for case_id, hours in (("0-two-days-before", -48), ("a-just-over-two-days-before", -48.01),
+                           ("z-thirty-days-after", 3 + 30 * 24), ("b-just-over-thirty-days-after", 3 + 30 * 24 + 0.01)):
+        pool.add(found(case_id, at=hours))
+    assert sorted(candidate_ids(pool, m.REPORT, "r")) == ["0-two-days-before", "z-thirty-days-after"]
+
+
+def test_a_window_with_no_more_cases_than_the_exact_limit_scores_all_of_them(matcher):
+    # three items long before the window, one in it sharing nothing with the report, elsewhere
+    pool = m.MatchPool(exact(matcher, exact_up_to=1))
+    pool.add(lost(place="?a"))
+    for n in range(3):
+        pool.add(found(f"old-{n}", at=-24 * 60))
+    pool.add(found("in-window", place="?b"))
+    assert candidate_ids(pool, m.REPORT, "r") == ["in-window"]
+
+
+def test_from_the_item_a_report_whose_short_window_ended_29_days_before_is_scored(matcher):
+    pool = m.MatchPool(exact(matcher))
+    pool.add(found("i", at=0))
+    pool.add(lost("two-day-window", start=-31 * 24, end=-29 * 24))
+    pool.add(lost("ended-31-days-before", start=-33 * 24, end=-31 * 24))
+    assert candidate_ids(pool, m.ITEM, "i") == ["two-day-window"]
