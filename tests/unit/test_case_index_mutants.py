@@ -111,3 +111,39 @@ def test_a_restored_index_scores_with_the_matcher_it_was_made_with(matcher):
     default.restore(pickle.loads(pickle.dumps(live.snapshot())))
     assert default.suggestions("report", "r1")[0]["score"] < restored.suggestions("report", "r1")[0]["score"]
 
+
+
+REPORT_FIELDS = [
+    ("item_name", dict(item_name="雨伞"), dict(item_name="钱包")),
+    ("description", dict(description="黑色折叠伞"), dict(description="棕色皮钱包")),
+    ("lost_place", dict(lost_place="北门检票口"), dict(lost_place="玉皇阁")),
+]
+
+
+@pytest.mark.parametrize("field, differs, agrees", REPORT_FIELDS, ids=[f[0] for f in REPORT_FIELDS])
+def test_each_recorded_field_of_a_report_counts_for_its_rank(matcher, field, differs, agrees):
+    index = CaseIndex(matcher)
+    index.apply(record("FoundItemTurnedIn"), turned_in("p1"))
+    index.apply(record("LostItemReported"), reported("a-differs", **differs))
+    index.apply(record("LostItemReported"), reported("b-agrees", **agrees))
+    assert ranked_ids(index, "item", "p1")[0] == "b-agrees"
+
+
+def test_a_report_opened_again_is_shown_with_its_details_and_closes_for_good_on_its_own_claim(matcher):
+    index = CaseIndex(matcher)
+    index.apply(record("FoundItemTurnedIn"), turned_in("p1"))
+    index.apply(record("FoundItemTurnedIn"), turned_in("p2"))
+    index.apply(record("LostItemReported"), reported("r1"))
+    index.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p1"})
+    assert "r1" not in index.open_reports and ranked_ids(index, "item", "p2") == []
+    # p1 goes to someone else: r1 is open again, shown from the other item with what a clerk needs
+    index.apply(record("FoundItemClaimed"), {"item_id": "p1", "report_id": None})
+    [shown] = index.suggestions("item", "p2")
+    assert (shown["id"], shown["item_name"], shown["place"], shown["short_code"]) == ("r1", "钱包", "玉皇阁", None)
+    # matched to p2 and claimed with it: closed, also after a restore
+    index.apply(record("LostReportMatched"), {"report_id": "r1", "item_id": "p2"})
+    index.apply(record("FoundItemClaimed"), {"item_id": "p2", "report_id": "r1"})
+    restored = CaseIndex(matcher)
+    restored.restore(pickle.loads(pickle.dumps(index.snapshot())))
+    for each in (index, restored):
+        assert ("report", "r1") not in each.pool and len(each.pool) == 0 and each.knows("report", "r1")

@@ -191,3 +191,9 @@ def test_each_lexicon_adds_its_words_to_its_own_tokenizer(small):
     other = Lexicon({"kinds": {"皮卡丘贴纸": []}})
     assert [w for w, _ in other.words("皮卡丘贴纸")] == ["皮卡丘贴纸"]
     assert [w for w, _ in small.words("皮卡丘贴纸")] != ["皮卡丘贴纸"]
+
+
+def test_a_hyphenated_colour_name_is_one_colour_word():
+    lexicon = Lexicon({"colours": {"gold": ["rose-gold", "香槟金"]}})
+    assert lexicon.terms("Rose-Gold iPhone").colours == {"gold"}
+    assert lexicon.terms("rosegold").colours == {"gold"}
