@@ -15,7 +15,7 @@ CST = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2026, 10, 2, 9, 0, tzinfo=CST)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut counts a fixture for the first test only
 def matcher():
     return m.load_matcher()
 

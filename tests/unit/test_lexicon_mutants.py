@@ -23,12 +23,12 @@ SMALL = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut counts a fixture for the first test only
 def small():
     return Lexicon(SMALL)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut counts a fixture for the first test only
 def lexicon():
     from services.lost_and_found.matching import load_matcher
     return load_matcher().lexicon
@@ -197,3 +197,25 @@ def test_a_hyphenated_colour_name_is_one_colour_word():
     lexicon = Lexicon({"colours": {"gold": ["rose-gold", "香槟金"]}})
     assert lexicon.terms("Rose-Gold iPhone").colours == {"gold"}
     assert lexicon.terms("rosegold").colours == {"gold"}
+
+
+def test_what_a_text_says_is_missing_is_named_by_its_word_and_its_last_character(small, lexicon):
+    absent = lexicon.terms("没有手机壳").absent
+    assert {"手机壳", "壳"} <= absent and "机" not in absent
+    assert "绳" in lexicon.terms("没有挂绳").absent
+    # colours, numbers and Latin words name nothing that could be missing
+    assert small.terms("没有红色").absent == frozenset() and small.terms("没有 case").absent == frozenset()
+    assert small.terms("没有三千").absent == frozenset()
+
+
+def test_a_quoted_marking_adds_its_own_terms_and_nothing_else(small):
+    quoted = small.terms("雨伞上写着'豆豆'").weights
+    assert set(quoted) == set(small.terms("雨伞上写着").weights) | set(small.terms("豆豆").weights)
+    two = small.terms("'甲乙'和'丙丁'").weights
+    assert set(two) == set(small.terms("甲乙").weights) | set(small.terms("丙丁").weights) | set(
+        small.terms("和").weights)
+
+
+def test_a_two_character_vocabulary_word_is_cut_whole():
+    lexicon = Lexicon({"kinds": {"充电宝": ["尿宝"]}})
+    assert [word for word, _ in lexicon.words("尿宝丢了")][0] == "尿宝"

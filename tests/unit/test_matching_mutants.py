@@ -17,7 +17,7 @@ T0 = dt.datetime(2026, 10, 2, 9, 0, tzinfo=CST)   # the loss window is 09:00-12:
 HOUR = 3600.0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: mutmut counts a fixture for the first test only
 def matcher():
     return m.load_matcher()
 
