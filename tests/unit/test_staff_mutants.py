@@ -224,3 +224,20 @@ def test_each_account_and_each_of_its_login_days_has_its_own_stream():
     assert domain.stream_id("wang.fang") == "staff-wang.fang"
     assert domain.logins_stream_id("wang.fang", day) != domain.logins_stream_id("wang.fang", day + dt.timedelta(1))
     assert domain.logins_stream_id("wang.fang", day) != domain.logins_stream_id("li.ming", day)
+
+
+def test_each_refusal_explains_the_rule_in_words_a_clerk_can_read():
+    disabled = given(created(), domain.StaffAccountDisabled("wang.fang", "left", AT))
+    refusals = {
+        "no_roles": refused(create(roles=frozenset()), given()),
+        "bad_staff_id": refused(create("Wang"), given()),
+        "account_disabled": refused(domain.RecordLogin(disabled, None, "cli", AT), given()),
+    }
+    assert {code: refusal.message for code, refusal in refusals.items()} == {
+        "no_roles": "a staff account needs at least one role",
+        "bad_staff_id": "a staff id is 2-40 lower-case letters, digits, '.', '_' or '-'",
+        "account_disabled": "this staff account is disabled",
+    }
+    with pytest.raises(NotFound) as raised:
+        domain.decide(domain.RecordLogin(None, None, "cli", AT), given())
+    assert raised.value.message == "no such staff account"
