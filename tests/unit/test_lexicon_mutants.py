@@ -219,3 +219,12 @@ def test_a_quoted_marking_adds_its_own_terms_and_nothing_else(small):
 def test_a_two_character_vocabulary_word_is_cut_whole():
     lexicon = Lexicon({"kinds": {"充电宝": ["尿宝"]}})
     assert [word for word, _ in lexicon.words("尿宝丢了")][0] == "尿宝"
+
+
+@pytest.mark.parametrize("text, number", [("一千二百", "1200"), ("三百五十", "350"), ("一百十", "110")])
+def test_units_add_up_and_a_unit_without_a_digit_counts_one(text, number):
+    assert chinese_number(text) == number
+
+
+def test_words_before_a_marking_keep_their_own_weight(small):
+    assert small.terms("雨伞上写着'豆豆'").weights["雨伞"] == 1.0

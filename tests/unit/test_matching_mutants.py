@@ -345,3 +345,32 @@ def test_from_the_item_a_report_whose_short_window_ended_29_days_before_is_score
     pool.add(lost("two-day-window", start=-31 * 24, end=-29 * 24))
     pool.add(lost("ended-31-days-before", start=-33 * 24, end=-31 * 24))
     assert candidate_ids(pool, m.ITEM, "i") == ["two-day-window"]
+
+
+# -- time at the window's edges, and what the reasons say ----------------------------------------------------
+def test_an_item_found_at_either_edge_of_the_window_is_within_it(matcher):
+    for hours in (0.0, 3.0):
+        assert matcher.time_evidence(lost(), found("i", at=hours)) == (0.0, m.Reason("in_window",
+                                                                                    "found within the loss window"))
+
+
+def test_an_item_found_after_the_window_says_how_long_after(matcher):
+    value, reason = matcher.time_evidence(lost(), found("i", at=3 + 5))
+    assert (reason.code, reason.text) == ("found_late", "found 5 h after the loss window") and value < 0
+
+
+def test_the_hours_beyond_the_early_grace_cost_the_weight_configured_per_hour(matcher):
+    steep = m.Matcher(matcher.lexicon, matcher.gazetteer, m.Weights(early_per_hour=2.0))
+    grace = steep.weights.early_grace_hours * steep.weights.early_grace_per_hour
+    assert steep.time_evidence(lost(), found("i", at=-4))[0] == pytest.approx(-(grace + 2 * 2.0))
+
+
+def test_the_description_reason_lists_the_five_strongest_shared_words(matcher):
+    words = ["皮卡丘", "贴纸", "挂绳", "磨砂", "裂痕", "指环"]
+    shared = {w: 1.0 for w in words} | {"壳": 0.5}
+    pool = pool_of(matcher, lost(terms=shared), found("i", terms={w: 1.0 + n / 10 for n, w in enumerate(words)}
+                                                     | {"壳": 1.0}))
+    _value, words_reason, _secret = matcher.text_evidence(pool.profile(m.REPORT, "r"), pool.profile(m.ITEM, "i"),
+                                                          pool.stats())
+    assert words_reason.code == "similar_description"
+    assert words_reason.text == "description agrees: " + ", ".join(list(reversed(words))[:5])
