@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RUN_STAMP  := $(VENV)/.installed-run-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 TEST_STAMP := $(VENV)/.installed-test-$(shell cat requirements.lock requirements-test.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test venv test-venv contracts messages bench clean
+.PHONY: run test venv test-venv contracts messages bench mutation clean
 
 venv: $(RUN_STAMP)
 test-venv: $(TEST_STAMP)
@@ -50,5 +50,14 @@ messages: $(RUN_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/store.py
 
+## make mutation: mutmut over the deciders, the folds and matching with the unit
+## tests (pyproject.toml [tool.mutmut]; docs/mutation.md), then the share killed.
+## MUTANTS="services.staff*" runs only the mutants named (globs); 2 children at most.
+MUTANTS ?=
+mutation: $(TEST_STAMP)
+	rm -rf mutants
+	VSC_MUTATION=1 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python bench/mutation_report.py
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var mutants
