@@ -28,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 CONFIG = os.path.join("deploy", "config.yaml")
 HEALTH_TIMEOUT = 90  # seconds for every process to answer, after start
+PROBE_TIMEOUT = 15   # seconds one health probe may take
 STOP_TIMEOUT = 20    # seconds each process gets between SIGTERM and SIGKILL
 
 # nameko services, in start order; a module that does not exist yet is skipped
@@ -135,6 +136,17 @@ def processes() -> list[tuple[str, list[str]]]:
     return found
 
 
+def _probe_passed(probe: subprocess.Popen) -> bool:
+    """A health probe's verdict; one that hangs (a broker that accepts and never answers,
+    a machine too busy) is killed after PROBE_TIMEOUT and counts as not healthy yet."""
+    try:
+        return probe.wait(PROBE_TIMEOUT) == 0
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.wait()
+        return False
+
+
 def _die_with_parent():  # Linux: a child gets SIGTERM if the runner itself is killed
     try:
         import ctypes
@@ -208,7 +220,7 @@ def main() -> int:
                                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                              stderr=subprocess.DEVNULL)
                       for name in waiting}
-            waiting = [name for name, probe in probes.items() if probe.wait() != 0]
+            waiting = [name for name, probe in probes.items() if not _probe_passed(probe)]
             if waiting:
                 time.sleep(0.5)
 

@@ -51,8 +51,9 @@ def test_given_a_time_that_is_no_time_when_loaded_then_the_field_is_named(when, 
 
 
 def test_given_a_request_time_in_the_future_when_loaded_then_only_five_minutes_are_tolerated():
-    soon = (NOW + dt.timedelta(minutes=2)).isoformat()
-    later = (NOW + dt.timedelta(minutes=10)).isoformat()
+    now = dt.datetime.now(dt.timezone.utc)  # not NOW: the module may have been imported minutes ago
+    soon = (now + dt.timedelta(minutes=2)).isoformat()
+    later = (now + dt.timedelta(minutes=10)).isoformat()
     assert c.ReportLostItemRequest().load(dict(REPORT, at=soon))["at"] == dt.datetime.fromisoformat(soon)
     assert problems(c.ReportLostItemRequest, dict(REPORT, at=later)) == {"at": ["must not be in the future"]}
     assert problems(c.AsOfRequest, {"as_of": later}) == {"as_of": ["must not be in the future"]}
