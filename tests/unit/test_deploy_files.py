@@ -103,7 +103,7 @@ def test_the_production_stage_gets_the_runtime_pins_only():
     assert "requirements-test.lock" not in runtime_stage and "requirements-test.lock" not in last
 
 
-def test_only_pins() -> list[str]:
+def modules_of_test_only_pins() -> list[str]:
     """The import names of every package pinned in requirements-test.lock
     (and of what only they need), from the installed distributions' metadata."""
     import importlib.metadata as metadata
@@ -129,7 +129,7 @@ def runtime_modules() -> list[str]:
 
 
 def test_every_process_imports_without_the_test_only_packages():
-    blocked = test_only_pins()
+    blocked = modules_of_test_only_pins()
     assert {"pytest", "hypothesis", "mongomock"} <= set(blocked) and "nameko" not in blocked
     blocker = (
         "import sys, importlib, importlib.abc\n"
