@@ -19,6 +19,7 @@ import uuid
 
 from contracts import lost_and_found as lf
 from services.gateway import printing
+from services.gateway.errors import REASONS
 from services.gateway.i18n import _
 from services.gateway.screens import CallFailed, page, redirect, screen, short_code
 
@@ -39,6 +40,8 @@ ID_TYPE_NAMES = {"resident_id": _("居民身份证"), "passport": _("护照"), "
 OUTCOME_NAMES = {"reached": _("已联系上"), "no_answer": _("无人接听"), "wrong_number": _("号码错误"),
                  "left_message": _("已留言")}
 HIDDEN_ROWS = 3
+# the second person's own login failed: the banner says so (not "log in first": the one at the terminal is)
+REASONS["cosigner_login_failed"] = _("确认人的工号或密码错误。")
 LIVE_TYPES = ("FoundItemTurnedIn FoundItemClaimed ItemHandedToCustodian ItemHandedToFinance LostItemReported "
               "LostReportMatched VisitorContacted")
 
@@ -93,7 +96,8 @@ def _cosign(request, role_name: str) -> tuple[str | None, CallFailed | None]:
         return request.login(staff_id, password, _desk(request, request.session))["token"], None
     except CallFailed as failed:
         if failed.code == "unauthenticated":
-            return None, CallFailed(401, {"code": "unauthenticated", "message": request._("确认人的工号或密码错误。"),
+            return None, CallFailed(401, {"code": "unauthenticated", "reason": "cosigner_login_failed",
+                                          "message": request._("确认人的工号或密码错误。"),
                                           "fields": {"cosigner_password": [request._("工号或密码错误。")]}})
         return None, failed
 
