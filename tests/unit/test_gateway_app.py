@@ -47,6 +47,11 @@ class FakeServices:
         if (service, method) == ("staff", "refresh"):
             staff_id = token.split("-of-")[-1].split("#")[0]
             return reply_for(staff_id, self.accounts[staff_id][1], self.ttl, token=f"token-of-{staff_id}#fresh")
+        if (service, method) == ("staff", "change_own_password"):
+            staff_id = token.split("-of-")[-1].split("#")[0]
+            if payload.get("current_password") != self.accounts[staff_id][0]:
+                raise CallFailed(401, {"code": "unauthenticated", "message": "wrong password"})
+            return reply_for(staff_id, self.accounts[staff_id][1], self.ttl, token=f"token-of-{staff_id}#changed")
         if (service, method) == ("forms", "sign_in_sheet"):
             return {"desk": payload["desk"], "shift_date": payload["shift_date"], "rows": [], "as_of_position": 0}
         if (service, method) == ("duty_log", "sign_in"):
@@ -397,3 +402,15 @@ def test_no_console_request_is_a_server_error(path, method, query, form, logged_
         assert response.status_code == 404
     location = response.headers.get("Location", "")
     assert not location.startswith("//") and "://" not in location  # never sent elsewhere
+
+
+def test_a_clerk_changes_their_own_password_and_stays_logged_in(client):
+    token = csrf_of(client.get("/login"))
+    client.post("/login", data={"csrf_token": token, "staff_id": "wang.fang", "password": "right-password"})
+    token = csrf_of(client.get("/account/password"))
+    refused = client.post("/account/password", data={"csrf_token": token, "current_password": "wrong",
+                                                     "new_password": "a-new-one-1", "repeat_password": "a-new-one-1"})
+    assert refused.status_code == 401
+    changed = client.post("/account/password", data={"csrf_token": token, "current_password": "right-password",
+                                                      "new_password": "a-new-one-1", "repeat_password": "a-new-one-1"})
+    assert changed.status_code in (302, 303) and changed.headers["Location"].endswith("/")
