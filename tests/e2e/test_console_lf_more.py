@@ -44,11 +44,11 @@ def test_the_public_notice_list_shows_a_found_item_without_login_and_nothing_per
     assert board.locator("form").count() == 0 and board.locator("a[href^='/desk']").count() == 0
     size = board.eval_on_selector("#public-notices td.code", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 24, size  # large type, read from across the hall
-    shot(board, "60-public-notices")
+    shot(board, "70-public-notices")
     board.click("#board-lang-en")
     board.wait_for_selector("text=Found property")
     assert code in board.inner_text("#public-notices")
-    shot(board, "61-public-notices-en")
+    shot(board, "71-public-notices-en")
 
 
 def test_a_team_lead_corrects_an_item_beside_its_original_and_voids_a_duplicate(new_context, system):
@@ -63,7 +63,7 @@ def test_a_team_lead_corrects_an_item_beside_its_original_and_voids_a_duplicate(
     lead.wait_for_url(re.compile(r"/correct$"))
     assert lead.input_value("#f-item_name") == "白色小米手机"
     lead.fill("#f-item_name", "白色红米手机")
-    shot(lead, "62-correct")
+    shot(lead, "72-correct")
     lead.click("form.form button[type=submit].primary")  # no reason: not sent (the reason is required)
     lead.wait_for_load_state()
     assert "/correct" in lead.url and lead.locator("#f-reason").count()
@@ -76,7 +76,7 @@ def test_a_team_lead_corrects_an_item_beside_its_original_and_voids_a_duplicate(
     assert row.locator("td.now").inner_text() == "白色红米手机"
     assert "型号录错" in lead.inner_text("#corrections")
     assert "白色红米手机" in lead.inner_text("h1")
-    shot(lead, "63-item-corrected")
+    shot(lead, "73-item-corrected")
 
     lead.goto(f"/desk/lf/items/{duplicate_id}")
     lead.click("#void")
@@ -87,7 +87,7 @@ def test_a_team_lead_corrects_an_item_beside_its_original_and_voids_a_duplicate(
     lead.wait_for_url(re.compile(rf"/desk/lf/items/{duplicate_id}$"))
     assert "同一部手机登记了两次" in lead.inner_text("#item-voided")
     assert lead.locator("#void").count() == 0 and lead.locator("#verify").count() == 0
-    shot(lead, "64-item-voided")
+    shot(lead, "74-item-voided")
 
     board = new_context().new_page()
     on_the_board(board, duplicate_code, present=False)  # the void drops off
@@ -100,7 +100,7 @@ def test_an_item_sent_to_another_desk_is_received_there(new_context, system):
     clerk.click("#send")
     clerk.fill("#f-to_desk", "north-gate")
     clerk.fill("#f-reason", "失主在北门等候")
-    shot(clerk, "65-send")
+    shot(clerk, "75-send")
     clerk.click("form.form button[type=submit].primary")
     clerk.wait_for_url(re.compile(rf"/desk/lf/items/{item_id}$"))
     assert "north-gate" in clerk.inner_text("#item-location")
@@ -116,4 +116,4 @@ def test_an_item_sent_to_another_desk_is_received_there(new_context, system):
     movements = other.inner_text("#movements")
     assert "main-gate" in movements and "north-gate" in movements and "北门柜台 1" in movements
     assert other.locator("#movements tr[data-kind]").count() == 2
-    shot(other, "66-received")
+    shot(other, "76-received")
