@@ -117,3 +117,65 @@ def test_an_item_sent_to_another_desk_is_received_there(new_context, system):
     assert "main-gate" in movements and "north-gate" in movements and "北门柜台 1" in movements
     assert other.locator("#movements tr[data-kind]").count() == 2
     shot(other, "76-received")
+
+
+def verified(clerk, item_id, id_number):
+    """The claimant's verification decided owner (the claim screen opens next)."""
+    clerk.goto(f"/desk/lf/items/{item_id}/verify")
+    clerk.fill("#f-claimant_id_number", id_number)
+    clerk.fill("#f-claimant_description", "黑色苹果手机，锁屏是一只狗")
+    clerk.check("#f-feature_0")
+    clerk.check("#f-description_matched")
+    clerk.select_option("#f-decision", "owner")
+    clerk.click("form.form button[type=submit].primary")
+    clerk.wait_for_url(re.compile(r"/claim\?verification_id="))
+    clerk.goto(f"/desk/lf/items/{item_id}")
+
+
+def claimant(clerk, name, phone, id_number):
+    clerk.fill("#f-claimant_name", name)
+    clerk.fill("#f-claimant_phone", phone)
+    clerk.select_option("#f-claimant_id_type", "resident_id")
+    clerk.fill("#f-claimant_id_number", id_number)
+
+
+def test_a_tour_guide_claims_for_the_owner_and_another_item_goes_back_by_courier(new_context, system):
+    clerk = login(new_context().new_page(), "c-017", "main-gate")
+    item_id, _code = registered(clerk, "金色 vivo 手机")
+    verified(clerk, item_id, "110101198502023456")
+    clerk.click("#proxy-claim")
+    claimant(clerk, "导游小陈", "13700000001", "110101198502023456")
+    clerk.select_option("#f-proxy_kind", "tour_guide")
+    clerk.fill("#f-organisation", "青旅假日")
+    clerk.fill("#f-owner_name", "陈先生")
+    clerk.select_option("#f-authorisation_method", "message")
+    clerk.fill("#f-authorisation_note", "请导游小陈代我领取手机")
+    shot(clerk, "77-proxy-claim")
+    clerk.click("form.form button[type=submit].primary")
+    clerk.wait_for_url(re.compile(rf"/desk/lf/items/{item_id}$"))
+    assert clerk.inner_text("#item-status").strip() == "已认领", clerk.inner_text("main")
+    assert "导游" in clerk.inner_text("#release") and "青旅假日" in clerk.inner_text("#release")
+    assert "请导游小陈代我领取手机" not in clerk.inner_text("#release")  # the owner's words stay on the form
+
+    item_id, _code = registered(clerk, "蓝色荣耀手机")
+    verified(clerk, item_id, "110101197003034567")
+    clerk.click("#courier-return")
+    claimant(clerk, "周女士", "13600000002", "110101197003034567")
+    clerk.fill("#f-recipient_name", "周女士")
+    clerk.fill("#f-recipient_phone", "13600000002")
+    clerk.fill("#f-address", "上海市徐汇区某路 1 号")
+    clerk.select_option("#f-fee_paid_by", "cash_on_delivery")
+    clerk.click("form.form button[type=submit].primary")
+    clerk.wait_for_url(re.compile(rf"/desk/lf/items/{item_id}$"))
+    assert "待寄出" in clerk.inner_text("#courier-dispatch")
+    clerk.click("#dispatch")
+    clerk.fill("#f-carrier", "顺丰")
+    clerk.fill("#f-tracking_number", "no spaces!")  # refused, named at the field
+    clerk.click("form.form button[type=submit].primary")
+    clerk.wait_for_selector("#e-tracking_number")
+    clerk.fill("#f-tracking_number", "SF1234567890")
+    clerk.click("form.form button[type=submit].primary")
+    clerk.wait_for_url(re.compile(rf"/desk/lf/items/{item_id}$"))
+    assert "SF1234567890" in clerk.inner_text("#courier-dispatch")
+    assert clerk.locator("#dispatch").count() == 0  # once
+    shot(clerk, "78-courier-dispatched")

@@ -119,7 +119,10 @@ def _labels(request) -> dict:
             "claim_kind_name": lambda key: request._(CLAIM_KIND_NAMES.get(key, key)),
             "id_type_name": lambda key: request._(ID_TYPE_NAMES.get(key, key)),
             "location_name": lambda key: request._(LOCATION_NAMES.get(key, key)),
-            "field_name": lambda key: request._(FIELD_NAMES.get(key, key))}
+            "field_name": lambda key: request._(FIELD_NAMES.get(key, key)),
+            "proxy_kind_name": lambda key: request._(PROXY_KIND_NAMES.get(key, key)),
+            "authorisation_name": lambda key: request._(AUTHORISATION_NAMES.get(key, key)),
+            "fee_payer_name": lambda key: request._(FEE_PAYER_NAMES.get(key, key))}
 
 
 def _lf_page(request, template, status=200, **context):
@@ -289,6 +292,10 @@ def item_page(request, session, item_id):
                     may_void=open_item and principal.holds(lf.VOID_ITEM.roles),
                     may_send=item["status"] == "held" and at_desk and principal.holds(lf.SEND_ITEM_TO_DESK.roles),
                     may_receive=open_item and receivable and principal.holds(lf.RECEIVE_ITEM_AT_DESK.roles),
+                    may_proxy=open_item and principal.holds(lf.CLAIM_ITEM_BY_PROXY.roles),
+                    may_courier=open_item and principal.holds(lf.ARRANGE_COURIER_RETURN.roles),
+                    may_dispatch=bool(paper and paper.get("courier") and not paper["courier"]["dispatched_at"])
+                    and principal.holds(lf.RECORD_COURIER_DISPATCH.roles),
                     has_card=item["channel"] != "desk_staff", has_receipt=item["channel"] != "desk_visitor",
                     may_verify=open_item and principal.holds(lf.RECORD_CLAIM_VERIFICATION.roles),
                     may_custody=item["status"] == "held" and item["valuable"]
@@ -333,7 +340,12 @@ def claim(request, session, item_id):
     verification_id = (request.form.get("verification_id") or request.args.get("verification_id") or "").strip()
     failed, form = None, {"verification_id": verification_id, "command_id": uuid.uuid4().hex,
                           "claim_kind": "reported" if request.args.get("report_id") else "unreported",
-                          "report_id": request.args.get("report_id", "")}
+                          "report_id": request.args.get("report_id", ""), "authorised_at": _now_local(request),
+                          "fee_paid_by": "visitor"}
+    mode = (request.form.get("mode") or request.args.get("mode") or "").strip()
+    if mode not in CLAIM_MODES or not session.principal.holds(CLAIM_MODES[mode][2].roles):
+        return page("gateway/error.html", status=404, code="not_found", message=request._("没有找到。"))
+    form["mode"] = mode
     if request.method == "POST":
         form = request.form.to_dict()
         cosigner = None
@@ -346,19 +358,74 @@ def claim(request, session, item_id):
             payload.update(desk=_desk(request, session), item_id=item_id,
                            report_id=request.form.get("report_id", "").strip() or None,
                            command_id=request.form.get("command_id") or None)
+            payload.update(_claim_mode_fields(request, mode))
             try:
-                request.call("lost_and_found", "claim_item", payload, cosigner=cosigner)
+                request.call("lost_and_found", CLAIM_MODES[mode][0], payload, cosigner=cosigner)
             except CallFailed as failed_call:
                 failed = failed_call
             else:
-                session.flash(request._("%(code)s 已交还失主。", code=item["short_code"]), "success")
+                session.flash(request._(CLAIM_MODES[mode][1], code=item["short_code"]), "success")
                 return redirect(f"/desk/lf/items/{item_id}")
     errors = dict(failed.field_errors(request.t), **_cosigner_fields(failed)) if failed else {}
     return _lf_page(request, "claim.html", status=failed.status if failed else 200, failed=failed, errors=errors,
                     form=form, item={key: item[key] for key in ("item_id", "short_code", "item_name", "status")},
                     verifications=[v["verification_id"] for v in item["verifications"] if v["decision"] == "owner"],
                     needs_custodian=needs_custodian, claim_kinds=_options(CLAIM_KIND_NAMES, request),
-                    id_types=_options(ID_TYPE_NAMES, request))
+                    id_types=_options(ID_TYPE_NAMES, request), mode=mode,
+                    proxy_kinds=_options(PROXY_KIND_NAMES, request),
+                    authorisation_methods=_options(AUTHORISATION_NAMES, request),
+                    fee_payers=_options(FEE_PAYER_NAMES, request))
+
+
+#: the claim screen's modes: (RPC, message when done, contract)
+CLAIM_MODES = {"": ("claim_item", _("%(code)s 已交还失主。"), lf.CLAIM_ITEM),
+               "proxy": ("claim_item_by_proxy", _("%(code)s 已由代领人领走。"), lf.CLAIM_ITEM_BY_PROXY),
+               "courier": ("arrange_courier_return", _("%(code)s 已登记快递寄还，待寄出。"), lf.ARRANGE_COURIER_RETURN)}
+PROXY_KIND_NAMES = {"tour_guide": _("导游"), "hotel": _("酒店"), "family": _("家属"), "other": _("其他")}
+AUTHORISATION_NAMES = {"written": _("书面委托"), "message": _("短信/微信"), "phone_call": _("电话"),
+                       "video_call": _("视频通话")}
+FEE_PAYER_NAMES = {"visitor": _("游客付费"), "center": _("中心付费"), "cash_on_delivery": _("到付")}
+
+
+def _claim_mode_fields(request, mode: str) -> dict:
+    """代领: who the proxy is, the owner and the owner's authorisation; 快递寄还: where it goes and who pays."""
+    form = request.form
+    text = lambda name: form.get(name, "").strip()  # noqa: E731
+    if mode == "proxy":
+        return {"proxy_kind": text("proxy_kind"), "organisation": text("organisation") or None,
+                "owner_name": text("owner_name"), "owner_phone": text("owner_phone") or None,
+                "authorisation_method": text("authorisation_method"), "authorisation_note": text("authorisation_note"),
+                "authorised_at": _local_moment(form.get("authorised_at"), request.t.zone)}
+    if mode == "courier":
+        fields = {"recipient_name": text("recipient_name"), "recipient_phone": text("recipient_phone"),
+                  "address": text("address"), "fee_paid_by": text("fee_paid_by")}
+        if text("fee_amount"):
+            fields.update(fee_amount=text("fee_amount"), fee_currency=text("fee_currency") or "CNY")
+        return fields
+    return {}
+
+
+@screen("/desk/lf/items/<item_id>/dispatch", roles=lf.RECORD_COURIER_DISPATCH.roles)
+def courier_dispatch(request, session, item_id):
+    """The item left with the courier: carrier and tracking number, once."""
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    courier = request.call("forms", "found_item_form", {"item_id": item_id}).get("courier") or {}
+    failed, form = None, {"carrier": "", "tracking_number": "", "command_id": uuid.uuid4().hex}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            request.call("lost_and_found", "record_courier_dispatch", {
+                "desk": _desk(request, session) or item["desk"], "item_id": item_id,
+                "return_id": courier.get("return_id") or "", "carrier": request.form.get("carrier", "").strip(),
+                "tracking_number": request.form.get("tracking_number", "").strip(),
+                "command_id": request.form.get("command_id") or None})
+        except CallFailed as failed_call:
+            failed = failed_call
+        else:
+            session.flash(request._("%(code)s 已寄出。", code=item["short_code"]), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "dispatch.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item, courier=courier)
 
 
 @screen("/desk/lf/items/<item_id>/custody", roles=lf.HAND_TO_CUSTODIAN.roles)
