@@ -3,7 +3,9 @@ turn-ins, the lost-item report, match suggestions with their reasons and
 confirm, contact tasks, verification and claim, custody handover with the
 custodian's own login, the finance handover list and sign-off with
 finance's own login, printing the receipt and card, the item page from a
-short code, and the shift-end checklist.
+short code, the shift-end checklist; the public notice list (招领公告, no
+login), corrections and voids (team lead, lead), transfers between desks,
+proxy claims, courier returns and their dispatch.
 
 Thin on purpose: every screen calls the services' RPCs (lost_and_found,
 forms) and shows their replies; the rules are theirs. Roles come from the
