@@ -47,6 +47,9 @@ class FakeServices:
         if (service, method) == ("staff", "refresh"):
             staff_id = token.split("-of-")[-1].split("#")[0]
             return reply_for(staff_id, self.accounts[staff_id][1], self.ttl, token=f"token-of-{staff_id}#fresh")
+        if (service, method) == ("staff", "change_own_password"):  # a new principal, as the staff service answers
+            staff_id = token.split("-of-")[-1].split("#")[0]
+            return reply_for(staff_id, self.accounts[staff_id][1], self.ttl, token=f"token-of-{staff_id}#new")
         if (service, method) == ("forms", "sign_in_sheet"):
             return {"desk": payload["desk"], "shift_date": payload["shift_date"], "rows": [], "as_of_position": 0}
         if (service, method) == ("duty_log", "sign_in"):
