@@ -3,7 +3,9 @@ turn-ins, the lost-item report, match suggestions with their reasons and
 confirm, contact tasks, verification and claim, custody handover with the
 custodian's own login, the finance handover list and sign-off with
 finance's own login, printing the receipt and card, the item page from a
-short code, and the shift-end checklist.
+short code, the shift-end checklist; the public notice list (招领公告, no
+login), corrections and voids (team lead, lead), transfers between desks,
+proxy claims, courier returns and their dispatch.
 
 Thin on purpose: every screen calls the services' RPCs (lost_and_found,
 forms) and shows their replies; the rules are theirs. Roles come from the
@@ -32,7 +34,11 @@ TURN_INS = {
 DESK_WORK = lf.VERIFYING | {"lead"}
 STATUS_NAMES = {"held": _("在服务台"), "in_custody": _("负责人保管"), "claimed": _("已认领"),
                 "with_finance": _("已交财务"), "reported": _("已登记"), "matched": _("已匹配"),
-                "contacted": _("已联系"), "returned": _("已归还")}
+                "contacted": _("已联系"), "returned": _("已归还"), "voided": _("已作废"), "disposed": _("已处置")}
+LOCATION_NAMES = {"at_desk": _("在服务台"), "on_site": _("在现场（未送到服务台）"), "in_transit": _("送往其他服务台途中")}
+FIELD_NAMES = {"item_name": _("物品名称"), "category": _("类别"), "description": _("物品描述"),
+               "found_place": _("拾获地点"), "found_at": _("拾获时间"), "quantity": _("数量"),
+               "cash_amount": _("金额"), "currency": _("币种"), "condition": _("物品状况"), "contents": _("内含物品")}
 DECISION_NAMES = {"owner": _("是失主"), "not_owner": _("不是失主"), "needs_more_proof": _("需要更多证明")}
 CLAIM_KIND_NAMES = {"reported": _("已报失"), "unreported": _("未报失"), "on_spot": _("现场认领")}
 ID_TYPE_NAMES = {"resident_id": _("居民身份证"), "passport": _("护照"), "hk_macao_permit": _("港澳通行证"),
@@ -117,7 +123,12 @@ def _labels(request) -> dict:
             "decision_name": lambda key: request._(DECISION_NAMES.get(key, key)),
             "outcome_name": lambda key: request._(OUTCOME_NAMES.get(key, key)),
             "claim_kind_name": lambda key: request._(CLAIM_KIND_NAMES.get(key, key)),
-            "id_type_name": lambda key: request._(ID_TYPE_NAMES.get(key, key))}
+            "id_type_name": lambda key: request._(ID_TYPE_NAMES.get(key, key)),
+            "location_name": lambda key: request._(LOCATION_NAMES.get(key, key)),
+            "field_name": lambda key: request._(FIELD_NAMES.get(key, key)),
+            "proxy_kind_name": lambda key: request._(PROXY_KIND_NAMES.get(key, key)),
+            "authorisation_name": lambda key: request._(AUTHORISATION_NAMES.get(key, key)),
+            "fee_payer_name": lambda key: request._(FEE_PAYER_NAMES.get(key, key))}
 
 
 def _lf_page(request, template, status=200, **context):
@@ -276,7 +287,21 @@ def item_page(request, session, item_id):
         except CallFailed:
             suggestions = None
     open_item = item["status"] in ("held", "in_custody")
-    return _lf_page(request, "item.html", item=item, suggestions=suggestions,
+    # the recorded corrections (each field's was and now), the void and the movements: from the item's form
+    paper = request.call("forms", "found_item_form", {"item_id": item_id}) \
+        if principal.holds(lf.FOUND_ITEM_FORM.roles) else None
+    at_desk = item["location"] == "at_desk"
+    receivable = item["location"] == "on_site" or (item["location"] == "in_transit"
+                                                   and item["to_desk"] == principal.desk)
+    return _lf_page(request, "item.html", item=item, suggestions=suggestions, paper=paper,
+                    may_correct=item["status"] != "voided" and principal.holds(lf.CORRECT_ITEM.roles),
+                    may_void=open_item and principal.holds(lf.VOID_ITEM.roles),
+                    may_send=item["status"] == "held" and at_desk and principal.holds(lf.SEND_ITEM_TO_DESK.roles),
+                    may_receive=open_item and receivable and principal.holds(lf.RECEIVE_ITEM_AT_DESK.roles),
+                    may_proxy=open_item and principal.holds(lf.CLAIM_ITEM_BY_PROXY.roles),
+                    may_courier=open_item and principal.holds(lf.ARRANGE_COURIER_RETURN.roles),
+                    may_dispatch=bool(paper and paper.get("courier") and not paper["courier"]["dispatched_at"])
+                    and principal.holds(lf.RECORD_COURIER_DISPATCH.roles),
                     has_card=item["channel"] != "desk_staff", has_receipt=item["channel"] != "desk_visitor",
                     may_verify=open_item and principal.holds(lf.RECORD_CLAIM_VERIFICATION.roles),
                     may_custody=item["status"] == "held" and item["valuable"]
@@ -321,7 +346,12 @@ def claim(request, session, item_id):
     verification_id = (request.form.get("verification_id") or request.args.get("verification_id") or "").strip()
     failed, form = None, {"verification_id": verification_id, "command_id": uuid.uuid4().hex,
                           "claim_kind": "reported" if request.args.get("report_id") else "unreported",
-                          "report_id": request.args.get("report_id", "")}
+                          "report_id": request.args.get("report_id", ""), "authorised_at": _now_local(request),
+                          "fee_paid_by": "visitor"}
+    mode = (request.form.get("mode") or request.args.get("mode") or "").strip()
+    if mode not in CLAIM_MODES or not session.principal.holds(CLAIM_MODES[mode][2].roles):
+        return page("gateway/error.html", status=404, code="not_found", message=request._("没有找到。"))
+    form["mode"] = mode
     if request.method == "POST":
         form = request.form.to_dict()
         cosigner = None
@@ -334,19 +364,74 @@ def claim(request, session, item_id):
             payload.update(desk=_desk(request, session), item_id=item_id,
                            report_id=request.form.get("report_id", "").strip() or None,
                            command_id=request.form.get("command_id") or None)
+            payload.update(_claim_mode_fields(request, mode))
             try:
-                request.call("lost_and_found", "claim_item", payload, cosigner=cosigner)
+                request.call("lost_and_found", CLAIM_MODES[mode][0], payload, cosigner=cosigner)
             except CallFailed as failed_call:
                 failed = failed_call
             else:
-                session.flash(request._("%(code)s 已交还失主。", code=item["short_code"]), "success")
+                session.flash(request._(CLAIM_MODES[mode][1], code=item["short_code"]), "success")
                 return redirect(f"/desk/lf/items/{item_id}")
     errors = dict(failed.field_errors(request.t), **_cosigner_fields(failed)) if failed else {}
     return _lf_page(request, "claim.html", status=failed.status if failed else 200, failed=failed, errors=errors,
                     form=form, item={key: item[key] for key in ("item_id", "short_code", "item_name", "status")},
                     verifications=[v["verification_id"] for v in item["verifications"] if v["decision"] == "owner"],
                     needs_custodian=needs_custodian, claim_kinds=_options(CLAIM_KIND_NAMES, request),
-                    id_types=_options(ID_TYPE_NAMES, request))
+                    id_types=_options(ID_TYPE_NAMES, request), mode=mode,
+                    proxy_kinds=_options(PROXY_KIND_NAMES, request),
+                    authorisation_methods=_options(AUTHORISATION_NAMES, request),
+                    fee_payers=_options(FEE_PAYER_NAMES, request))
+
+
+#: the claim screen's modes: (RPC, message when done, contract)
+CLAIM_MODES = {"": ("claim_item", _("%(code)s 已交还失主。"), lf.CLAIM_ITEM),
+               "proxy": ("claim_item_by_proxy", _("%(code)s 已由代领人领走。"), lf.CLAIM_ITEM_BY_PROXY),
+               "courier": ("arrange_courier_return", _("%(code)s 已登记快递寄还，待寄出。"), lf.ARRANGE_COURIER_RETURN)}
+PROXY_KIND_NAMES = {"tour_guide": _("导游"), "hotel": _("酒店"), "family": _("家属"), "other": _("其他")}
+AUTHORISATION_NAMES = {"written": _("书面委托"), "message": _("短信/微信"), "phone_call": _("电话"),
+                       "video_call": _("视频通话")}
+FEE_PAYER_NAMES = {"visitor": _("游客付费"), "center": _("中心付费"), "cash_on_delivery": _("到付")}
+
+
+def _claim_mode_fields(request, mode: str) -> dict:
+    """代领: who the proxy is, the owner and the owner's authorisation; 快递寄还: where it goes and who pays."""
+    form = request.form
+    text = lambda name: form.get(name, "").strip()  # noqa: E731
+    if mode == "proxy":
+        return {"proxy_kind": text("proxy_kind"), "organisation": text("organisation") or None,
+                "owner_name": text("owner_name"), "owner_phone": text("owner_phone") or None,
+                "authorisation_method": text("authorisation_method"), "authorisation_note": text("authorisation_note"),
+                "authorised_at": _local_moment(form.get("authorised_at"), request.t.zone)}
+    if mode == "courier":
+        fields = {"recipient_name": text("recipient_name"), "recipient_phone": text("recipient_phone"),
+                  "address": text("address"), "fee_paid_by": text("fee_paid_by")}
+        if text("fee_amount"):
+            fields.update(fee_amount=text("fee_amount"), fee_currency=text("fee_currency") or "CNY")
+        return fields
+    return {}
+
+
+@screen("/desk/lf/items/<item_id>/dispatch", roles=lf.RECORD_COURIER_DISPATCH.roles)
+def courier_dispatch(request, session, item_id):
+    """The item left with the courier: carrier and tracking number, once."""
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    courier = request.call("forms", "found_item_form", {"item_id": item_id}).get("courier") or {}
+    failed, form = None, {"carrier": "", "tracking_number": "", "command_id": uuid.uuid4().hex}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            request.call("lost_and_found", "record_courier_dispatch", {
+                "desk": _desk(request, session) or item["desk"], "item_id": item_id,
+                "return_id": courier.get("return_id") or "", "carrier": request.form.get("carrier", "").strip(),
+                "tracking_number": request.form.get("tracking_number", "").strip(),
+                "command_id": request.form.get("command_id") or None})
+        except CallFailed as failed_call:
+            failed = failed_call
+        else:
+            session.flash(request._("%(code)s 已寄出。", code=item["short_code"]), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "dispatch.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item, courier=courier)
 
 
 @screen("/desk/lf/items/<item_id>/custody", roles=lf.HAND_TO_CUSTODIAN.roles)
@@ -470,3 +555,154 @@ def finance_list(request, session, handover_id):
                     errors=errors, handover=handover, may_sign=may_sign and not handover["signed_by"],
                     needs_finance=needs_finance, command_id=uuid.uuid4().hex)
 
+
+
+# -- 招领公告: the public notice list (no login) --------------------------------------------
+@screen("/public/lf", public=True, methods=("GET",), name="lost_and_found.public_notices")
+def public_notices(request, session):
+    """A display board in the hall or a web page: what a passer-by may read
+    (the forms service answers nothing else), in large type, no login. The
+    language comes from ``?lang=`` (a board has no session to remember it)."""
+    from services.gateway.i18n import LANGUAGES, Translator
+    language = request.args.get("lang")
+    t = Translator(request.gateway.translations, language, request.t.zone) if language in LANGUAGES else request.t
+    query = {key: request.args[key].strip() for key in ("desk", "category") if request.args.get(key, "").strip()}
+    notices = request.call("forms", "public_notice_list", query)
+    return page("lost_and_found/public_notices.html", notices=notices, t=t, _=t.gettext, gettext=t.gettext,
+                language=t.language, query=query, other_languages=[code for code in LANGUAGES if code != t.language],
+                category_label=lambda key: printing.category_label(key, t.language))
+
+
+# -- corrections and voiding (team lead, lead) -------------------------------------------
+def _corrector_desk(request, session, item) -> str:
+    """A team lead or the lead may work without a desk: the item's."""
+    return session.principal.desk or item["desk"]
+
+
+def _correction_payload(request, item) -> dict:
+    """Only the fields whose typed value differs from the item's (the service refuses a no-op)."""
+    form, zone = request.form, request.t.zone
+    payload = {}
+    for name in ("item_name", "category", "description", "found_place", "condition"):
+        value = form.get(name, "").strip()
+        if value != (item.get(name) or ""):
+            payload[name] = value or None if name == "condition" else value
+    found_at = _local_moment(form.get("found_at"), zone)
+    if found_at and (form.get("found_at") or "") != _local_input(item["found_at"], zone):
+        payload["found_at"] = found_at
+    quantity = _number(form.get("quantity"))
+    if quantity != item["quantity"]:
+        payload["quantity"] = quantity
+    amount = form.get("cash_amount", "").strip()
+    if amount != (item.get("cash_amount") or "") or (amount and form.get("currency", "").strip() != item.get("currency")):
+        payload["cash_amount"] = amount or None
+        payload["currency"] = (form.get("currency", "").strip() or "CNY") if amount else None
+    return payload
+
+
+def _local_input(value, zone) -> str:
+    """An ISO time as a ``datetime-local`` value on the site's wall clock."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+@screen("/desk/lf/items/<item_id>/correct", roles=lf.CORRECT_ITEM.roles)
+def correct(request, session, item_id):
+    """更正登记: a recorded correction with a reason, never an edit."""
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    failed = None
+    form = {key: item.get(key) or "" for key in ("item_name", "category", "description", "found_place", "condition",
+                                                 "quantity", "cash_amount", "currency")}
+    form.update(found_at=_local_input(item["found_at"], request.t.zone), reason="", correction_id=uuid.uuid4().hex)
+    if request.method == "POST":
+        form = request.form.to_dict()
+        payload = _correction_payload(request, item)
+        payload.update(desk=_corrector_desk(request, session, item), item_id=item_id,
+                       reason=request.form.get("reason", "").strip(),
+                       correction_id=request.form.get("correction_id") or None)
+        try:
+            reply = request.call("lost_and_found", "correct_item", payload)
+        except CallFailed as failed_call:
+            failed = failed_call
+        else:
+            session.flash(request._("%(code)s 已更正：%(n)s 项。", code=item["short_code"],
+                                    n=len(reply["corrected_fields"])), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "correct.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item, categories=_category_options(request))
+
+
+@screen("/desk/lf/items/<item_id>/void", roles=lf.VOID_ITEM.roles)
+def void(request, session, item_id):
+    """作废登记: a duplicate (of another item, by its code or id) or a mistaken registration."""
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    failed, form = None, {"duplicate_of": request.args.get("duplicate_of", ""), "reason": "",
+                          "command_id": uuid.uuid4().hex}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        duplicate_of = request.form.get("duplicate_of", "").strip() or None
+        try:
+            if duplicate_of and printing_code(duplicate_of):
+                duplicate_of = request.call("forms", "find_item", {"short_code": duplicate_of})["item_id"]
+            request.call("lost_and_found", "void_item", {
+                "desk": _corrector_desk(request, session, item), "item_id": item_id, "duplicate_of": duplicate_of,
+                "reason": request.form.get("reason", "").strip(), "command_id": request.form.get("command_id") or None})
+        except CallFailed as failed_call:
+            failed = failed_call
+            if failed.code == "not_found" and "duplicate_of" not in failed.fields:
+                failed = CallFailed(404, {"code": "not_found", "message": request._("没有这个编号的物品。"),
+                                          "fields": {"duplicate_of": [request._("没有这个编号的物品。")]}})
+        else:
+            session.flash(request._("%(code)s 已作废。", code=item["short_code"]), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "void.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item)
+
+
+def printing_code(text: str) -> bool:
+    """A short code as typed or scanned (``lf-ab2cd3``, ``LFAB2CD3``), not an item id."""
+    folded = text.strip().upper().replace("-", "").replace(" ", "")
+    return len(folded) == 8 and folded.startswith("LF")
+
+
+# -- transfers between desks (clerk) -------------------------------------------------------
+@screen("/desk/lf/items/<item_id>/send", roles=lf.SEND_ITEM_TO_DESK.roles)
+def send_to_desk(request, session, item_id):
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    failed, form = None, {"to_desk": "", "reason": "", "command_id": uuid.uuid4().hex}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            request.call("lost_and_found", "send_item_to_desk", {
+                "desk": _desk(request, session) or item["desk"], "item_id": item_id,
+                "to_desk": request.form.get("to_desk", "").strip(), "reason": request.form.get("reason", "").strip(),
+                "command_id": request.form.get("command_id") or None})
+        except CallFailed as failed_call:
+            failed = failed_call
+        else:
+            session.flash(request._("%(code)s 已送往 %(desk)s。", code=item["short_code"],
+                                    desk=request.form.get("to_desk", "").strip()), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "send.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item)
+
+
+@screen("/desk/lf/items/<item_id>/receive", roles=lf.RECEIVE_ITEM_AT_DESK.roles)
+def receive_at_desk(request, session, item_id):
+    """The item reaches this desk (sent from another, or brought from the site)."""
+    item = request.call("lost_and_found", "item", {"item_id": item_id})
+    failed, form = None, {"storage_place": "", "command_id": uuid.uuid4().hex}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            request.call("lost_and_found", "receive_item_at_desk", {
+                "desk": _desk(request, session), "item_id": item_id,
+                "storage_place": request.form.get("storage_place", "").strip(),
+                "command_id": request.form.get("command_id") or None})
+        except CallFailed as failed_call:
+            failed = failed_call
+        else:
+            session.flash(request._("%(code)s 已在本服务台收到。", code=item["short_code"]), "success")
+            return redirect(f"/desk/lf/items/{item_id}")
+    return _lf_page(request, "receive.html", status=failed.status if failed else 200, failed=failed, form=form,
+                    item=item)
