@@ -87,6 +87,23 @@ def protector_from_config(config: dict):
                             ZoneInfo(config.get("TIMEZONE") or "Asia/Shanghai"))
 
 
+def persistent_projector(config: dict, store, folds, name: str) -> Projector:
+    """A service's own projector whose folds persist beside the log
+    (``READMODEL_STORE_URI``; ``READMODEL_SNAPSHOT_EVENTS`` and
+    ``READMODEL_SNAPSHOT_SECONDS`` say how often): pickling and SQLite work in
+    eventlet's thread pool, long catch-ups pausing for the hub. Close its
+    ``readmodels`` when the service stops."""
+    import eventlet
+    from eventlet import tpool
+
+    from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS
+    from services.chassis.readmodels import readmodels_from_config
+    return Projector(store, contracts.registry, folds, name=name, readmodels=readmodels_from_config(config),
+                     offload=tpool.execute, pause=eventlet.sleep,
+                     snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
+                     snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
+
+
 class Privacy(DependencyProvider):
     """``self.privacy``: the protector of personal data (``services/privacy/protect.py``)."""
 

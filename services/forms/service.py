@@ -10,7 +10,6 @@ import datetime as dt
 import json
 
 import eventlet
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
@@ -21,9 +20,8 @@ from contracts import console as console_contracts
 from contracts.duty_log import SIGN_IN_SHEET
 from contracts import lost_and_found as lost_and_found_contracts
 from services.chassis.decider import NotFound
-from services.chassis.dependencies import store_from_config
-from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector, replay
-from services.chassis.readmodels import readmodels_from_config
+from services.chassis.dependencies import persistent_projector, store_from_config
+from services.chassis.projection import replay
 from services.chassis.service import ServiceBase, contract_rpc
 from services.duty_log import forms as duty_log_forms
 from services.eventstore.interface import format_time, parse_time
@@ -47,13 +45,9 @@ class Projections(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.store = store_from_config(config)
-        self.readmodels = readmodels_from_config(config)
         self._warm_up = None
-        self.projector = Projector(
-            self.store, contracts.registry, [cls() for cls in FOLD_CLASSES], name="forms",
-            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
-            snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
-            snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
+        self.projector = persistent_projector(config, self.store, [cls() for cls in FOLD_CLASSES], "forms")
+        self.readmodels = self.projector.readmodels
 
     def start(self):
         self.restored = self.projector.restore(lazily=True)

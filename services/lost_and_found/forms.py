@@ -646,12 +646,16 @@ class FinanceHandoverLists:
                 _also(handover, record)
 
     def handover(self, handover_id: str) -> dict | None:
-        handover = self.lists.get(handover_id)
-        if handover is None:
-            return None
-        handover = copy.deepcopy(handover)
-        handover["lines"] = list(handover["lines"].values())
-        return handover
+        return _list_as_shown(self.lists.get(handover_id))
+
+
+def _list_as_shown(kept: dict | None) -> dict | None:
+    """A handover or disposal list as a reply: a copy, its lines (kept by item id) in order."""
+    if kept is None:
+        return None
+    shown = copy.deepcopy(kept)
+    shown["lines"] = list(shown["lines"].values())
+    return shown
 
 
 class DisposalLists:
@@ -706,12 +710,7 @@ class DisposalLists:
                 disposal["signatures"].append(_signature(values, record))
 
     def disposal(self, disposal_id: str) -> dict | None:
-        disposal = self.lists.get(disposal_id)
-        if disposal is None:
-            return None
-        disposal = copy.deepcopy(disposal)
-        disposal["lines"] = list(disposal["lines"].values())
-        return disposal
+        return _list_as_shown(self.lists.get(disposal_id))
 
 
 class ItemsOnTheWay:

@@ -22,7 +22,6 @@ import uuid
 from decimal import Decimal
 
 import eventlet
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -39,9 +38,7 @@ from contracts.lost_and_found import (ARRANGE_COURIER_RETURN, CAPTURE_SIGNATURE,
                                      SIGN_OFF_DISPOSAL, VOID_ITEM)
 from contracts import roles
 from services.chassis.decider import NotFound, Rejected
-from services.chassis.dependencies import EventSourced, ReadModel, protector_from_config
-from services.chassis.projection import SNAPSHOT_EVENTS, SNAPSHOT_SECONDS, Projector
-from services.chassis.readmodels import readmodels_from_config
+from services.chassis.dependencies import EventSourced, ReadModel, persistent_projector, protector_from_config
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
 from services.chassis.wiring import store_from_config
 from services.lost_and_found import domain, matching
@@ -106,15 +103,12 @@ class Cases(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.store = store_from_config(config)
-        self.readmodels = readmodels_from_config(config)
         matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
         # matching reads the items' hidden features: opened here, kept in memory only
         self.vault, protector = protector_from_config(config)
-        self.projector = Projector(
-            self.store, contracts.registry, [CaseIndex(matcher, protector.open)], name="lost_and_found.cases",
-            readmodels=self.readmodels, offload=tpool.execute, pause=eventlet.sleep,
-            snapshot_events=int(config.get("READMODEL_SNAPSHOT_EVENTS", SNAPSHOT_EVENTS)),
-            snapshot_seconds=float(config.get("READMODEL_SNAPSHOT_SECONDS", SNAPSHOT_SECONDS)))
+        self.projector = persistent_projector(config, self.store, [CaseIndex(matcher, protector.open)],
+                                              "lost_and_found.cases")
+        self.readmodels = self.projector.readmodels
 
     def start(self):
         self.restored = self.projector.restore()
