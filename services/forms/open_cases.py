@@ -16,7 +16,7 @@ REPORTED, MATCHED, CONTACTED = "reported", "matched", "contacted"
 
 class OpenCases:
     name = "open_cases"
-    version = 1
+    version = 2  # 2: reports indexed by the item they are matched to
     handles = frozenset({"FoundItemTurnedIn", "ItemHandedToCustodian", "FoundItemClaimed", "ItemHandedToFinance",
                          "ItemDisposed", "FoundItemVoided", "FoundItemCorrected", "FoundItemReceivedAtDesk",
                          "LostItemReported", "LostReportMatched", "LostReportMatchReleased",
@@ -26,6 +26,8 @@ class OpenCases:
         self.items: dict[str, dict] = {}
         self.reports: dict[str, dict] = {}
         self.by_short_code: dict[str, str] = {}  # every item ever turned in, open or not
+        # item id -> the open reports matched to it: a claim touches those, not every open report
+        self.matched_to: dict[str, set[str]] = {}
 
     def apply(self, record, values: dict) -> None:
         match record.type:
@@ -41,11 +43,12 @@ class OpenCases:
             case "FoundItemClaimed":
                 self.items.pop(values["item_id"], None)
                 if values.get("report_id"):
+                    self._unmatch(values["report_id"])
                     self.reports.pop(values["report_id"], None)
-                for report in [r for r in self.reports.values() if r["matched_item_id"] == values["item_id"]]:
+                for report_id in sorted(self.matched_to.pop(values["item_id"], ())):
                     # matched to an item someone else claimed: open again, to be matched anew
-                    report.update(status=REPORTED, matched_item_id=None, matched_short_code=None,
-                                  contact_task_id=None, contact_task_open=False)
+                    self.reports[report_id].update(status=REPORTED, matched_item_id=None, matched_short_code=None,
+                                                   contact_task_id=None, contact_task_open=False)
             case "ItemHandedToFinance" | "ItemDisposed" | "FoundItemVoided":
                 self.items.pop(values["item_id"], None)
             case "FoundItemCorrected" if values["item_id"] in self.items:
@@ -54,6 +57,7 @@ class OpenCases:
             case "FoundItemReceivedAtDesk" if values["item_id"] in self.items:
                 self.items[values["item_id"]]["desk"] = values["desk"]
             case "LostReportMatchReleased" if values["report_id"] in self.reports:
+                self._unmatch(values["report_id"])
                 self.reports[values["report_id"]].update(status=REPORTED, matched_item_id=None,
                                                          matched_short_code=None, contact_task_open=False)
                 if values["item_id"] in self.items:
@@ -65,6 +69,8 @@ class OpenCases:
                     "status": REPORTED, "matched_item_id": None, "matched_short_code": None,
                     "contact_task_id": None, "contact_task_open": False, "position": record.position}
             case "LostReportMatched" if values["report_id"] in self.reports:
+                self._unmatch(values["report_id"])
+                self.matched_to.setdefault(values["item_id"], set()).add(values["report_id"])
                 self.reports[values["report_id"]].update(status=MATCHED, matched_item_id=values["item_id"],
                                                          matched_short_code=values["short_code"])
                 if values["item_id"] in self.items:
@@ -75,6 +81,13 @@ class OpenCases:
                 report = self.reports[values["report_id"]]
                 report["status"] = CONTACTED if values["outcome"] == "reached" else report["status"]
                 report["contact_task_open"] = not values["task_closed"]
+
+    def _unmatch(self, report_id: str) -> None:
+        item_id = self.reports.get(report_id, {}).get("matched_item_id")
+        if item_id in self.matched_to:
+            self.matched_to[item_id].discard(report_id)
+            if not self.matched_to[item_id]:
+                del self.matched_to[item_id]
 
     def find(self, short_code: str) -> dict | None:
         item_id = self.by_short_code.get(short_code.upper())

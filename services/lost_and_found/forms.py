@@ -719,13 +719,15 @@ class ItemsOnTheWay:
     (an item claimed for the courier is no longer open anywhere else)."""
 
     name = "items_on_the_way"
-    version = 1
+    version = 2  # 2: the moves not yet done indexed by item and kind
     handles = frozenset({"FoundItemTurnedIn", "FoundItemSentToDesk", "FoundItemReceivedAtDesk",
                          "CourierReturnArranged", "ItemDispatchedByCourier"})
 
     def __init__(self):
         self.codes: dict[str, str] = {}
         self.moves: list[dict] = []
+        # (item id, kind) -> its moves not yet done, oldest first: an arrival finds them without a scan
+        self.undone: dict[tuple[str, str], list[dict]] = {}
 
     def apply(self, record, values: dict) -> None:
         item_id = values["item_id"]
@@ -733,21 +735,24 @@ class ItemsOnTheWay:
             case "FoundItemTurnedIn":
                 self.codes[item_id] = values["short_code"]
             case "FoundItemSentToDesk":
-                self.moves.append({"kind": "to_desk", "item_id": item_id, "short_code": self.codes.get(item_id, ""),
-                                   "from_desk": values["from_desk"], "to": values["to_desk"],
-                                   "since": values["sent_at"], "done_at": None, **_trace(record)})
+                self._move({"kind": "to_desk", "item_id": item_id, "short_code": self.codes.get(item_id, ""),
+                            "from_desk": values["from_desk"], "to": values["to_desk"],
+                            "since": values["sent_at"], "done_at": None, **_trace(record)})
             case "CourierReturnArranged":
-                self.moves.append({"kind": "by_courier", "item_id": item_id,
-                                   "short_code": self.codes.get(item_id, ""), "from_desk": None,
-                                   "to": values["return_id"], "since": values["arranged_at"], "done_at": None,
-                                   **_trace(record)})
+                self._move({"kind": "by_courier", "item_id": item_id,
+                            "short_code": self.codes.get(item_id, ""), "from_desk": None,
+                            "to": values["return_id"], "since": values["arranged_at"], "done_at": None,
+                            **_trace(record)})
             case "FoundItemReceivedAtDesk" | "ItemDispatchedByCourier":
                 kind = "to_desk" if record.type == "FoundItemReceivedAtDesk" else "by_courier"
                 done = values.get("received_at") or values["dispatched_at"]
-                for move in self.moves:
-                    if move["item_id"] == item_id and move["kind"] == kind and move["done_at"] is None:
-                        move["done_at"] = done
-                        _also(move, record)
+                for move in self.undone.pop((item_id, kind), ()):
+                    move["done_at"] = done
+                    _also(move, record)
+
+    def _move(self, move: dict) -> None:
+        self.moves.append(move)
+        self.undone.setdefault((move["item_id"], move["kind"]), []).append(move)
 
     def pending(self, as_of: dt.datetime) -> list[dict]:
         rows = []

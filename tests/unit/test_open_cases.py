@@ -108,3 +108,26 @@ def test_a_released_match_opens_the_report_again():
     fold = given(turned_in("a1"), reported("r1"), matched("r1", "a1"),
                  ("LostReportMatchReleased", {"report_id": "r1", "item_id": "a1", "closed_task_id": None}))
     assert (fold.open()["reports"][0]["status"], fold.open()["items"][0]["matched_report_id"]) == ("reported", None)
+
+
+def released(report_id, item_id):
+    return ("LostReportMatchReleased", {"report_id": report_id, "item_id": item_id, "released_at": AT})
+
+
+def test_a_report_matched_anew_follows_its_new_item_not_the_one_it_left():
+    # r1 matched to a1, released, matched to a2; a1 goes to someone else: r1 stays matched to a2
+    fold = given(turned_in("a1"), turned_in("a2"), reported("r1"), matched("r1", "a1"), released("r1", "a1"),
+                 matched("r1", "a2"), claimed("a1"))
+    report = fold.open()["reports"][0]
+    assert (report["status"], report["matched_item_id"]) == ("matched", "a2")
+    # now a2 goes to someone else: r1 is open again, to be matched anew
+    fold.apply(SimpleNamespace(type="FoundItemClaimed", position=20, event_id="e20"), claimed("a2")[1])
+    report = fold.open()["reports"][0]
+    assert (report["status"], report["matched_item_id"], report["matched_short_code"]) == ("reported", None, None)
+    assert fold.matched_to == {}
+
+
+def test_a_report_closed_by_its_own_claim_leaves_no_match_behind():
+    fold = given(turned_in("a1"), reported("r1"), reported("r2"), matched("r1", "a1"), claimed("a1", "r1"))
+    assert [row["report_id"] for row in fold.open()["reports"]] == ["r2"]
+    assert fold.matched_to == {}
