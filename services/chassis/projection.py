@@ -212,12 +212,14 @@ class Projector:
         return fold
 
     # -- persistence ---------------------------------------------------------------------
-    def restore(self, lazily: bool = False) -> Restored:
+    def restore(self, lazily: bool = False, catch_up: bool = True) -> Restored:
         """Resume from the newest usable snapshot (see the module): each
         fold whose fingerprint matches takes its saved state, the others
         rebuild from scratch; then everything catches up. ``lazily`` leaves
         saved states unread until a fold is first asked for (:meth:`fold`)
-        or :meth:`restore_pending` reads them: a service answers sooner."""
+        or :meth:`restore_pending` reads them: a service answers sooner.
+        ``catch_up=False`` leaves the catch-up (a rebuild from scratch
+        included) to the next :meth:`catch_up`, e.g. a background greenlet's."""
         rebuilt: dict[str, str] = {}
         resumed: list[str] = []
         with self._lock:  # a catch-up asked for meanwhile (a request) waits for the snapshot
@@ -246,7 +248,8 @@ class Projector:
             self.snapshot_position = self.position
             self.changed = any(name != "*" for name in rebuilt)
             self._live()
-            self._catch_up()
+            if catch_up:
+                self._catch_up()
         if not lazily:
             for index in list(self._pending):
                 self._activate(index)

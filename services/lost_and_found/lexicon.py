@@ -141,10 +141,25 @@ class Lexicon:
                                       key=len, reverse=True))
         self._phrase = re.compile("|".join(re.escape(p) for p in sorted(self._latin_phrases, key=len, reverse=True))) \
             if self._latin_phrases else None
-        self._tokenizer = _tokenizer()
-        for word in sorted({*self._canonical, *self.colours, *(normalise(w) for w in extra_words)}):
-            if len(word) > 1 and _CJK.search(word):
-                self._tokenizer.add_word(word, freq=_USER_WORD_FREQ)
+        self._user_words = tuple(word for word in sorted({*self._canonical, *self.colours,
+                                                          *(normalise(w) for w in extra_words)})
+                                 if len(word) > 1 and _CJK.search(word))
+        self._segmenter = None
+
+    @property
+    def _tokenizer(self) -> jieba.Tokenizer:
+        """jieba with our words added, made on first use (loading jieba's
+        prefix dictionary takes about a second: a service answers before)."""
+        if self._segmenter is None:
+            tokenizer = _tokenizer()
+            for word in self._user_words:
+                tokenizer.add_word(word, freq=_USER_WORD_FREQ)
+            self._segmenter = tokenizer
+        return self._segmenter
+
+    def prepare(self) -> None:
+        """Make the segmenter now (e.g. in a thread, after a service started)."""
+        self._tokenizer  # noqa: B018 (the property makes it)
 
     def _add(self, word, canonical: str) -> None:
         normal = normalise(str(word))

@@ -188,6 +188,10 @@ class Matcher:
         # by a matcher with the same fingerprint
         self.fingerprint = fingerprint
 
+    def prepare(self) -> None:
+        """Load what analysing needs (jieba's dictionary) before the first case does."""
+        self.lexicon.prepare()
+
     # -- profiles ----------------------------------------------------------------------------
     def item_profile(self, case: FoundItemCase) -> Profile:
         lex, w = self.lexicon, self.weights

@@ -103,7 +103,8 @@ class Cases(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.store = store_from_config(config)
-        matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"), config.get("MATCHING_SYNONYMS_FILE"))
+        self.matcher = matcher = matching.load_matcher(config.get("MATCHING_PLACES_FILE"),
+                                                       config.get("MATCHING_SYNONYMS_FILE"))
         # matching reads the items' hidden features: opened here, kept in memory only
         self.vault, protector = protector_from_config(config)
         self.projector = persistent_projector(config, self.store, [CaseIndex(matcher, protector.open)],
@@ -111,14 +112,22 @@ class Cases(DependencyProvider):
         self.readmodels = self.projector.readmodels
 
     def start(self):
-        self.restored = self.projector.restore()
+        # the service answers at once: reading the snapshot back, catching up (a rebuild from
+        # scratch, without one) and loading the segmenter's dictionary happen in the warm-up; a
+        # request that needs the index meanwhile catches it up itself
+        self.restored = self.projector.restore(lazily=True, catch_up=False)
         self._warm_up = self.container.spawn_managed_thread(self._warm)
 
     def _warm(self):
-        """After a start: catch up and analyse what the snapshot did not hold,
-        a little at a time, so the first suggestions (and the next snapshot)
-        find the pool ready. A request meanwhile does what is left itself."""
+        """After a start: read the snapshot back, catch up and analyse what
+        it did not hold, a little at a time, so the first suggestions (and
+        the next snapshot) find the pool ready."""
+        while self.projector.restore_pending():
+            eventlet.sleep(0)
         self.projector.catch_up()
+        # jieba's dictionary (about a second of pure Python, once per process): here in the hub,
+        # not in a thread, so that a request needing it meanwhile waits instead of loading it twice
+        self.matcher.prepare()
         index = self.projector.fold(CaseIndex)
         while index.analyse_pending(WARM_UP_CASES):
             eventlet.sleep(0)

@@ -103,6 +103,30 @@ def test_folds_read_lazily_catch_up_from_their_own_positions(backends):
     assert states_of(again) == rebuilt(store)
 
 
+def test_a_restore_that_leaves_the_catch_up_to_later_ends_where_a_rebuild_ends(backends):
+    # lost and found answers right after a start and catches its case index up in a warm-up
+    store, readmodels = backends.log(), backends.readmodels()
+    simulate(store, **FIRST)
+    first = backends.projector(store, readmodels)
+    first.restore()
+    first.snapshot()
+    snapshot_at = first.position
+    simulate(store, **LATER)
+
+    later = backends.projector(store, readmodels)
+    assert later.restore(lazily=True, catch_up=False).position == snapshot_at < store.head().position
+    while later.restore_pending():  # each saved state read back is caught up with it
+        pass
+    assert later.catch_up() == store.head().position
+    assert states_of(later) == rebuilt(store)
+
+    # with no snapshot at all: nothing read at the start, the whole log at the catch-up
+    cold = backends.projector(store, None)
+    assert cold.restore(lazily=True, catch_up=False).position == 0
+    assert cold.catch_up() == store.head().position
+    assert states_of(cold) == rebuilt(store)
+
+
 def test_a_fold_whose_version_changed_is_rebuilt_and_the_others_resume(backends):
     store, readmodels = backends.log(), backends.readmodels()
     simulate(store, **FIRST)

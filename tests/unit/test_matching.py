@@ -628,3 +628,18 @@ def test_pending_cases_are_analysed_a_few_at_a_time_in_the_order_they_came(match
     assert index.analyse_pending(0) == 1 and analysed == ["r1", "r2"]
     assert index.analyse_pending() == 0 and analysed == ["r1", "r2", "r3"]
     assert len(index.pool) == 3 and analysed == ["r1", "r2", "r3"]
+
+
+def test_a_lexicon_loads_jieba_only_when_it_first_segments_text(monkeypatch):
+    # lost and found answers its first commands after a restart before jieba's dictionary (about a
+    # second) is loaded: the warm-up or the first case analysed loads it, once
+    from services.lost_and_found import lexicon as lexicon_module
+    loads = []
+    real = lexicon_module._tokenizer
+    monkeypatch.setattr(lexicon_module, "_tokenizer", lambda: loads.append(1) or real())
+    lexicon = Lexicon(lexicon_module.read_vocabulary(m.DEFAULT_SYNONYMS_FILE), ("缆车上站",))
+    assert loads == []
+    assert "缆车上站" in [word for word, _ in lexicon.words("在缆车上站丢了")]  # a place word, added
+    lexicon.prepare()
+    lexicon.words("充电宝")
+    assert loads == [1]
