@@ -27,6 +27,7 @@ import hashlib
 import uuid
 
 from contracts import lost_and_found as lf
+from services.gateway.errors import REASONS
 from services.gateway.i18n import _
 from services.gateway.screens import CallFailed, page, redirect, screen
 from services.gateway.screens.lost_and_found import _cosign, _cosigner_fields, _desk, _labels
@@ -42,6 +43,19 @@ DISPOSAL_PARTS = {"disposal_custodian": _("负责人签名"), "disposal_receiver
 PART_NAMES = {**ITEM_PARTS, **DISPOSAL_PARTS}
 PNG_DATA_URL = "data:image/png;base64,"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+#: the refusals of these commands, as the person at the desk reads them
+REASONS.update({
+    "receiver_required": _("须填写接收单位；签收时须填写接收人姓名和证件号或回执号。"),
+    "witness_required": _("销毁须由失物招领负责人以外的一名工作人员用自己的工号和密码见证。"),
+    "disposal_exists": _("这个处置单号已经用过，请换一个。"),
+    "other_disposal_route": _("所选物品中有不走这条处置路线的物品。"),
+    "nothing_to_hand_over": _("没有可列入清单的到期物品。"),
+    "retention_not_over": _("所选物品中有仍在保管期内的物品。"),
+    "already_signed_off": _("这张清单已经签收。"),
+    "already_signed": _("这一项已经签过名。"),
+    "wrong_signer": _("这一项须由本人用自己的工号和密码签名。"),
+    "part_not_filled": _("表上这一部分还没有填写，暂不能签名。"),
+})
 MAX_SIGNATURE_BYTES = 40_000  # a pad's strokes are a few KB; the request itself is bounded by GATEWAY_MAX_BODY_BYTES
 
 
