@@ -415,7 +415,7 @@ def _shared_gateway():
                                              "next", "new_password", "repeat_password", "roles", "route",
                                              "receiver", "disposal_id", "item_id", "receiver_name",
                                              "receiver_reference", "cosigner_id", "cosigner_password",
-                                             "signature"]), TEXT | SIGNATURES, max_size=6),
+                                             "signature", "signing_desk"]), TEXT | SIGNATURES, max_size=6),
        logged_in=st.booleans(), with_csrf=st.booleans(), who=st.sampled_from(["wang.fang", "zhao.min"]))
 def test_no_console_request_is_a_server_error(path, method, query, form, logged_in, with_csrf, who):
     services = FakeServices()

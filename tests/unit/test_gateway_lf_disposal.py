@@ -253,7 +253,7 @@ def test_a_drawn_signature_is_sent_as_the_sha256_of_its_png_and_the_image_is_not
     assert '<canvas id="signature-pad"' in form and "/static/signature.js" in form and "拾获人签名" in form
     image = png()
     reply = client.post("/desk/lf/items/it-1/sign/registration_finder", data={
-        "csrf_token": csrf, "signature": data_url(image), "desk": "main-gate", "command_id": "sig-1"})
+        "csrf_token": csrf, "signature": data_url(image), "signing_desk": "main-gate", "command_id": "sig-1"})
     assert reply.status_code == 303 and reply.headers["Location"].endswith("/desk/lf/items/it-1")
     assert services.sent("capture_signature") == [({
         "item_id": "it-1", "desk": "main-gate", "part": "registration_finder",
@@ -267,7 +267,7 @@ def test_no_signature_is_recorded_without_a_drawn_png(signature):
     services = Services({"clerk"}, desk="main-gate", staff_id="c-017")
     client, csrf = logged_in(services)
     reply = client.post("/desk/lf/items/it-1/sign/registration_finder", data={
-        "csrf_token": csrf, "signature": signature, "desk": "main-gate"})
+        "csrf_token": csrf, "signature": signature, "signing_desk": "main-gate"})
     assert reply.status_code == 400 and 'id="e-signature"' in reply.get_data(as_text=True)
     assert services.sent("capture_signature") == []
 
@@ -313,12 +313,15 @@ def test_the_witness_signs_a_destruction_lists_part_with_their_own_login():
     assert 'name="cosigner_id"' in form
     image = png(6, 3)
     reply = client.post("/desk/lf/disposal/dp-destroy/sign/disposal_witness", data={
-        "csrf_token": csrf, "signature": data_url(image), "desk": "lost-and-found-office", "cosigner_id": "c-023",
-        "cosigner_password": PASSWORD, "command_id": "sig-w"})
+        "csrf_token": csrf, "signature": data_url(image), "signing_desk": "lost-and-found-office",
+        "cosigner_id": "c-023", "cosigner_password": PASSWORD, "command_id": "sig-w"})
     assert reply.status_code == 303
     assert services.sent("capture_signature") == [({
         "handover_id": "dp-destroy", "desk": "lost-and-found-office", "part": "disposal_witness",
         "image_ref": "sha256:" + hashlib.sha256(image).hexdigest(), "command_id": "sig-w"}, "token-of-c-023")]
+    witness_logins = [payload for _s, method, payload, _t, _c in services.calls
+                      if method == "login" and payload["staff_id"] == "c-023"]
+    assert witness_logins and all("desk" not in payload for payload in witness_logins)  # not at the typed desk
 
 
 def test_the_list_reads_in_english():

@@ -204,7 +204,9 @@ def _sign(request, session, *, part: str, document: dict, back: str, desk: str |
     principal = session.principal
     cosigner_role = _needs_cosigner(part, principal)
     failed = None
-    form = {"command_id": uuid.uuid4().hex, "desk": desk or ""}
+    # the desk whose screen the part is signed on; not the form's "desk", which would also be the desk of
+    # the second person's login (a witness need not work at it)
+    form = {"command_id": uuid.uuid4().hex, "signing_desk": desk or ""}
     if request.method == "POST":
         form = request.form.to_dict()
         form.pop("signature", None)
@@ -215,7 +217,7 @@ def _sign(request, session, *, part: str, document: dict, back: str, desk: str |
         if failed is None:
             try:
                 request.call("lost_and_found", "capture_signature", {
-                    **target, "desk": request.form.get("desk", "").strip(), "part": part, "image_ref": image_ref,
+                    **target, "desk": request.form.get("signing_desk", "").strip(), "part": part, "image_ref": image_ref,
                     "command_id": request.form.get("command_id") or None}, cosigner=cosigner)
             except CallFailed as failed_call:
                 failed = failed_call
@@ -223,6 +225,8 @@ def _sign(request, session, *, part: str, document: dict, back: str, desk: str |
                 session.flash(request._("已记录%(part)s。", part=request._(PART_NAMES[part])), "success")
                 return redirect(back)
     errors = dict(failed.field_errors(request.t), **_cosigner_fields(failed)) if failed else {}
+    if "desk" in errors:  # the service names its own field
+        errors["signing_desk"] = errors.pop("desk")
     return _page(request, "signature.html", status=failed.status if failed else 200, failed=failed, errors=errors,
                  form=form, part=part, document=document, back=back, cosigner_role=cosigner_role,
                  action=request.http.path)

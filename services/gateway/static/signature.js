@@ -22,6 +22,7 @@
     }
     pad.addEventListener("pointerdown", function (event) {
       event.preventDefault(); drawing = true; last = at(event);
+      error.hidden = true; pad.removeAttribute("aria-invalid");
       if (pad.setPointerCapture) pad.setPointerCapture(event.pointerId);
       pen.beginPath(); pen.arc(last.x, last.y, pen.lineWidth / 2, 0, 2 * Math.PI); pen.fillStyle = "#111"; pen.fill();
       drawn = true;
