@@ -59,6 +59,7 @@ class Services:
                       "corrections": [], "void": None, "movements": [], **(paper or {})}
         self.lists = {}
         self.passwords = {"c-023": PASSWORD}
+        self.open_items = [DUE_DOCUMENT, DUE_TODAY, DUE_FRUIT]
 
     def __call__(self, service, method, payload=None, *, token=None, cosigner=None, source=None):
         self.calls.append((service, method, payload, token, cosigner))
@@ -71,7 +72,7 @@ class Services:
         if token is None:
             raise CallFailed(401, {"code": "unauthenticated", "message": "log in first"})
         if method == "open_cases":
-            return {"desk": None, "items": [DUE_DOCUMENT, DUE_TODAY, DUE_FRUIT], "reports": [], "as_of_position": 5}
+            return {"desk": None, "items": self.open_items, "reports": [], "as_of_position": 5}
         if method == "dispose_items":
             if payload["route"] != "destroy" and not payload["receiver"]:
                 raise CallFailed(422, {"code": "rule_violated", "reason": "receiver_required",
@@ -142,6 +143,17 @@ def test_the_custodian_sees_the_items_past_their_retention_before_drawing_a_list
     assert "LF-KEPT22" not in due  # kept through today: not due yet
     assert re.search(r'<option value="police" selected>交公安</option>', body)
     assert 'href="/desk/lf/disposal"' in body  # in the custodian's menu
+
+
+def test_an_item_matched_to_an_open_report_is_shown_as_not_to_be_disposed_of_yet():
+    services = Services({"custodian"})
+    matched = dict(DUE_DOCUMENT, matched_report_id="rp-1")
+    services.open_items = [matched, DUE_FRUIT]
+    client, _csrf = logged_in(services)
+    due = client.get("/desk/lf/disposal").get_data(as_text=True).split('id="due"')[1]
+    document_row = due.split('data-item-id="it-doc"')[1].split("</tr>")[0]
+    fruit_row = due.split('data-item-id="it-fruit"')[1].split("</tr>")[0]
+    assert "已匹配报失，暂不处置" in document_row and "已匹配报失" not in fruit_row
 
 
 @pytest.mark.parametrize("roles", [{"clerk"}, {"finance"}, {"lead"}])
