@@ -32,7 +32,8 @@ class FakeServices:
 
     def __init__(self):
         self.calls = []
-        self.accounts = {"wang.fang": ("right-password", {"clerk"}), "li.fin": ("right-password", {"finance"})}
+        self.accounts = {"wang.fang": ("right-password", {"clerk"}), "li.fin": ("right-password", {"finance"}),
+                         "zhao.min": ("right-password", {"custodian"})}
         self.ttl = 1800
 
     def __call__(self, service, method, payload=None, *, token=None, cosigner=None, source=None):
@@ -62,7 +63,29 @@ class FakeServices:
                                        "fields": {"desk": ["Missing data for required field."]}})
             return {"stream_id": "s", "version": 1, "positions": [1], "event_ids": ["e"], "duplicate": False,
                     "signed_in_at": "2026-05-01T07:28:00+08:00", "shift_date": "2026-05-01"}
+        if (service, method) in LOST_AND_FOUND_REPLIES:  # what the lost-and-found screens read
+            return LOST_AND_FOUND_REPLIES[service, method](payload)
         return {"echo": payload}
+
+
+APPENDED = {"stream_id": "s", "version": 2, "positions": [2], "event_ids": ["e"], "duplicate": False}
+FAKE_ITEM = {"item_id": "it-1", "short_code": "LF-AB2CD3", "desk": "main-gate", "item_name": "黑色雨伞",
+             "status": "held"}
+FAKE_DISPOSAL = {"disposal_id": "dp-1", "route": "destroy", "receiver": None, "custodian_id": "zhao.min",
+                 "drawn_at": "2026-05-01T02:00:00+00:00", "recorded_at": "2026-05-01T02:00:01+00:00",
+                 "lines": [], "receiver_name": None, "receiver_reference": None, "witness_id": None,
+                 "witness_name": None, "signed_by": None, "signed_at": None, "signatures": [], "as_of_position": 3}
+LOST_AND_FOUND_REPLIES = {
+    ("forms", "open_cases"): lambda payload: {"desk": None, "items": [], "reports": [], "as_of_position": 0},
+    ("forms", "disposal_list"): lambda payload: dict(FAKE_DISPOSAL, disposal_id=payload.get("disposal_id")),
+    ("lost_and_found", "dispose_items"): lambda payload: {
+        "disposal_id": payload.get("disposal_id"), "route": payload.get("route"), "item_ids": [],
+        "disposed_item_ids": [], "withdrawn_item_ids": [], "steps": []},
+    ("lost_and_found", "sign_off_disposal"): lambda payload: APPENDED,
+    ("lost_and_found", "item"): lambda payload: dict(FAKE_ITEM, item_id=payload.get("item_id")),
+    ("lost_and_found", "capture_signature"): lambda payload: dict(APPENDED, part=payload.get("part"),
+                                                                  signer_kind="finder", signer_id=None),
+}
 
 
 @pytest.fixture
@@ -371,8 +394,13 @@ from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E
 
 PATHS = ["/", "/login", "/logout", "/lock", "/language", "/account/password", "/desk/day", "/go", "/admin/staff",
          "/session/alive", "/events/nope", "/static/console.css", "/static/../app.py", "/api/login",
-         "/api/duty_log/sign_in", "/api/openapi.json", "/api/docs", "/nothing"]
+         "/api/duty_log/sign_in", "/api/openapi.json", "/api/docs", "/nothing",
+         "/desk/lf/disposal", "/desk/lf/disposal/dp-1", "/desk/lf/disposal/dp-1/sign/disposal_witness",
+         "/desk/lf/items/it-1/sign/registration_finder", "/desk/lf/items/it-1/sign/nope"]
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+#: what a signature pad may send: a data URL, well formed or not
+SIGNATURES = st.builds(lambda kind, body: f"data:image/{kind};base64,{body}", st.sampled_from(["png", "gif"]),
+                       st.sampled_from(["", "iVBORw0KGgo=", "iVBORw0KGgoAAAANSUhEUg==", "!!"]))
 
 
 @functools.cache
@@ -384,15 +412,18 @@ def _shared_gateway():
 @given(path=st.sampled_from(PATHS), method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS"]),
        query=st.dictionaries(st.sampled_from(["next", "code", "desk", "x"]), TEXT, max_size=3),
        form=st.dictionaries(st.sampled_from(["csrf_token", "staff_id", "password", "desk", "action", "language",
-                                             "next", "new_password", "repeat_password", "roles"]), TEXT, max_size=6),
-       logged_in=st.booleans(), with_csrf=st.booleans())
-def test_no_console_request_is_a_server_error(path, method, query, form, logged_in, with_csrf):
+                                             "next", "new_password", "repeat_password", "roles", "route",
+                                             "receiver", "disposal_id", "item_id", "receiver_name",
+                                             "receiver_reference", "cosigner_id", "cosigner_password",
+                                             "signature", "signing_desk"]), TEXT | SIGNATURES, max_size=6),
+       logged_in=st.booleans(), with_csrf=st.booleans(), who=st.sampled_from(["wang.fang", "zhao.min"]))
+def test_no_console_request_is_a_server_error(path, method, query, form, logged_in, with_csrf, who):
     services = FakeServices()
     gateway = _shared_gateway()
     client = Client(lambda env, start: gateway.handle(Request(env), services)(env, start))
     token = csrf_of(client.get("/login"))
     if logged_in:
-        client.post("/login", data={"csrf_token": token, "staff_id": "wang.fang", "password": "right-password"})
+        client.post("/login", data={"csrf_token": token, "staff_id": who, "password": "right-password"})
         token = csrf_of(client.get("/"))
     if with_csrf:
         form = dict(form, csrf_token=token)

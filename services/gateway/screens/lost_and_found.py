@@ -307,7 +307,8 @@ def item_page(request, session, item_id):
                     may_custody=item["status"] == "held" and item["valuable"]
                     and principal.holds(lf.HAND_TO_CUSTODIAN.roles),
                     owner_verifications=[v for v in item["verifications"] if v["decision"] == "owner"],
-                    may_claim=open_item and principal.holds(lf.CLAIM_ITEM.roles))
+                    may_claim=open_item and principal.holds(lf.CLAIM_ITEM.roles),
+                    may_sign=principal.holds(lf.CAPTURE_SIGNATURE.roles))  # 签名: screens/lf_disposal.py
 
 
 @screen("/desk/lf/items/<item_id>/verify", roles=lf.RECORD_CLAIM_VERIFICATION.roles)
