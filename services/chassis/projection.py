@@ -258,6 +258,11 @@ class Projector:
                  len(resumed), len(rebuilt))
         return Restored(tuple(resumed), rebuilt, self.position)
 
+    @property
+    def pending_folds(self) -> int:
+        """How many restored folds are still to be read back (see :meth:`restore`)."""
+        return len(self._pending)
+
     def restore_pending(self) -> bool:
         """Read one more saved fold state into memory; False when none is left."""
         pending = next(iter(self._pending), None)

@@ -173,7 +173,8 @@ class ServiceBase:
     @rpc
     def health(self):
         """Liveness and the store's head: {service, status, store_head} (and a read
-        side's ``projected_position``)."""
+        side's ``projected_position`` and ``warm``: every fold in memory, none
+        still to be read back from the snapshot)."""
         store = getattr(self, "store", None) or getattr(getattr(self, "ledger", None), "store", None)
         reply = {"service": self.name, "status": "ok"}
         if store is not None:
@@ -181,4 +182,5 @@ class ServiceBase:
         projections = getattr(self, "projections", None)
         if projections is not None:  # a read side: how far its own state has got (not caught up by asking)
             reply["projected_position"] = projections.position
+            reply["warm"] = projections.pending_folds == 0
         return reply

@@ -5,6 +5,7 @@ service rebuilt from scratch answers."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -65,6 +66,13 @@ def test_a_restarted_forms_service_resumes_from_its_snapshot_and_answers_as_a_re
     restored = projections_of(second).restored
     assert set(restored.resumed) == {cls.name for cls in FOLD_CLASSES} and restored.rebuilt == {}
     assert restored.position == head
+    assert projections_of(second).projector.pending_folds > 0  # read back after WARM_UP_AFTER
+    with rpc_as("clerk") as cluster:  # health says when every fold is in memory
+        deadline = time.monotonic() + 60
+        while not cluster.forms.health()["warm"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cluster.forms.health()["warm"] is True
+    assert projections_of(second).projector.pending_folds == 0
     resumed_answers = answers(config, rpc_as)
     second.stop()
 
