@@ -181,6 +181,17 @@ def test_a_correction_recomputes_the_retention_from_the_day_it_was_turned_in():
     assert (not_valuable.valuable, not_valuable.retain_until) == (False, DAY + dt.timedelta(days=30))
 
 
+def test_a_registration_is_corrected_from_the_minute_it_was_registered_not_before():
+    assert d.decide(correct([("quantity", 2)], at=T0), registered())[0].corrected_at == T0
+    assert reads(refused(correct([("quantity", 2)], at=T0 - dt.timedelta(minutes=1)), registered())) == \
+        ("before_turn_in", "at", "the item was not registered yet then")
+
+
+def test_a_correction_of_an_item_never_registered_is_not_found():
+    problem = refused(correct([("quantity", 2)]))
+    assert isinstance(problem, NotFound) and reads(problem) == ("not_found", "item_id", "no found item item-1")
+
+
 def test_the_retention_counts_from_the_business_day_not_the_calendar_day_of_the_turn_in():
     """A turn-in at 00:30 on the night shift belongs to the day before."""
     night = registered(at=dt.datetime(2026, 5, 2, 0, 30, tzinfo=CST), business_date=DAY)
@@ -385,9 +396,11 @@ def test_a_voided_registration_is_not_signed():
 def test_a_claimed_or_disposed_item_is_still_signed_where_its_form_has_room():
     claimed = dataclasses.replace(registered(), status=d.CLAIMED)
     assert d.decide(sign("registration_finder"), claimed)[0].part == "registration_finder"
+    disposed = dataclasses.replace(registered(), status=d.DISPOSED, disposal_id="dp-1", disposal_route=d.POLICE)
+    assert d.decide(sign("registration_clerk", "c-017"), disposed)[0].part == "registration_clerk"
 
 
-def signed(*commands, state=None):
+def signed(*commands):
     """The item after each signature command, in turn."""
     events = list(turned_in())
     for command in commands:
