@@ -20,13 +20,12 @@ import contextlib
 import functools
 import os
 import sqlite3
-import sys
-import threading
 import time
 from typing import Iterator, Sequence
 
 import orjson
 
+from services.blocking import os_lock, writer
 from services.eventstore.chain import canonical_payloads, chain_hash
 from services.eventstore.errors import CommandIdConflict, ConcurrencyError, InvalidEvent, StoreUnavailable
 from services.eventstore.interface import (
@@ -109,32 +108,6 @@ def _lenient_text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
-def _green() -> bool:
-    """True in a process eventlet has monkey-patched (never imports eventlet)."""
-    eventlet = sys.modules.get("eventlet")
-    return eventlet is not None and eventlet.patcher.is_monkey_patched("thread")
-
-
-def _os_lock():
-    """A real lock even under monkey-patching: a green lock taken from one of
-    eventlet's pool threads needs that thread's own hub and can deadlock."""
-    if _green():
-        return sys.modules["eventlet"].patcher.original("threading").Lock()
-    return threading.Lock()
-
-
-def _direct(fn, *args):
-    return fn(*args)
-
-
-def _writer() -> callable:
-    """How a write runs: in eventlet's thread pool when monkey-patched."""
-    if _green():
-        from eventlet import tpool
-        return tpool.execute
-    return _direct
-
-
 class SQLiteEventStore(EventStore):
     def __init__(self, path: str, validator: EventValidator | None = None, busy_timeout: float = 30.0):
         super().__init__(validator)
@@ -144,8 +117,8 @@ class SQLiteEventStore(EventStore):
         # is never used by two threads (or greenlets) at once, and the pool
         # only grows to the number of operations that ran concurrently.
         self._idle: list[sqlite3.Connection] = []
-        self._lock = _os_lock()
-        self._write = _writer()
+        self._lock = os_lock()
+        self._write = writer()
         self._closed = False
         directory = os.path.dirname(os.path.abspath(path))
         try:

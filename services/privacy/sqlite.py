@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import threading
 from typing import Iterable, Iterator
 
+from services.blocking import os_lock, writer, written
 from services.privacy.errors import VaultUnavailable
 from services.privacy.keys import MasterKey
 from services.privacy.vault import SubjectVault
@@ -74,7 +74,8 @@ class SQLiteSubjectVault(SubjectVault):
         self.path = path
         self._busy_timeout = busy_timeout
         self._idle: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._lock = os_lock()
+        self._write = writer()  # what commits (an fsync) runs off the hub in a nameko service
         try:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             with self._borrow() as connection:
@@ -133,6 +134,7 @@ class SQLiteSubjectVault(SubjectVault):
         with self._borrow() as connection:
             return connection.execute(sql, args).fetchall()
 
+    @written
     def _run(self, sql: str, args: tuple = ()) -> int:
         with self._borrow() as connection:
             return connection.execute(sql, args).rowcount
@@ -167,6 +169,7 @@ class SQLiteSubjectVault(SubjectVault):
         self._run("INSERT INTO subject_keys (subject_id, wrapped_key, created_at) VALUES (?, ?, ?)",
                   (subject_id, wrapped, created_at))
 
+    @written
     def _drop_unused_subject(self, subject_id):
         with self._transaction() as connection:
             connection.execute("DELETE FROM subject_keys WHERE subject_id = ?", (subject_id,))
@@ -207,11 +210,13 @@ class SQLiteSubjectVault(SubjectVault):
         self._run("INSERT OR IGNORE INTO blind_index (blind, kind, subject_id) VALUES (?, ?, ?)",
                   (blind, kind, subject_id))
 
+    @written
     def _unlink_blind(self, blind, subject_ids):
         with self._transaction() as connection:
             connection.executemany("DELETE FROM blind_index WHERE blind = ? AND subject_id = ?",
                                    [(blind, subject_id) for subject_id in subject_ids])
 
+    @written
     def _erase(self, subject_id, at, reason):
         with self._transaction() as connection:
             inserted = connection.execute(
@@ -228,6 +233,7 @@ class SQLiteSubjectVault(SubjectVault):
         rows = self._rows("SELECT erased_at, reason FROM erasures WHERE subject_id = ?", (subject_id,))
         return tuple(rows[0]) if rows else None
 
+    @written
     def _keep(self, subject_id, purpose, until):
         with self._transaction() as connection:
             if connection.execute("UPDATE subject_keys SET keep_until = max(coalesce(keep_until, ''), ?) "
