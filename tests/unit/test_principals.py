@@ -118,3 +118,33 @@ def test_a_success_clears_the_account_and_the_throttle_stays_bounded():
     for n in range(10):
         throttle.failed(f"user{n}", f"src{n}", 3)
     assert len(throttle._failures) == 4
+
+
+def test_a_token_checked_once_is_not_checked_again_but_its_times_are(keys, monkeypatch):
+    import services.chassis.principal as principal_module
+    token, issued = issue(keys)
+    verifier = load_verifier(keys)
+    decoded = []
+    real = principal_module.jwt.decode
+    monkeypatch.setattr(principal_module.jwt, "decode", lambda *a, **k: decoded.append(1) or real(*a, **k))
+    assert verifier.verify(token, now=NOW + 60) == issued
+    assert verifier.verify(token, now=NOW + 120) == issued
+    assert decoded == [1]
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token, now=NOW + 30 * 60 + 6)
+    with pytest.raises(Unauthenticated):
+        verifier.verify(token, now=NOW - 60)   # before it was issued
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(Unauthenticated):
+        verifier.verify(tampered, now=NOW + 60)   # another string: checked, and refused
+
+
+def test_the_verified_tokens_kept_are_bounded(keys, monkeypatch):
+    import services.chassis.principal as principal_module
+    monkeypatch.setattr(principal_module, "VERIFIED_TOKENS_KEPT", 3)
+    verifier = load_verifier(keys)
+    signer = load_signer(keys)
+    tokens = [signer.issue(f"c-{n}", "王芳", {"clerk"}, "main-gate", now=NOW)[0] for n in range(5)]
+    for token in tokens:
+        verifier.verify(token, now=NOW + 1)
+    assert list(verifier._verified) == tokens[-3:]
