@@ -163,6 +163,9 @@ def test_the_due_time_is_in_the_areas_zone_and_midnight_ends_the_local_day():
     assert d.on_spot_form_due(late_utc, CST, None).utcoffset() == dt.timedelta(hours=8)
     shift = d.on_spot_form_due(dt.datetime(2026, 5, 1, 2, 0, tzinfo=dt.timezone.utc), CST, dt.time(18, 0))
     assert (shift, shift.utcoffset()) == (dt.datetime(2026, 5, 1, 18, 0, tzinfo=CST), dt.timedelta(hours=8))
+    # 01:00 in the area on 05-02 is still 05-01 in UTC: the form is due at the end of the 05-02 shift
+    small_hours = dt.datetime(2026, 5, 1, 17, 0, tzinfo=dt.timezone.utc)
+    assert d.on_spot_form_due(small_hours, CST, dt.time(18, 0)) == dt.datetime(2026, 5, 2, 18, 0, tzinfo=CST)
 
 
 # -- particulars of a turn-in: what the clerk is told ---------------------------------------------
@@ -421,11 +424,13 @@ def test_a_claimed_item_is_not_handed_to_the_custodian_nor_to_finance():
 
 
 def test_an_item_with_finance_is_refused_naming_the_local_day_and_the_handover():
+    # handed at 07:30 in the area on 06-11, which the log keeps as 23:30 UTC on 06-10
+    handed_at = dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.timezone.utc)
     events = verified()
-    events += when(given(*events), d.HandItemToFinance("item-1", "h-1", "k-1", at(days=40), dt.date(2026, 6, 10)))
+    events += when(given(*events), d.HandItemToFinance("item-1", "h-1", "k-1", handed_at, dt.date(2026, 6, 11)))
     assert refusal(given(*events), verify(verification_id="v-2", at=at(days=41))) == (
         "handed_to_finance", "item_id",
-        f"item {CODE} was handed to finance (财务部) on 2026-06-10 in handover h-1; "
+        f"item {CODE} was handed to finance (财务部) on 2026-06-11 in handover h-1; "
         "it can no longer be claimed at the desk, ask finance")
 
 
