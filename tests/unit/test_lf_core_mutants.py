@@ -493,6 +493,14 @@ def test_a_claim_that_breaks_a_rule_is_refused_saying_which(command, expected):
     assert refusal(given(*verified()), command) == expected
 
 
+def test_a_claim_needs_a_recorded_verification_that_decided_owner_and_the_refusal_says_what_it_decided():
+    assert refusal(given(*turned_in()), claim()) == \
+        ("verification_required", "verification_id", "no claim without a recorded verification")
+    unsure = verified(decision=d.NEEDS_MORE_PROOF, matched_features=())
+    assert refusal(given(*unsure), claim()) == \
+        ("not_verified_owner", "verification_id", "the verification decided needs_more_proof, not owner")
+
+
 def test_a_claim_exactly_at_its_verification_or_at_the_end_of_its_validity_is_accepted():
     state = given(*verified())
     assert when(state, claim(at=at(1)))[0].claimed_at == at(1)
