@@ -1,0 +1,428 @@
+"""Lost and found's paper forms, lists and replies, pinned field by field
+(issue 10: the mutants of services/lost_and_found/forms.py). Each log is
+written by the real decider through the chassis and replayed into the folds
+as the forms service does; a form is then read as the clerk, the lead, the
+custodian or finance reads it: every field, every boundary of an "as of"
+list, and the events each part names."""
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+import contracts
+from services.chassis.codec import EventCodec
+from services.chassis.commands import execute
+from services.chassis.decider import NotFound
+from services.chassis.projection import replay
+from services.eventstore import open_store
+from services.lost_and_found import domain as d
+from services.lost_and_found import forms as f
+from tests.unit.test_lost_and_found_forms import CST, DAY, END_OF_DAY, KEY, SECRET, T0, at, turn_in
+
+UTC = dt.timezone.utc
+VALUABLES = frozenset({"phone", "wallet", "camera", "cash"})
+IMAGE = "sha256:" + "ab" * 32   # the reference the desk screen stored for a signature image
+
+
+class Desk:
+    """A log the real decider writes through the chassis; each step returns its stored events."""
+
+    def __init__(self, path):
+        self.store = open_store(f"sqlite:///{path}", validator=contracts.registry)
+        self.codec = EventCodec(contracts.registry, d.EVENTS)
+
+    def run(self, stream: str, command) -> tuple:
+        return execute(self.store, self.codec, d, stream, command, occurred_at=command.at, metadata={}).events
+
+    def item(self, command) -> tuple:
+        return self.run(d.item_stream(getattr(command, "item_id", None) or command.document_id), command)
+
+    def report(self, command) -> tuple:
+        return self.run(d.report_stream(command.report_id), command)
+
+    def handover(self, command) -> tuple:
+        return self.run(d.handover_stream(getattr(command, "handover_id", None) or command.document_id), command)
+
+    def disposal(self, command) -> tuple:
+        return self.run(d.disposal_stream(getattr(command, "disposal_id", None) or command.document_id), command)
+
+    def folds(self, classes=f.FOLDS):
+        return replay(self.store, contracts.registry, classes)
+
+    def head(self) -> int:
+        return self.store.head().position
+
+
+@pytest.fixture
+def desk(tmp_path):
+    desk = Desk(tmp_path / "events.db")
+    yield desk
+    desk.store.close()
+
+
+def one(events, event_type):
+    [event] = [e for e in events if e.type == event_type]
+    return event
+
+
+def trace(*events) -> dict:
+    """The positions and event ids a part of a form names, in order."""
+    return {"positions": [e.position for e in events], "event_ids": [e.event_id for e in events]}
+
+
+def verify(item_id, verification_id, when, features=("wallpaper",), by="c-017", role=d.CLERK, key=KEY,
+           description="my phone, cat wallpaper"):
+    return d.RecordClaimVerification(item_id, verification_id, description, features, True, d.OWNER, by, role,
+                                     when, claimant_key=key)
+
+
+def claim(item_id, claim_id, verification_id, when, **changes):
+    base = d.ClaimItem(item_id, claim_id, verification_id, d.UNREPORTED, "韩梅梅", "13800000000", "resident_id",
+                       "110101199001011234", "c-017", d.CLERK, when, when.astimezone(CST).date(), KEY)
+    return dataclasses.replace(base, **changes)
+
+
+def report(report_id, when, received_by="c-017", **changes):
+    base = d.ReportLostItem(report_id, "main-gate", "black phone", "phone", "black smartphone", "blue case",
+                            "north gate", at(-3), at(-2), "韩梅梅", "13800000000", received_by, when,
+                            when.astimezone(CST).date())
+    return dataclasses.replace(base, **changes)
+
+
+def held(item_id, status=d.HELD, **more):
+    return d.ItemFacts(item_id, d.short_code(item_id), status, **more)
+
+
+def staff_turn_in(item_id, **changes):
+    return turn_in(item_id, **{"channel": d.DESK_STAFF, "finder_kind": "staff", "finder_id": "s-101",
+                               "finder_name": "李雷", "finder_phone": None, "finder_department": "security",
+                               "category": "umbrella", "item_name": "red umbrella", "hidden_features": (),
+                               **changes})
+
+
+def on_site_turn_in(item_id, **changes):
+    return turn_in(item_id, **{"channel": d.ON_SITE, "finder_kind": "staff", "finder_id": "s-102",
+                               "finder_name": "王五", "finder_department": "rides", "category": "wallet",
+                               "item_name": "brown wallet", "registered_by": "tl-3",
+                               "registered_by_role": d.TEAM_LEAD, "witness_id": "s-205", "witness_name": "张三",
+                               "owner_urgent": True, **changes})
+
+
+# -- the forms service's replies: the fold's answer, the position it stands at, or not found ----------------
+@pytest.fixture
+def served(desk):
+    """One item of each channel, a report, an on-spot claim, a handover to finance and a disposal."""
+    desk.item(turn_in("v-phone"))
+    desk.item(staff_turn_in("s-umbrella", found_at=at(0.5), at=at(1)))
+    desk.item(on_site_turn_in("o-wallet", at=at(2)))
+    desk.item(verify("o-wallet", "v-2", at(2.2), features=("serial number",), by="tl-3", role=d.TEAM_LEAD))
+    desk.item(claim("o-wallet", "claim-2", "v-2", at(2.5), claim_kind=d.ON_SPOT, released_by="tl-3",
+                    released_by_role=d.TEAM_LEAD, on_spot_form_due=END_OF_DAY))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(report("r-2", at(days=1), received_by="c-020"))
+    later = DAY + dt.timedelta(days=40)
+    desk.handover(d.DrawFinanceHandoverList("h-1", "2026-06", "k-1",
+                                            (d.HandoverLine("s-umbrella", d.HELD, DAY + dt.timedelta(days=30)),),
+                                            at(days=40), later))
+    desk.item(turn_in("v-card", category="card", item_name="bank card", hidden_features=(), found_at=at(2.5),
+                      at=at(3)))
+    desk.disposal(d.DrawDisposalList("dp-1", d.ISSUING_BANK, "工商银行景区支行", "k-1",
+                                     (d.HandoverLine("v-card", d.HELD, DAY + dt.timedelta(days=30), None,
+                                                     d.ISSUING_BANK),), at(days=40), later))
+    desk.item(d.SendItemToDesk("v-phone", "south-gate", "the owner waits there", "c-017", at(4)))
+    return desk.folds()
+
+
+def test_every_reply_carries_the_position_of_the_log_it_was_read_from(desk, served):
+    head = desk.head()
+    replies = [
+        f.serve_found_item_form(served, {"item_id": "v-phone"}),
+        f.serve_lost_item_report_form(served, {"report_id": "r-1"}),
+        f.serve_lost_item_summary(served, {"date": DAY, "month": None, "staff_id": None}),
+        f.serve_good_deeds_summary(served, {"date": DAY, "month": None, "staff_id": None}),
+        f.serve_found_item_receipt(served, {"item_id": "s-umbrella"}),
+        f.serve_item_information_card(served, {"item_id": "v-phone", "short_code": None}),
+        f.serve_valuables_awaiting_custody(served, {"as_of": at(5), "desk": None}),
+        f.serve_on_spot_claims_not_filed(served, {"as_of": at(5)}),
+        f.serve_finance_handover_list(served, {"handover_id": "h-1"}),
+        f.serve_public_notice_list(served, {"desk": None, "category": None, "limit": 10}, CST),
+        f.serve_disposal_list(served, {"disposal_id": "dp-1"}),
+        f.serve_items_on_the_way(served, {"as_of": at(5)}),
+    ]
+    assert [reply["as_of_position"] for reply in replies] == [head] * len(replies)
+
+
+def test_the_found_item_form_is_found_on_whichever_channel_it_came_in_by(served):
+    assert [f.serve_found_item_form(served, {"item_id": item})["form"] for item in
+            ("v-phone", "s-umbrella", "o-wallet")] == ["3.3", "3.4", "3.5"]
+    form = f.serve_found_item_form(served, {"item_id": "v-phone"})
+    assert form == {**served.fold(f.VisitorFoundItemForms).form_of("v-phone"), "as_of_position": form["as_of_position"]}
+
+
+@pytest.mark.parametrize("serve, request_, message, field", [
+    (f.serve_found_item_form, {"item_id": "nope"}, "no found item nope", "item_id"),
+    (f.serve_lost_item_report_form, {"report_id": "r-9"}, "no lost-item report r-9", "report_id"),
+    (f.serve_found_item_receipt, {"item_id": "v-phone"}, "no staff found-item receipt for item v-phone", "item_id"),
+    (f.serve_item_information_card, {"item_id": "s-umbrella", "short_code": None},
+     "no item information card for that item", "item_id"),
+    (f.serve_item_information_card, {"item_id": None, "short_code": "LF-NOPE00"},
+     "no item information card for that item", "short_code"),
+    (f.serve_finance_handover_list, {"handover_id": "h-9"}, "no finance handover h-9", "handover_id"),
+    (f.serve_disposal_list, {"disposal_id": "dp-9"}, "no disposal dp-9", "disposal_id"),
+])
+def test_an_unknown_form_is_not_found_naming_what_was_asked_for(served, serve, request_, message, field):
+    with pytest.raises(NotFound) as raised:
+        serve(served, request_)
+    assert (raised.value.code, raised.value.message, raised.value.field) == ("not_found", message, field)
+
+
+def test_the_lost_item_report_form_reply_is_the_report_as_folded(served):
+    reply = f.serve_lost_item_report_form(served, {"report_id": "r-1"})
+    assert reply == {**served.fold(f.LostItemReportForms).form_of("r-1"), "as_of_position": reply["as_of_position"]}
+
+
+def test_a_summary_names_its_period_as_a_day_or_a_month_and_the_clerk_asked_for(served):
+    day = f.serve_lost_item_summary(served, {"date": DAY, "month": None, "staff_id": None})
+    assert (day["period"], day["staff_id"], day["form"], [r["report_id"] for r in day["rows"]]) == \
+        ("2026-05-01", None, "3.7", ["r-1"])
+    month = f.serve_lost_item_summary(served, {"date": None, "month": "2026-05", "staff_id": "c-020"})
+    assert (month["period"], month["staff_id"], [r["report_id"] for r in month["rows"]]) == \
+        ("2026-05", "c-020", ["r-2"])
+    assert month["totals"] == {"reported": 1, "matched": 0, "contacted": 0, "returned": 0}
+
+
+def test_the_good_deeds_reply_names_its_period_and_staff_member(served):
+    reply = f.serve_good_deeds_summary(served, {"date": None, "month": "2026-05", "staff_id": "s-102"})
+    assert (reply["period"], reply["staff_id"], reply["form"], reply["per_staff"]) == \
+        ("2026-05", "s-102", "3.8", {"s-102": 1})
+    assert [row["item_id"] for row in reply["rows"]] == ["o-wallet"]
+    day = f.serve_good_deeds_summary(served, {"date": DAY, "month": None, "staff_id": None})
+    assert (day["period"], day["per_staff"]) == ("2026-05-01", {"s-101": 1, "s-102": 1})
+
+
+def test_the_receipt_and_the_card_replies_are_the_folded_forms(served):
+    receipt = f.serve_found_item_receipt(served, {"item_id": "s-umbrella"})
+    assert (receipt["form"], receipt["receipt_no"]) == ("3.9", d.receipt_no("s-umbrella"))
+    by_code = f.serve_item_information_card(served, {"item_id": None, "short_code": d.short_code("o-wallet")})
+    assert (by_code["form"], by_code["item_id"]) == ("3.10", "o-wallet")
+
+
+def test_the_custody_checklist_reply_reads_the_local_day_and_may_show_only_the_overdue(desk, served):
+    as_of = dt.datetime(2026, 5, 2, 7, 30, tzinfo=CST)   # 23:30 UTC on 1 May: another day only locally
+    everyone = f.serve_valuables_awaiting_custody(served, {"as_of": as_of, "desk": None})
+    assert everyone["as_of"] == as_of
+    assert [(r["item_id"], r["overdue"]) for r in everyone["rows"]] == [("v-phone", False)]
+    local = f.serve_valuables_awaiting_custody(served, {"as_of": as_of, "desk": "main-gate", "overdue_only": True},
+                                               CST)
+    assert [(r["item_id"], r["overdue"]) for r in local["rows"]] == [("v-phone", True)]
+    assert f.serve_valuables_awaiting_custody(served, {"as_of": as_of, "desk": "east", "overdue_only": False},
+                                              CST)["rows"] == []
+
+
+def test_the_on_spot_reply_flags_the_claims_whose_form_is_due_as_of_the_time_asked(served):
+    late = END_OF_DAY + dt.timedelta(minutes=1)
+    reply = f.serve_on_spot_claims_not_filed(served, {"as_of": late})
+    assert reply["as_of"] == late and [row["item_id"] for row in reply["rows"]] == ["o-wallet"]
+    assert f.serve_on_spot_claims_not_filed(served, {"as_of": at(5)})["rows"] == []
+
+
+def test_the_handover_and_disposal_replies_list_their_lines(served):
+    handover = f.serve_finance_handover_list(served, {"handover_id": "h-1"})
+    assert (handover["month"], [line["item_id"] for line in handover["lines"]]) == ("2026-06", ["s-umbrella"])
+    disposal = f.serve_disposal_list(served, {"disposal_id": "dp-1"})
+    assert (disposal["route"], disposal["receiver"], [line["item_id"] for line in disposal["lines"]]) == \
+        (d.ISSUING_BANK, "工商银行景区支行", ["v-card"])
+
+
+def test_the_public_notice_reply_is_the_notice_board_filtered_and_limited(served):
+    reply = f.serve_public_notice_list(served, {"desk": None, "category": None, "limit": 10}, CST)
+    assert (reply["form"], reply["title"]) == ("招领公告", "招领公告 (unclaimed found items)")
+    assert [row["item_name"] for row in reply["rows"]] == ["bank card", "red umbrella", "black phone"]
+    assert [row["item_name"] for row in f.serve_public_notice_list(
+        served, {"desk": "main-gate", "category": "umbrella", "limit": 10}, CST)["rows"]] == ["red umbrella"]
+    assert len(f.serve_public_notice_list(served, {"desk": None, "category": None, "limit": 1}, CST)["rows"]) == 1
+
+
+def test_the_items_on_the_way_reply_lists_what_is_moving_as_of_the_time_asked(served):
+    reply = f.serve_items_on_the_way(served, {"as_of": at(5)})
+    assert reply["as_of"] == at(5)
+    assert [(row["item_id"], row["kind"], row["to"]) for row in reply["rows"]] == [("v-phone", "to_desk", "south-gate")]
+    assert f.serve_items_on_the_way(served, {"as_of": at(3)})["rows"] == []
+
+
+# -- 3.3-3.5: one form per found item, every part as the paper has it --------------------------------------
+@pytest.fixture
+def phone_life(desk):
+    """A visitor's phone: signed at registration, corrected, moved to another desk, handed to the custodian,
+    signed for, verified and released to a hotel for its owner. Returns the stored events by step."""
+    steps = {}
+    steps["turned_in"] = desk.item(turn_in("v-phone", valuable_categories=VALUABLES, condition="scratched"))
+    steps["finder_signs"] = desk.item(d.CaptureSignature("v-phone", "registration_finder", None, "c-017", at(0.1)))
+    steps["clerk_signs"] = desk.item(d.CaptureSignature("v-phone", "registration_clerk", "c-017", "c-017", at(0.2),
+                                                        image_ref=IMAGE))
+    steps["corrected"] = desk.item(d.CorrectFoundItem(
+        "v-phone", "corr-1", (("item_name", "black phone and charger"), ("found_at", at(-1.5)), ("quantity", 2),
+                              ("contents", ("card",))),
+        "the charger was in the same bag", "tl-3", d.TEAM_LEAD, at(0.5), valuable_categories=VALUABLES))
+    steps["verified_early"] = desk.item(verify("v-phone", "v-1", at(1)))
+    steps["sent"] = desk.item(d.SendItemToDesk("v-phone", "south-gate", "the owner waits there", "c-017", at(2)))
+    steps["received"] = desk.item(d.ReceiveItemAtDesk("v-phone", "south-gate", "drawer 9", "c-020", at(2.5)))
+    steps["custody"] = desk.item(d.HandToCustodian("v-phone", "c-020", "k-1", "safe 1", at(3)))
+    steps["verified"] = desk.item(verify("v-phone", "v-2", at(4), features=("serial number", "wallpaper"),
+                                         by="k-1", role=d.CUSTODIAN, description="the hotel's letter"))
+    steps["claimed"] = desk.item(d.ClaimByProxy(
+        claim("v-phone", "claim-1", "v-2", at(4.5), claimant_name="王经理", claimant_phone="13500000000",
+              custodian_id="k-1"),
+        "hotel", "景区酒店", "韩梅梅", "13800000000", "written", "请把手机交给酒店王经理", at(4.2)))
+    steps["claimant_signs"] = desk.item(d.CaptureSignature("v-phone", "claim_claimant", None, "k-1", at(4.6)))
+    return steps
+
+
+def test_the_visitor_form_3_3_shows_every_part_of_a_phones_life_traced_to_its_events(desk, phone_life):
+    s = {name: events for name, events in phone_life.items()}
+    form = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-phone")
+    turned_in, corrected = one(s["turned_in"], "FoundItemTurnedIn"), s["corrected"][0]
+    assert form["form"] == "3.3" and form["title"] == "游客拾物登记、认领表"
+    assert form["title_en"] == "found-by-visitor registration & claim form"
+    assert form["registration"] == {
+        "item_id": "v-phone", "short_code": d.short_code("v-phone"), "desk": "main-gate",
+        "item_name": "black phone and charger", "category": "phone", "description": "black smartphone, blue case",
+        "found_place": "north gate", "found_at": at(-1.5), "finder_id": None, "finder_name": "路人甲",
+        "finder_phone": "13900000000", "finder_department": None, "registered_by": "c-017",
+        "registered_by_role": d.CLERK, "witness_id": None, "witness_name": None, "owner_urgent": False,
+        "storage_place": "desk drawer 2", "valuable": True, "turned_in_at": T0, "quantity": 2, "cash_amount": None,
+        "currency": None, "condition": "scratched", "contents": ["card"], "hidden_features_recorded": 2,
+        "receipt_no": None, **trace(turned_in, corrected)}
+    assert form["corrections"] == [{
+        "correction_id": "corr-1", "reason": "the charger was in the same bag", "corrected_by": "tl-3",
+        "corrected_by_role": d.TEAM_LEAD, "corrected_at": at(0.5),
+        "changes": [{"field": "item_name", "was": "black phone", "now": "black phone and charger"},
+                    {"field": "found_at", "was": "2026-05-01T01:00:00+00:00", "now": "2026-05-01T00:30:00+00:00"},
+                    {"field": "quantity", "was": 1, "now": 2},
+                    {"field": "contents", "was": [], "now": ["card"]}],
+        **trace(turned_in, corrected)}]
+    assert form["movements"] == [
+        {"kind": "sent", "from_desk": "main-gate", "to_desk": "south-gate", "storage_place": None,
+         "reason": "the owner waits there", "by": "c-017", "at": at(2), **trace(*s["sent"])},
+        {"kind": "received", "from_desk": "main-gate", "to_desk": "south-gate", "storage_place": "drawer 9",
+         "reason": None, "by": "c-020", "at": at(2.5), **trace(*s["received"])}]
+    assert form["custody"] == {"storage_place": "safe 1", "handed_by": "c-020", "custodian_id": "k-1",
+                               "handed_at": at(3), **trace(*s["custody"])}
+    assert form["verifications"] == [
+        {"verification_id": "v-1", "claimant_description": "my phone, cat wallpaper",
+         "matched_features": ["wallpaper"], "description_matched": True, "decision": d.OWNER, "verified_by": "c-017",
+         "verified_by_role": d.CLERK, "verified_at": at(1), **trace(*s["verified_early"])},
+        {"verification_id": "v-2", "claimant_description": "the hotel's letter",
+         "matched_features": ["serial number", "wallpaper"], "description_matched": True, "decision": d.OWNER,
+         "verified_by": "k-1", "verified_by_role": d.CUSTODIAN, "verified_at": at(4), **trace(*s["verified"])}]
+    claimed, authorised = one(s["claimed"], "FoundItemClaimed"), one(s["claimed"], "ClaimAuthorisedByOwner")
+    assert form["claim"] == {
+        "claim_id": "claim-1", "claim_kind": d.UNREPORTED, "report_id": None, "claimant_name": "王经理",
+        "claimant_phone": "13500000000", "claimant_id_type": "resident_id", "claimant_id_number": "110101199001011234",
+        "released_by": "c-017", "released_by_role": d.CLERK, "custodian_id": "k-1", "claimed_at": at(4.5),
+        "verification_id": "v-2", "on_spot_form_due": None, "filed_at_desk": None, "filed_late": None,
+        **trace(claimed)}
+    assert form["proxy"] == {
+        "proxy_kind": "hotel", "organisation": "景区酒店", "owner_name": "韩梅梅", "owner_phone": "13800000000",
+        "authorisation_method": "written", "authorisation_note": "请把手机交给酒店王经理", "authorised_at": at(4.2),
+        "recorded_by": "c-017", **trace(authorised)}
+    assert form["signatures"] == [
+        {"part": "registration_finder", "signer_kind": "finder", "signer_id": None, "captured_by": "c-017",
+         "image_ref": None, "signed_at": at(0.1), **trace(*s["finder_signs"])},
+        {"part": "registration_clerk", "signer_kind": "clerk", "signer_id": "c-017", "captured_by": "c-017",
+         "image_ref": IMAGE, "signed_at": at(0.2), **trace(*s["clerk_signs"])},
+        {"part": "claim_claimant", "signer_kind": "claimant", "signer_id": None, "captured_by": "k-1",
+         "image_ref": None, "signed_at": at(4.6), **trace(*s["claimant_signs"])}]
+    assert (form["finance"], form["void"], form["courier"], form["disposal"]) == (None, None, None, None)
+
+
+def test_a_form_is_a_copy_the_reader_cannot_change(desk, phone_life):
+    forms = desk.folds().fold(f.VisitorFoundItemForms)
+    form = forms.form_of("v-phone")
+    form["registration"]["item_name"] = "scribbled over"
+    form["verifications"].clear()
+    again = forms.form_of("v-phone")
+    assert again["registration"]["item_name"] == "black phone and charger" and len(again["verifications"]) == 2
+    assert forms.form_of("v-unknown") is None
+
+
+def test_an_item_turned_in_on_another_channel_has_no_form_of_this_one(desk, phone_life):
+    folds = desk.folds()
+    assert folds.fold(f.StaffFoundItemForms).form_of("v-phone") is None
+    assert folds.fold(f.OnSiteFoundItemForms).form_of("v-phone") is None
+
+
+def test_the_staff_form_3_4_carries_the_receipt_the_finance_handover_and_its_custodian(desk):
+    turned_in = desk.item(staff_turn_in("s-umbrella", condition="one rib bent"))
+    later = DAY + dt.timedelta(days=40)
+    desk.handover(d.DrawFinanceHandoverList(
+        "h-1", "2026-06", "k-1", (d.HandoverLine("s-umbrella", d.HELD, DAY + dt.timedelta(days=30)),), at(days=40),
+        later))
+    handed = desk.item(d.HandItemToFinance("s-umbrella", "h-1", "k-1", at(days=40), later))
+    desk.handover(d.CaptureSignature("h-1", "handover_custodian", "k-1", "k-1", at(days=40)))
+    form = desk.folds().fold(f.StaffFoundItemForms).form_of("s-umbrella")
+    assert (form["form"], form["title"], form["title_en"]) == \
+        ("3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form")
+    reg = form["registration"]
+    assert (reg["finder_id"], reg["finder_name"], reg["finder_department"], reg["hidden_features_recorded"]) == \
+        ("s-101", "李雷", "security", 0)
+    assert (reg["receipt_no"], reg["valuable"], reg["condition"]) == (d.receipt_no("s-umbrella"), False, "one rib bent")
+    assert reg["positions"] == [e.position for e in turned_in]       # turned in, then its receipt
+    assert form["finance"] == {"handover_id": "h-1", "custodian_id": "k-1", "handed_at": at(days=40),
+                               **trace(*handed)}
+    assert form["signatures"] == []          # the custodian's line on the handover list is not this form's
+
+
+def test_the_on_site_form_3_5_shows_when_the_team_leads_claim_form_reached_the_desk(desk):
+    desk.item(on_site_turn_in("o-wallet", at=at(3)))
+    desk.item(verify("o-wallet", "v-2", at(3.2), features=("serial number",), by="tl-3", role=d.TEAM_LEAD))
+    desk.item(claim("o-wallet", "claim-2", "v-2", at(3.5), claim_kind=d.ON_SPOT, released_by="tl-3",
+                    released_by_role=d.TEAM_LEAD, on_spot_form_due=at(8)))
+    claimed = desk.folds().fold(f.OnSiteFoundItemForms).form_of("o-wallet")["claim"]
+    filed = desk.item(d.FileOnSpotClaimForm("o-wallet", "c-017", at(9)))
+    form = desk.folds().fold(f.OnSiteFoundItemForms).form_of("o-wallet")
+    assert (form["form"], form["title"], form["title_en"]) == \
+        ("3.5", "员工现场拾物登记表、认领表", "found-by-staff-on-site registration & claim form")
+    assert (claimed["filed_at_desk"], claimed["filed_late"]) == (None, None)
+    assert (form["claim"]["on_spot_form_due"], form["claim"]["filed_at_desk"], form["claim"]["filed_late"]) == \
+        (at(8), at(9), True)
+    assert form["claim"]["positions"] == [*claimed["positions"], filed[0].position]
+    assert form["claim"]["event_ids"] == [*claimed["event_ids"], filed[0].event_id]
+
+
+def test_a_courier_return_shows_the_address_who_pays_and_then_the_tracking_number(desk):
+    desk.item(turn_in("v-bag", category="bag", item_name="红色双肩包", hidden_features=(("inside", "a notebook"),)))
+    desk.item(verify("v-bag", "v-1", at(1), features=("inside",)))
+    arranged = desk.item(d.ArrangeCourierReturn(claim("v-bag", "claim-1", "v-1", at(2)), "ret-1", "韩梅梅",
+                                                "13800000000", "北京市东城区某街1号", "visitor", Decimal("23.00"),
+                                                "CNY"))
+    before = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-bag")["courier"]
+    dispatched = desk.item(d.RecordCourierDispatch("v-bag", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(3)))
+    after = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-bag")["courier"]
+    expected = {"return_id": "ret-1", "recipient_name": "韩梅梅", "recipient_phone": "13800000000",
+                "address": "北京市东城区某街1号", "fee_paid_by": "visitor", "fee_amount": "23.00", "fee_currency": "CNY",
+                "arranged_by": "c-017", "arranged_at": at(2)}
+    assert before == {**expected, "carrier": None, "tracking_number": None, "dispatched_at": None,
+                      **trace(one(arranged, "CourierReturnArranged"))}
+    assert after == {**expected, "carrier": "顺丰速运", "tracking_number": "SF1234567890", "dispatched_at": at(3),
+                     **trace(one(arranged, "CourierReturnArranged"), *dispatched)}
+
+
+def test_a_voided_duplicate_and_a_disposed_item_say_so_on_their_forms(desk):
+    desk.item(turn_in("v-1", category="document", item_name="身份证", hidden_features=()))
+    desk.item(turn_in("v-2", category="document", item_name="身份证", hidden_features=(), at=at(0.1)))
+    voided = desk.item(d.VoidFoundItem("v-2", "the same card registered twice", "tl-3", d.TEAM_LEAD, at(1),
+                                       held("v-1"), "v-1"))
+    late = DAY + dt.timedelta(days=40)
+    desk.disposal(d.DrawDisposalList("dp-1", d.POLICE, "景区派出所", "k-1",
+                                     (d.HandoverLine("v-1", d.HELD, DAY + dt.timedelta(days=30), None, d.POLICE),),
+                                     at(days=40), late))
+    disposed = desk.item(d.DisposeItem("v-1", "dp-1", d.POLICE, "k-1", at(days=40), late))
+    forms = desk.folds().fold(f.VisitorFoundItemForms)
+    assert forms.form_of("v-2")["void"] == {"duplicate_of": "v-1", "reason": "the same card registered twice",
+                                            "voided_by": "tl-3", "voided_by_role": d.TEAM_LEAD, "voided_at": at(1),
+                                            **trace(*voided)}
+    assert forms.form_of("v-1")["disposal"] == {"disposal_id": "dp-1", "route": d.POLICE, "custodian_id": "k-1",
+                                                "disposed_at": at(days=40), **trace(*disposed)}
+    assert forms.form_of("v-1")["void"] is None
