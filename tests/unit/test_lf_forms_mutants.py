@@ -426,3 +426,169 @@ def test_a_voided_duplicate_and_a_disposed_item_say_so_on_their_forms(desk):
     assert forms.form_of("v-1")["disposal"] == {"disposal_id": "dp-1", "route": d.POLICE, "custodian_id": "k-1",
                                                 "disposed_at": at(days=40), **trace(*disposed)}
     assert forms.form_of("v-1")["void"] is None
+
+
+# -- 3.6 the visitor's lost-item report, and 3.7 the summary of reports ---------------------------------------
+def match(report_id, item_id, task_id, when, current=None, **facts):
+    return d.ConfirmMatch(report_id, held(item_id, **facts), task_id, "c-017", when, current)
+
+
+def contact(report_id, task_id, when, outcome=d.REACHED):
+    return d.RecordVisitorContact(report_id, task_id, "c-017", outcome, when)
+
+
+def test_the_report_form_3_6_as_reported_names_the_visitor_and_the_loss(desk):
+    reported = desk.report(report("r-1", at(0.5)))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert form == {
+        "form": "3.6", "title": "游客失物登记表", "report_id": "r-1", "desk": "main-gate", "item_name": "black phone",
+        "category": "phone", "description": "black smartphone", "features": "blue case", "lost_place": "north gate",
+        "lost_from": at(-3), "lost_until": at(-2), "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+        "received_by": "c-017", "reported_at": at(0.5), "matched_item_id": None, "matched_short_code": None,
+        "contact_task_id": None, "contact_task_open": False, "contacts": [], "returned_at": None,
+        "released_matches": [], **trace(*reported)}
+    assert desk.folds().fold(f.LostItemReportForms).form_of("r-9") is None
+
+
+def test_a_call_that_does_not_reach_the_visitor_keeps_the_contact_task_open(desk):
+    desk.item(turn_in("p1"))
+    reported = desk.report(report("r-1", at(0.5)))
+    matched = desk.report(match("r-1", "p1", "task-1", at(0.6)))
+    missed = desk.report(contact("r-1", "task-1", at(0.7), outcome="no_answer"))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert (form["matched_item_id"], form["matched_short_code"]) == ("p1", d.short_code("p1"))
+    assert (form["contact_task_id"], form["contact_task_open"]) == ("task-1", True)
+    assert form["contacts"] == [{"task_id": "task-1", "contacted_by": "c-017", "outcome": "no_answer",
+                                 "contacted_at": at(0.7), **trace(*missed)}]
+    reached = desk.report(contact("r-1", "task-1", at(0.8)))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert form["contact_task_open"] is False and [c["outcome"] for c in form["contacts"]] == ["no_answer", d.REACHED]
+    assert form["positions"] == [e.position for e in (*reported, *matched, *missed, *reached)]
+    row = desk.folds().fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["stages"]) == ("contacted", ["matched", "contacted"])
+
+
+def test_a_missed_call_does_not_count_the_report_as_contacted(desk):
+    desk.item(turn_in("p1"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p1", "task-1", at(0.6)))
+    desk.report(contact("r-1", "task-1", at(0.7), outcome="no_answer"))
+    summary = desk.folds().fold(f.LostItemSummary).summary(date=DAY)
+    assert (summary["rows"][0]["status"], summary["rows"][0]["stages"]) == ("matched", ["matched"])
+    assert summary["totals"] == {"reported": 1, "matched": 1, "contacted": 0, "returned": 0}
+
+
+def test_a_report_whose_item_another_claimant_took_shows_the_released_match_with_when_and_why(desk):
+    desk.item(turn_in("p7"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p7", "task-1", at(0.6)))
+    desk.item(verify("p7", "v-1", at(1), key="someone-else"))
+    claimed = desk.item(claim("p7", "claim-x", "v-1", at(1.1), claimant_key="someone-else"))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert form["released_matches"] == [{"item_id": "p7", "short_code": d.short_code("p7"), "released_at": at(1.1),
+                                         "why": "claimed_by_another", **trace(*claimed)}]
+    assert (form["matched_item_id"], form["matched_short_code"], form["contact_task_open"], form["returned_at"]) == \
+        (None, None, False, None)
+    assert form["positions"][-1] == claimed[0].position
+    row = desk.folds().fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["matched_short_code"], row["positions"][-1]) == ("reported", None, claimed[0].position)
+
+
+def test_a_report_returned_by_its_own_claim_keeps_its_match_and_closes_the_call(desk):
+    desk.item(turn_in("p8"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p8", "task-1", at(0.6)))
+    desk.item(verify("p8", "v-1", at(1)))
+    desk.item(claim("p8", "claim-1", "v-1", at(1.2), claim_kind=d.REPORTED, report_id="r-1",
+                    report=d.ReportFacts("r-1", "p8")))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert (form["returned_at"], form["matched_item_id"], form["matched_short_code"], form["contact_task_open"],
+            form["released_matches"]) == (at(1.2), "p8", d.short_code("p8"), False, [])
+    row = desk.folds().fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["matched_short_code"], row["stages"]) == ("returned", d.short_code("p8"),
+                                                                         ["matched", "returned"])
+
+
+def test_a_match_the_clerk_released_names_the_item_and_the_item_no_longer_follows_the_report(desk):
+    desk.item(turn_in("p7"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p7", "task-1", at(0.6)))
+    released = desk.report(d.ReleaseMatch("r-1", "not theirs", "c-017", at(0.9), held("p7")))
+    desk.item(verify("p7", "v-1", at(1), key="someone-else"))
+    desk.item(claim("p7", "claim-x", "v-1", at(1.1), claimant_key="someone-else"))  # later, to someone else
+    folds = desk.folds()
+    form = folds.fold(f.LostItemReportForms).form_of("r-1")
+    assert form["released_matches"] == [{"item_id": "p7", "short_code": d.short_code("p7"), "released_at": at(0.9),
+                                         "why": "released_by_clerk", **trace(*released)}]
+    assert form["positions"][-1] == released[0].position
+    row = folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["matched_short_code"], row["positions"][-1]) == ("reported", None,
+                                                                                released[0].position)
+
+
+def test_releasing_one_reports_match_leaves_the_item_kept_for_the_report_matched_to_it_since(desk):
+    """Two clerks confirmed the same item for two reports; the first takes hers back: the item still follows
+    the second report, which learns when it goes to another claimant."""
+    desk.item(turn_in("p7"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(report("r-2", at(0.55)))
+    desk.report(match("r-1", "p7", "task-1", at(0.6)))
+    desk.report(match("r-2", "p7", "task-2", at(0.65)))
+    desk.report(d.ReleaseMatch("r-1", "not theirs", "c-017", at(0.9), held("p7")))
+    desk.item(verify("p7", "v-1", at(1), key="someone-else"))
+    claimed = desk.item(claim("p7", "claim-x", "v-1", at(1.1), claimant_key="someone-else"))
+    folds = desk.folds()
+    second = folds.fold(f.LostItemReportForms).form_of("r-2")
+    assert [(m["item_id"], m["why"]) for m in second["released_matches"]] == [("p7", "claimed_by_another")]
+    rows = {row["report_id"]: row for row in folds.fold(f.LostItemSummary).summary(date=DAY)["rows"]}
+    assert rows["r-2"]["positions"][-1] == claimed[0].position and rows["r-2"]["status"] == "reported"
+    assert rows["r-1"]["positions"][-1] != claimed[0].position
+
+
+def test_an_item_never_matched_to_a_report_leaves_every_report_as_it_was(desk):
+    desk.item(turn_in("p1"))
+    reported = desk.report(report("r-1", at(0.5)))
+    desk.item(verify("p1", "v-1", at(1)))
+    desk.item(claim("p1", "claim-1", "v-1", at(1.1)))
+    folds = desk.folds()
+    assert folds.fold(f.LostItemReportForms).form_of("r-1")["positions"] == [reported[0].position]
+    assert folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]["positions"] == [reported[0].position]
+
+
+def test_the_summary_3_7_row_is_what_the_desk_wrote_down_and_where_the_report_stands(desk):
+    reported = desk.report(report("r-1", at(0.5)))
+    summary = desk.folds().fold(f.LostItemSummary).summary(date=DAY)
+    assert (summary["form"], summary["title"]) == ("3.7", "游客失物登记汇总表")
+    assert summary["rows"] == [{
+        "business_date": DAY, "report_id": "r-1", "desk": "main-gate", "item_name": "black phone",
+        "category": "phone", "lost_place": "north gate", "visitor_name": "韩梅梅", "visitor_phone": "13800000000",
+        "received_by": "c-017", "status": "reported", "stages": [], "matched_short_code": None, **trace(*reported)}]
+
+
+def test_the_summary_keeps_the_order_reports_were_taken_in_and_is_a_copy(desk):
+    desk.report(report("r-b", at(0.5)))
+    desk.report(report("r-a", at(0.7)))
+    desk.report(report("r-c", at(0.9), received_by="c-020"))
+    summary = desk.folds().fold(f.LostItemSummary)
+    first = summary.summary(month="2026-05")
+    assert [r["report_id"] for r in first["rows"]] == ["r-b", "r-a", "r-c"]
+    assert [r["report_id"] for r in summary.summary(date=DAY, staff_id="c-017")["rows"]] == ["r-b", "r-a"]
+    first["rows"][0]["stages"].append("returned")
+    assert summary.summary(month="2026-05")["rows"][0]["stages"] == []
+    assert summary.summary(date=DAY + dt.timedelta(days=1))["totals"] == \
+        {"reported": 0, "matched": 0, "contacted": 0, "returned": 0}
+
+
+def test_a_report_matched_again_after_its_item_went_elsewhere_counts_each_stage_once(desk):
+    desk.item(turn_in("p7"))
+    desk.item(turn_in("p8"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p7", "task-1", at(0.6)))
+    desk.report(contact("r-1", "task-1", at(0.7)))
+    desk.item(verify("p7", "v-1", at(1), key="someone-else"))
+    desk.item(claim("p7", "claim-x", "v-1", at(1.1), claimant_key="someone-else"))
+    desk.report(match("r-1", "p8", "task-2", at(2), current=held("p7", d.CLAIMED)))
+    desk.report(contact("r-1", "task-2", at(2.1)))
+    row = desk.folds().fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
+    assert (row["status"], row["stages"], row["matched_short_code"]) == \
+        ("contacted", ["matched", "contacted"], d.short_code("p8"))
