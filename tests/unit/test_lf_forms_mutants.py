@@ -592,3 +592,141 @@ def test_a_report_matched_again_after_its_item_went_elsewhere_counts_each_stage_
     row = desk.folds().fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
     assert (row["status"], row["stages"], row["matched_short_code"]) == \
         ("contacted", ["matched", "contacted"], d.short_code("p8"))
+
+
+# -- 3.8 good deeds, 3.9 the staff finder's receipt, 3.10 the card on the item --------------------------------
+def test_the_good_deeds_row_3_8_names_the_staff_finder_the_receipt_and_where_it_was_found(desk):
+    turned_in, receipt = desk.item(staff_turn_in("s-umbrella", found_place="east lake"))
+    desk.item(turn_in("v-phone", at=at(0.5)))                    # found by a visitor: no good deed of staff
+    summary = desk.folds().fold(f.GoodDeedsSummary).summary(date=DAY)
+    assert (summary["form"], summary["title"]) == ("3.8", "员工好人好事汇总表")
+    assert summary["rows"] == [{
+        "business_date": DAY, "staff_id": "s-101", "staff_name": "李雷", "department": "security", "kind": "desk",
+        "receipt_no": d.receipt_no("s-umbrella"), "item_id": "s-umbrella", "item_name": "red umbrella",
+        "category": "umbrella", "found_place": "east lake", "returned_to_owner": False, **trace(turned_in, receipt)}]
+    assert summary["per_staff"] == {"s-101": 1}
+
+
+def test_a_good_deed_follows_a_correction_of_what_and_where_and_the_return_to_its_owner(desk):
+    desk.item(staff_turn_in("s-bag", category="bag", item_name="包", hidden_features=(("inside", "a notebook"),)))
+    corrected = desk.item(d.CorrectFoundItem(
+        "s-bag", "corr-1", (("item_name", "钱包"), ("category", "wallet"), ("found_place", "west gate"),
+                            ("description", "brown leather")), "typed 包 for 钱包", "tl-3", d.TEAM_LEAD, at(0.5)))
+    desk.item(verify("s-bag", "v-1", at(1), features=("inside",)))
+    claimed = desk.item(claim("s-bag", "claim-1", "v-1", at(1.5)))
+    [row] = desk.folds().fold(f.GoodDeedsSummary).summary(month="2026-05")["rows"]
+    assert (row["item_name"], row["category"], row["found_place"], row["returned_to_owner"]) == \
+        ("钱包", "wallet", "west gate", True)
+    assert "description" not in row
+    assert row["positions"][-2:] == [corrected[0].position, claimed[0].position]
+
+
+def test_a_duplicate_registration_is_not_a_second_good_deed(desk):
+    desk.item(staff_turn_in("s-1"))
+    desk.item(staff_turn_in("s-2", at=at(0.1)))
+    desk.item(staff_turn_in("s-3", finder_id="s-107", finder_name="韩梅", at=at(0.2)))
+    desk.item(d.VoidFoundItem("s-2", "registered twice", "tl-3", d.TEAM_LEAD, at(1), held("s-1"), "s-1"))
+    summary = desk.folds().fold(f.GoodDeedsSummary)
+    assert [row["item_id"] for row in summary.summary(date=DAY)["rows"]] == ["s-1", "s-3"]
+    assert summary.summary(date=DAY)["per_staff"] == {"s-101": 1, "s-107": 1}
+    assert summary.summary(date=DAY, staff_id="s-107")["per_staff"] == {"s-107": 1}
+    assert summary.summary(date=DAY + dt.timedelta(days=1)) == {"form": "3.8", "title": "员工好人好事汇总表", "rows": [],
+                                                                "per_staff": {}}
+
+
+def test_good_deeds_are_listed_in_the_order_they_were_turned_in_and_the_list_is_a_copy(desk):
+    desk.item(staff_turn_in("s-b", finder_id="s-107", finder_name="韩梅"))
+    desk.item(staff_turn_in("s-a", at=at(0.1)))
+    desk.item(on_site_turn_in("o-c", at=at(0.2)))
+    summary = desk.folds().fold(f.GoodDeedsSummary)
+    rows = summary.summary(month="2026-05")["rows"]
+    assert [(row["item_id"], row["kind"]) for row in rows] == [("s-b", "desk"), ("s-a", "desk"), ("o-c", "on_site")]
+    rows[0]["item_name"] = "changed"
+    assert summary.summary(month="2026-05")["rows"][0]["item_name"] == "red umbrella"
+
+
+def test_the_receipt_3_9_is_the_finders_proof_with_what_was_turned_in(desk):
+    turned_in, receipt = desk.item(staff_turn_in("s-cash", category="cash", item_name="现金", quantity=1,
+                                                 cash_amount=Decimal("520.50"), currency="CNY",
+                                                 condition="folded", valuable_categories=VALUABLES))
+    receipts = desk.folds().fold(f.FoundItemReceipts)
+    assert receipts.receipt("s-cash") == {
+        "form": "3.9", "title": "员工拾到物品回执", "item_id": "s-cash", "short_code": d.short_code("s-cash"),
+        "desk": "main-gate", "item_name": "现金", "category": "cash", "found_place": "north gate", "found_at": at(-1),
+        "quantity": 1, "cash_amount": "520.50", "currency": "CNY", "condition": "folded", "contents": [],
+        "receipt_no": d.receipt_no("s-cash"), "finder_id": "s-101", "finder_name": "李雷",
+        "finder_department": "security", "good_deed": "desk", "issued_by": "c-017", "issued_at": T0,
+        **trace(turned_in, receipt)}
+    copy = receipts.receipt("s-cash")
+    copy["contents"].append("phone")
+    assert receipts.receipt("s-cash")["contents"] == []
+
+
+def test_the_receipt_shows_a_corrected_amount_and_an_on_site_find_has_one_too(desk):
+    desk.item(staff_turn_in("s-cash", category="cash", item_name="现金", cash_amount=Decimal("520"), currency="CNY",
+                            valuable_categories=VALUABLES))
+    corrected = desk.item(d.CorrectFoundItem("s-cash", "corr-1", (("cash_amount", Decimal("502")),),
+                                             "counted again", "tl-3", d.TEAM_LEAD, at(0.5),
+                                             valuable_categories=VALUABLES))
+    desk.item(on_site_turn_in("o-wallet", at=at(1)))
+    receipts = desk.folds().fold(f.FoundItemReceipts)
+    cash = receipts.receipt("s-cash")
+    assert (cash["cash_amount"], cash["positions"][-1]) == ("502", corrected[0].position)
+    assert (receipts.receipt("o-wallet")["good_deed"], receipts.receipt("o-wallet")["finder_name"]) == \
+        ("on_site", "王五")
+
+
+def test_the_card_3_10_carries_code_qr_where_it_is_kept_and_until_when(desk):
+    turned_in, card_issued = desk.item(turn_in("v-bag", category="bag", item_name="红色双肩包", quantity=2,
+                                               condition="wet", contents=("card",)))
+    card = desk.folds().fold(f.ItemInformationCards).card(item_id="v-bag")
+    kept = DAY + dt.timedelta(days=30)
+    assert card == {
+        "form": "3.10", "title": "物品信息卡", "item_id": "v-bag", "short_code": d.short_code("v-bag"),
+        "qr_payload": "vsc:found-item:v-bag", "item_name": "红色双肩包", "category": "bag", "found_place": "north gate",
+        "found_at": at(-1), "turned_in_on": DAY, "retain_until": kept, "desk": "main-gate",
+        "storage_place": "desk drawer 2", "registered_by": "c-017", "disposal_from": kept + dt.timedelta(days=1),
+        "retention_note": f.retention_note(kept), "quantity": 2, "cash_amount": None, "currency": None,
+        "condition": "wet", "contents": ["card"], "issued_at": T0, "voided": False, **trace(turned_in, card_issued)}
+
+
+def test_the_card_says_kept_through_the_day_inclusive_and_from_when_it_may_go_to_finance():
+    assert f.retention_note(dt.date(2026, 5, 31)) == (
+        "保管至 2026-05-31（含当日），2026-06-01 起可移交财务部 / "
+        "kept through 2026-05-31 inclusive; may go to finance from 2026-06-01")
+
+
+def test_the_card_follows_the_item_to_the_custodian_to_another_desk_and_through_a_correction(desk):
+    desk.item(on_site_turn_in("o-bag", category="bag", item_name="包", storage_place="with the team lead"))
+    received = desk.item(d.ReceiveItemAtDesk("o-bag", "south-gate", "drawer 9", "c-020", at(1)))
+    cards = desk.folds().fold(f.ItemInformationCards)
+    assert (cards.card(item_id="o-bag")["desk"], cards.card(item_id="o-bag")["storage_place"]) == \
+        ("south-gate", "drawer 9")
+    assert cards.card(item_id="o-bag")["positions"][-1] == received[0].position
+    corrected = desk.item(d.CorrectFoundItem("o-bag", "corr-1", (("item_name", "钱包"), ("category", "wallet")),
+                                             "typed 包 for 钱包", "tl-3", d.TEAM_LEAD, at(2),
+                                             valuable_categories=VALUABLES,
+                                             retention=d.RetentionPolicy(default_days=30, valuable_days=90)))
+    custody = desk.item(d.HandToCustodian("o-bag", "c-020", "k-1", "safe 1", at(3)))
+    card = desk.folds().fold(f.ItemInformationCards).card(short_code=d.short_code("o-bag"))
+    kept = DAY + dt.timedelta(days=90)
+    assert (card["item_name"], card["category"], card["storage_place"]) == ("钱包", "wallet", "safe 1")
+    assert (card["retain_until"], card["disposal_from"], card["retention_note"]) == \
+        (kept, kept + dt.timedelta(days=1), f.retention_note(kept))
+    assert card["positions"][-2:] == [corrected[0].position, custody[0].position]
+
+
+def test_a_voided_card_says_so_and_a_staff_desk_find_has_no_card(desk):
+    desk.item(turn_in("v-1"))
+    desk.item(turn_in("v-2", at=at(0.1)))
+    voided = desk.item(d.VoidFoundItem("v-2", "registered twice", "tl-3", d.TEAM_LEAD, at(1), held("v-1"), "v-1"))
+    desk.item(staff_turn_in("s-umbrella"))
+    cards = desk.folds().fold(f.ItemInformationCards)
+    assert (cards.card(item_id="v-2")["voided"], cards.card(item_id="v-2")["positions"][-1]) == \
+        (True, voided[0].position)
+    assert cards.card(item_id="v-1")["voided"] is False
+    assert cards.card(item_id="s-umbrella") is None and cards.card(short_code=d.short_code("s-umbrella")) is None
+    assert cards.card() is None
+    card = cards.card(short_code=d.short_code("v-1"))
+    card["contents"].append("x")
+    assert cards.card(item_id="v-1")["contents"] == []
