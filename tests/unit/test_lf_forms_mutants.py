@@ -730,3 +730,136 @@ def test_a_voided_card_says_so_and_a_staff_desk_find_has_no_card(desk):
     card = cards.card(short_code=d.short_code("v-1"))
     card["contents"].append("x")
     assert cards.card(item_id="v-1")["contents"] == []
+
+
+# -- the shift-end checklist of valuables not yet with the custodian ------------------------------------------
+def test_the_custody_checklist_row_says_what_where_and_by_whom_and_nothing_of_its_value(desk):
+    turned_in = desk.item(turn_in("v-phone"))
+    [row] = desk.folds().fold(f.ValuablesAwaitingCustody).awaiting(at(1))
+    assert row == {"item_id": "v-phone", "short_code": d.short_code("v-phone"), "desk": "main-gate",
+                   "item_name": "black phone", "category": "phone", "registered_by": "c-017",
+                   "storage_place": "desk drawer 2", "turned_in_at": T0, "business_date": DAY, "overdue": False,
+                   **trace(one(turned_in, "FoundItemTurnedIn"))}
+
+
+def test_a_valuable_is_on_the_checklist_from_the_moment_it_is_turned_in_until_the_moment_it_leaves(desk):
+    desk.item(turn_in("v-claimed"))
+    desk.item(turn_in("v-custody", at=at(0.1)))
+    desk.item(turn_in("v-void", at=at(0.2)))
+    desk.item(turn_in("v-umbrella", category="umbrella", item_name="umbrella", hidden_features=(), at=at(0.3)))
+    desk.item(verify("v-claimed", "v-1", at(1)))
+    desk.item(claim("v-claimed", "claim-1", "v-1", at(2)))
+    desk.item(d.HandToCustodian("v-custody", "c-017", "k-1", "safe 1", at(3)))
+    desk.item(d.VoidFoundItem("v-void", "registered twice", "tl-3", d.TEAM_LEAD, at(4), held("v-claimed"),
+                              "v-claimed"))
+    checklist = desk.folds().fold(f.ValuablesAwaitingCustody)
+
+    def listed(as_of):
+        return [row["item_id"] for row in checklist.awaiting(as_of)]
+
+    assert listed(T0 - dt.timedelta(seconds=1)) == []
+    assert listed(T0) == ["v-claimed"]                     # the umbrella is no valuable
+    assert listed(at(2) - dt.timedelta(seconds=1)) == ["v-claimed", "v-custody", "v-void"]
+    assert listed(at(2)) == ["v-custody", "v-void"]
+    assert listed(at(3)) == ["v-void"]
+    assert listed(at(4)) == []
+
+
+def test_a_valuable_handed_to_finance_or_disposed_of_leaves_the_checklist_then(desk):
+    late = DAY + dt.timedelta(days=91)
+    for item_id in ("v-finance", "v-police"):
+        desk.item(turn_in(item_id, category="camera", item_name="camera", hidden_features=()))
+    desk.item(d.HandItemToFinance("v-finance", "h-1", "k-1", at(days=91), late))
+    desk.item(d.DisposeItem("v-police", "dp-1", d.POLICE, "k-1", at(days=92), late))
+    checklist = desk.folds().fold(f.ValuablesAwaitingCustody)
+    assert [row["item_id"] for row in checklist.awaiting(at(days=91) - dt.timedelta(seconds=1))] == \
+        ["v-finance", "v-police"]
+    assert [row["item_id"] for row in checklist.awaiting(at(days=91))] == ["v-police"]
+    assert checklist.awaiting(at(days=92)) == []
+
+
+def test_the_checklist_follows_a_move_to_another_desk_and_a_correction_of_what_it_is(desk):
+    desk.item(turn_in("v-bag", category="bag", item_name="包", hidden_features=(), valuable_categories=VALUABLES))
+    desk.item(d.CorrectFoundItem("v-bag", "corr-1", (("item_name", "钱包"), ("category", "wallet"),
+                                                     ("description", "brown leather")),
+                                 "typed 包 for 钱包", "tl-3", d.TEAM_LEAD, at(0.5), valuable_categories=VALUABLES))
+    desk.item(d.SendItemToDesk("v-bag", "south-gate", "the owner waits there", "c-017", at(1)))
+    received = desk.item(d.ReceiveItemAtDesk("v-bag", "south-gate", "drawer 9", "c-020", at(1.5)))
+    checklist = desk.folds().fold(f.ValuablesAwaitingCustody)
+    [row] = checklist.awaiting(at(2), desk="south-gate")
+    assert (row["item_name"], row["category"], row["desk"], row["storage_place"]) == \
+        ("钱包", "wallet", "south-gate", "drawer 9")
+    assert "description" not in row and row["positions"][-1] == received[0].position
+    assert checklist.awaiting(at(2), desk="main-gate") == []
+
+
+def test_the_evening_checklist_is_not_rewritten_by_a_correction_after_the_handover(desk):
+    desk.item(turn_in("v-camera", category="camera", item_name="silver camera", hidden_features=(),
+                      valuable_categories=VALUABLES))
+    desk.item(d.HandToCustodian("v-camera", "c-017", "k-1", "safe 1", at(8)))
+    desk.item(d.CorrectFoundItem("v-camera", "corr-1", (("category", "toy"), ("item_name", "toy camera")),
+                                 "a toy", "tl-3", d.TEAM_LEAD, at(9), valuable_categories=VALUABLES))
+    [row] = desk.folds().fold(f.ValuablesAwaitingCustody).awaiting(at(7))
+    assert (row["item_name"], row["category"]) == ("silver camera", "camera")
+
+
+def test_a_valuable_is_overdue_for_the_custodian_once_its_local_day_is_over(desk):
+    desk.item(turn_in("v-phone"))
+    checklist = desk.folds().fold(f.ValuablesAwaitingCustody)
+    midnight = dt.datetime(2026, 5, 2, tzinfo=CST)
+    assert [row["overdue"] for row in checklist.awaiting(midnight - dt.timedelta(seconds=1), zone=CST)] == [False]
+    assert [row["overdue"] for row in checklist.awaiting(midnight, zone=CST)] == [True]
+    assert checklist.awaiting(midnight - dt.timedelta(seconds=1), zone=CST, overdue_only=True) == []
+    rows = checklist.awaiting(midnight, zone=CST, overdue_only=True)
+    rows[0]["positions"].append(99)
+    assert checklist.awaiting(midnight, zone=CST)[0]["positions"] == [1]
+
+
+# -- team leads' on-spot claims whose form has not reached the desk -----------------------------------------
+@pytest.fixture
+def on_spot(desk):
+    """Two on-site wallets released on the spot by a team lead, forms due at 18:00; a desk claim too."""
+    steps = {}
+    for item_id, hour in (("o-late", 1), ("o-filed", 2)):
+        steps[item_id] = desk.item(on_site_turn_in(item_id, at=at(hour)))
+        desk.item(verify(item_id, f"v-{item_id}", at(hour + 0.2), features=("serial number",), by="tl-3",
+                         role=d.TEAM_LEAD))
+        steps[f"{item_id} claimed"] = desk.item(claim(item_id, f"claim-{item_id}", f"v-{item_id}", at(hour + 0.5),
+                                                      claim_kind=d.ON_SPOT, released_by="tl-3",
+                                                      released_by_role=d.TEAM_LEAD, on_spot_form_due=at(8)))
+    steps["filed on time"] = desk.item(d.FileOnSpotClaimForm("o-filed", "c-017", at(8)))
+    steps["filed late"] = desk.item(d.FileOnSpotClaimForm("o-late", "c-017", at(10)))
+    desk.item(turn_in("v-phone", at=at(3)))
+    desk.item(verify("v-phone", "v-1", at(3.1)))
+    desk.item(claim("v-phone", "claim-3", "v-1", at(3.2)))
+    return steps
+
+
+def test_an_on_spot_claim_is_flagged_from_the_moment_its_form_is_due(desk, on_spot):
+    flagged = desk.folds().fold(f.OnSpotClaimsNotFiled)
+    assert flagged.flagged(at(8) - dt.timedelta(seconds=1)) == []
+    claimed = on_spot["o-late claimed"][0]
+    assert flagged.flagged(at(8)) == [{
+        "item_id": "o-late", "short_code": d.short_code("o-late"), "claim_id": "claim-o-late", "released_by": "tl-3",
+        "claimed_at": at(1.5), "due": at(8), "filed_at": None, **trace(claimed)}]
+
+
+def test_a_form_filed_late_stays_flagged_with_when_it_came_and_one_filed_on_time_never_is(desk, on_spot):
+    flagged = desk.folds().fold(f.OnSpotClaimsNotFiled)
+    claimed, filed = on_spot["o-late claimed"][0], on_spot["filed late"][0]
+    [row] = flagged.flagged(at(11))
+    assert (row["item_id"], row["filed_at"], row["due"]) == ("o-late", at(10), at(8))
+    assert row["positions"] == [claimed.position, filed.position]
+    assert row["event_ids"] == [claimed.event_id, filed.event_id]
+    assert [r["item_id"] for r in flagged.flagged(at(10))] == ["o-late"]
+    assert [r["filed_at"] for r in flagged.flagged(at(10) - dt.timedelta(seconds=1))] == [None]
+
+
+def test_on_spot_claims_are_flagged_in_the_order_they_were_taken(desk):
+    for item_id, hour in (("o-b", 1), ("o-a", 2)):
+        desk.item(on_site_turn_in(item_id, at=at(hour)))
+        desk.item(verify(item_id, f"v-{item_id}", at(hour + 0.2), features=("serial number",), by="tl-3",
+                         role=d.TEAM_LEAD))
+        desk.item(claim(item_id, f"claim-{item_id}", f"v-{item_id}", at(hour + 0.5), claim_kind=d.ON_SPOT,
+                        released_by="tl-3", released_by_role=d.TEAM_LEAD, on_spot_form_due=at(8)))
+    assert [row["item_id"] for row in desk.folds().fold(f.OnSpotClaimsNotFiled).flagged(at(9))] == ["o-b", "o-a"]
