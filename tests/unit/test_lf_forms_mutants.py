@@ -863,3 +863,234 @@ def test_on_spot_claims_are_flagged_in_the_order_they_were_taken(desk):
         desk.item(claim(item_id, f"claim-{item_id}", f"v-{item_id}", at(hour + 0.5), claim_kind=d.ON_SPOT,
                         released_by="tl-3", released_by_role=d.TEAM_LEAD, on_spot_form_due=at(8)))
     assert [row["item_id"] for row in desk.folds().fold(f.OnSpotClaimsNotFiled).flagged(at(9))] == ["o-b", "o-a"]
+
+
+# -- the monthly handover list to finance, and the disposal lists (police, bank, destruction) -----------------
+LATE = DAY + dt.timedelta(days=40)
+
+
+def line(item_id, route=d.FINANCE_ROUTE):
+    return d.HandoverLine(item_id, d.HELD, DAY + dt.timedelta(days=30), None, route)
+
+
+@pytest.fixture
+def handover(desk):
+    """Two unclaimed items on June's list, the umbrella's name corrected before; one handed over, one
+    withdrawn (claimed meanwhile), one handed to finance under another list; finance signs off."""
+    steps = {}
+    steps["umbrella"] = desk.item(staff_turn_in("s-umbrella", item_name="umbrela"))
+    desk.item(turn_in("v-hat", category="clothing", item_name="straw hat", hidden_features=(), at=at(0.1)))
+    desk.item(turn_in("v-scarf", category="clothing", item_name="scarf", hidden_features=(), at=at(0.2)))
+    steps["corrected"] = desk.item(d.CorrectFoundItem("s-umbrella", "corr-1", (("item_name", "red umbrella"),),
+                                                      "typo", "tl-3", d.TEAM_LEAD, at(days=39)))
+    steps["drawn"] = desk.handover(d.DrawFinanceHandoverList(
+        "h-1", "2026-06", "k-1", (line("s-umbrella"), line("v-hat")), at(days=40), LATE))
+    steps["handed"] = desk.item(d.HandItemToFinance("s-umbrella", "h-1", "k-1", at(days=40, hours=0.5), LATE))
+    desk.item(d.HandItemToFinance("v-scarf", "h-1", "k-1", at(days=40, hours=0.6), LATE))   # not on this list
+    desk.item(d.CaptureSignature("s-umbrella", "registration_finder", None, "c-017", at(days=40, hours=0.7)))
+    steps["transferred"] = desk.handover(d.RecordFinanceTransfer("h-1", ("s-umbrella",), ("v-hat",),
+                                                                 at(days=40, hours=1)))
+    steps["custodian signs"] = desk.handover(d.CaptureSignature("h-1", "handover_custodian", "k-1", "k-1",
+                                                                at(days=40, hours=1.1), image_ref=IMAGE))
+    steps["signed off"] = desk.handover(d.SignOffFinanceHandover("h-1", "f-1", "王会计", at(days=41)))
+    return steps
+
+
+def test_the_handover_list_shows_each_line_as_listed_handed_over_or_withdrawn_and_finances_sign_off(desk, handover):
+    s = handover
+    shown = desk.folds().fold(f.FinanceHandoverLists).handover("h-1")
+    drawn, transferred, signed_off = s["drawn"][0], s["transferred"][0], s["signed off"][0]
+    assert shown == {
+        "handover_id": "h-1", "month": "2026-06", "custodian_id": "k-1", "drawn_at": at(days=40),
+        "lines": [
+            {"item_id": "s-umbrella", "short_code": d.short_code("s-umbrella"), "item_name": "red umbrella",
+             "category": "umbrella", "turned_in_on": DAY, "state": "handed_over", **trace(drawn, *s["handed"])},
+            {"item_id": "v-hat", "short_code": d.short_code("v-hat"), "item_name": "straw hat", "category": "clothing",
+             "turned_in_on": DAY, "state": "withdrawn", **trace(drawn, transferred)}],
+        "transferred_at": at(days=40, hours=1), "signed_by": "f-1", "signer_name": "王会计", "signed_at": at(days=41),
+        "signatures": [{"part": "handover_custodian", "signer_kind": "custodian", "signer_id": "k-1",
+                        "captured_by": "k-1", "image_ref": IMAGE, "signed_at": at(days=40, hours=1.1),
+                        **trace(*s["custodian signs"])}],
+        **trace(drawn, transferred, signed_off)}
+
+
+def test_a_handover_list_as_drawn_waits_for_the_transfer_and_the_sign_off(desk):
+    desk.item(staff_turn_in("s-umbrella"))
+    drawn = desk.handover(d.DrawFinanceHandoverList("h-1", "2026-06", "k-1", (line("s-umbrella"),), at(days=40),
+                                                    LATE))
+    lists = desk.folds().fold(f.FinanceHandoverLists)
+    shown = lists.handover("h-1")
+    assert (shown["transferred_at"], shown["signed_by"], shown["signer_name"], shown["signed_at"],
+            shown["signatures"]) == (None, None, None, None, [])
+    assert [(row["state"], row["positions"]) for row in shown["lines"]] == [("listed", [drawn[0].position])]
+    shown["lines"][0]["state"] = "scribbled"
+    assert lists.handover("h-1")["lines"][0]["state"] == "listed"
+    assert lists.handover("h-9") is None
+
+
+def test_a_disposal_list_for_the_issuing_bank_shows_its_lines_the_receivers_sign_off_and_signatures(desk):
+    desk.item(turn_in("v-card", category="card", item_name="银行卡", hidden_features=(), quantity=2))
+    desk.item(turn_in("v-card2", category="card", item_name="银行卡", hidden_features=(), at=at(0.1)))
+    desk.item(d.CorrectFoundItem("v-card", "corr-1", (("item_name", "工商银行卡"),), "the bank's name", "tl-3",
+                                 d.TEAM_LEAD, at(1)))
+    drawn = desk.disposal(d.DrawDisposalList("dp-1", d.ISSUING_BANK, "工商银行景区支行", "k-1",
+                                             (line("v-card", d.ISSUING_BANK), line("v-card2", d.ISSUING_BANK)),
+                                             at(days=40), LATE))
+    disposed = desk.item(d.DisposeItem("v-card", "dp-1", d.ISSUING_BANK, "k-1", at(days=40, hours=1), LATE))
+    desk.item(d.CaptureSignature("v-card2", "registration_finder", None, "c-017", at(2)))   # the item's form's
+    recorded = desk.disposal(d.RecordDisposal("dp-1", ("v-card",), ("v-card2",), at(days=40, hours=2)))
+    signed_off = desk.disposal(d.SignOffDisposal("dp-1", "k-1", at(days=40, hours=3), "李柜员", "回执 0042"))
+    custodian_signs = desk.disposal(d.CaptureSignature("dp-1", "disposal_custodian", "k-1", "k-1",
+                                                       at(days=40, hours=3.1)))
+    receiver_signs = desk.disposal(d.CaptureSignature("dp-1", "disposal_receiver", None, "k-1",
+                                                      at(days=40, hours=3.2), image_ref=IMAGE))
+    lists = desk.folds().fold(f.DisposalLists)
+    assert lists.disposal("dp-1") == {
+        "disposal_id": "dp-1", "route": d.ISSUING_BANK, "receiver": "工商银行景区支行", "custodian_id": "k-1",
+        "drawn_at": at(days=40),
+        "lines": [
+            {"item_id": "v-card", "short_code": d.short_code("v-card"), "item_name": "工商银行卡", "category": "card",
+             "quantity": 2, "state": "disposed", **trace(drawn[0], *disposed)},
+            {"item_id": "v-card2", "short_code": d.short_code("v-card2"), "item_name": "银行卡", "category": "card",
+             "quantity": 1, "state": "withdrawn", **trace(drawn[0], recorded[0])}],
+        "recorded_at": at(days=40, hours=2), "receiver_name": "李柜员", "receiver_reference": "回执 0042",
+        "witness_id": None, "witness_name": None, "signed_by": "k-1", "signed_at": at(days=40, hours=3),
+        "signatures": [
+            {"part": "disposal_custodian", "signer_kind": "custodian", "signer_id": "k-1", "captured_by": "k-1",
+             "image_ref": None, "signed_at": at(days=40, hours=3.1), **trace(*custodian_signs)},
+            {"part": "disposal_receiver", "signer_kind": "receiver", "signer_id": None, "captured_by": "k-1",
+             "image_ref": IMAGE, "signed_at": at(days=40, hours=3.2), **trace(*receiver_signs)}],
+        **trace(drawn[0], recorded[0], signed_off[0])}
+    assert lists.disposal("dp-9") is None
+    shown = lists.disposal("dp-1")
+    shown["lines"].clear()
+    assert len(lists.disposal("dp-1")["lines"]) == 2
+
+
+def test_a_destruction_is_signed_off_by_its_witness(desk):
+    desk.item(turn_in("v-cake", category="perishable", item_name="蛋糕", hidden_features=()))
+    desk.disposal(d.DrawDisposalList("dp-2", d.DESTROY, None, "k-1", (line("v-cake", d.DESTROY),), at(days=40),
+                                     LATE))
+    desk.item(d.DisposeItem("v-cake", "dp-2", d.DESTROY, "k-1", at(days=40, hours=1), LATE))
+    desk.disposal(d.RecordDisposal("dp-2", ("v-cake",), (), at(days=40, hours=2)))
+    desk.disposal(d.SignOffDisposal("dp-2", "k-1", at(days=40, hours=3), witness_id="s-205", witness_name="张三"))
+    witness_signs = desk.disposal(d.CaptureSignature("dp-2", "disposal_witness", "s-205", "k-1",
+                                                     at(days=40, hours=3.1)))
+    shown = desk.folds().fold(f.DisposalLists).disposal("dp-2")
+    assert (shown["route"], shown["receiver"], shown["witness_id"], shown["witness_name"], shown["receiver_name"],
+            shown["receiver_reference"]) == (d.DESTROY, None, "s-205", "张三", None, None)
+    assert [(s_["part"], s_["signer_id"], s_["positions"]) for s_ in shown["signatures"]] == \
+        [("disposal_witness", "s-205", [witness_signs[0].position])]
+    assert [row["state"] for row in shown["lines"]] == ["disposed"]
+
+
+# -- the lead's follow-up: items on their way to another desk or by courier -----------------------------------
+@pytest.fixture
+def moving(desk):
+    """A phone sent to the south gate at 12:00 and received there at 13:00; a bag claimed at 12:30 for a
+    courier return, dispatched at 15:00; a hat sent at 14:00 and not yet received."""
+    steps = {}
+    desk.item(turn_in("v-phone"))
+    desk.item(turn_in("v-bag", category="bag", item_name="bag", hidden_features=(("inside", "a notebook"),)))
+    desk.item(turn_in("v-hat", category="clothing", item_name="hat", hidden_features=()))
+    steps["sent"] = desk.item(d.SendItemToDesk("v-phone", "south-gate", "the owner waits there", "c-017", at(2)))
+    steps["received"] = desk.item(d.ReceiveItemAtDesk("v-phone", "south-gate", "drawer 9", "c-020", at(3)))
+    desk.item(verify("v-bag", "v-1", at(2.2), features=("inside",)))
+    steps["arranged"] = desk.item(d.ArrangeCourierReturn(
+        claim("v-bag", "claim-1", "v-1", at(2.5)), "ret-1", "韩梅梅", "13800000000", "北京市东城区某街1号", "visitor",
+        Decimal("23.00"), "CNY"))
+    steps["hat sent"] = desk.item(d.SendItemToDesk("v-hat", "east-gate", "lost property day", "c-017", at(4)))
+    steps["dispatched"] = desk.item(d.RecordCourierDispatch("v-bag", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(5)))
+    return steps
+
+
+def test_an_item_is_on_its_way_from_the_moment_it_is_sent_until_the_moment_it_arrives(desk, moving):
+    pending = desk.folds().fold(f.ItemsOnTheWay)
+    sent = moving["sent"][0]
+    assert pending.pending(at(2) - dt.timedelta(seconds=1)) == []
+    assert pending.pending(at(2)) == [{"kind": "to_desk", "item_id": "v-phone", "short_code": d.short_code("v-phone"),
+                                       "from_desk": "main-gate", "to": "south-gate", "since": at(2), **trace(sent)}]
+    assert [row["item_id"] for row in pending.pending(at(3) - dt.timedelta(seconds=1))] == ["v-phone", "v-bag"]
+    assert [row["item_id"] for row in pending.pending(at(3))] == ["v-bag"]
+
+
+def test_a_courier_return_is_on_its_way_until_dispatched_and_lists_only_its_first_event(desk, moving):
+    pending = desk.folds().fold(f.ItemsOnTheWay)
+    arranged = one(moving["arranged"], "CourierReturnArranged")
+    courier = [row for row in pending.pending(at(4.5)) if row["kind"] == "by_courier"]
+    assert courier == [{"kind": "by_courier", "item_id": "v-bag", "short_code": d.short_code("v-bag"),
+                        "from_desk": None, "to": "ret-1", "since": at(2.5), **trace(arranged)}]
+    assert [(row["item_id"], row["positions"]) for row in pending.pending(at(5))] == \
+        [("v-hat", [moving["hat sent"][0].position])]
+    after = pending.pending(at(6))
+    after[0]["positions"].append(0)
+    assert pending.pending(at(6))[0]["positions"] == [moving["hat sent"][0].position]
+
+
+def test_arriving_at_a_desk_closes_the_move_of_that_item_only(desk):
+    desk.item(turn_in("v-1"))
+    desk.item(turn_in("v-2", at=at(0.1)))
+    desk.item(d.SendItemToDesk("v-1", "south-gate", "x", "c-017", at(1)))
+    desk.item(d.SendItemToDesk("v-2", "south-gate", "x", "c-017", at(1.1)))
+    desk.item(d.ReceiveItemAtDesk("v-2", "south-gate", "drawer 9", "c-020", at(2)))
+    desk.item(on_site_turn_in("o-1", at=at(2.1)))
+    desk.item(d.ReceiveItemAtDesk("o-1", "main-gate", "drawer 1", "c-017", at(2.2)))  # from the site: no move
+    assert [row["item_id"] for row in desk.folds().fold(f.ItemsOnTheWay).pending(at(3))] == ["v-1"]
+
+
+# -- the public notice board (招领公告) -------------------------------------------------------------------------
+def test_a_notice_shows_only_what_a_passer_by_may_read_and_the_local_day_it_was_found(desk):
+    desk.item(turn_in("v-phone", found_at=dt.datetime(2026, 5, 1, 1, 0, tzinfo=CST), quantity=2))
+    board = desk.folds().fold(f.PublicNoticeList)
+    assert board.notices(CST) == [{"short_code": d.short_code("v-phone"), "item_name": "black phone",
+                                   "category": "phone", "found_place": "north gate", "desk": "main-gate",
+                                   "retain_until": DAY + dt.timedelta(days=30), "quantity": 2, "found_on": DAY}]
+    assert board.notices(UTC)[0]["found_on"] == DAY - dt.timedelta(days=1)
+
+
+def test_the_board_lists_the_latest_finds_first_and_as_many_as_asked(desk):
+    for item_id, hours in (("v-a", -3), ("v-b", -1), ("v-c", -2)):
+        desk.item(turn_in(item_id, item_name=item_id, found_at=at(hours)))
+    board = desk.folds().fold(f.PublicNoticeList)
+    assert [row["item_name"] for row in board.notices(CST)] == ["v-b", "v-c", "v-a"]
+    assert [row["item_name"] for row in board.notices(CST, limit=2)] == ["v-b", "v-c"]
+    assert len(board.notices(CST)) == 3       # 200 by default
+
+
+def test_finds_of_the_same_moment_are_listed_by_code_from_the_last(desk):
+    codes = {}
+    for item_id in ("v-a", "v-b", "v-c"):
+        desk.item(turn_in(item_id, item_name=item_id))
+        codes[item_id] = d.short_code(item_id)
+    rows = desk.folds().fold(f.PublicNoticeList).notices(CST)
+    assert [row["short_code"] for row in rows] == sorted(codes.values(), reverse=True)
+
+
+def test_the_board_shows_an_item_as_corrected_and_at_the_desk_it_was_moved_to(desk):
+    desk.item(turn_in("v-bag", category="bag", item_name="包", hidden_features=()))
+    desk.item(d.CorrectFoundItem("v-bag", "corr-1", (("item_name", "钱包"), ("category", "wallet"),
+                                                     ("found_place", "west gate"), ("found_at", at(-4)),
+                                                     ("quantity", 2)),
+                                 "typed 包 for 钱包", "tl-3", d.TEAM_LEAD, at(0.5), valuable_categories=VALUABLES,
+                                 retention=d.RetentionPolicy(default_days=30, valuable_days=90)))
+    desk.item(d.SendItemToDesk("v-bag", "south-gate", "the owner waits there", "c-017", at(1)))
+    board = desk.folds().fold(f.PublicNoticeList)
+    assert board.notices(CST)[0]["desk"] == "main-gate"                 # still on its way
+    desk.item(d.ReceiveItemAtDesk("v-bag", "south-gate", "drawer 9", "c-020", at(1.5)))
+    [row] = desk.folds().fold(f.PublicNoticeList).notices(CST, desk="south-gate", category="wallet")
+    assert row == {"short_code": d.short_code("v-bag"), "item_name": "钱包", "category": "wallet",
+                   "found_place": "west gate", "desk": "south-gate", "retain_until": DAY + dt.timedelta(days=90),
+                   "quantity": 2, "found_on": DAY}
+
+
+def test_an_item_leaves_the_board_when_claimed_handed_to_finance_voided_or_disposed_of(desk):
+    for item_id in ("v-claimed", "v-finance", "v-void", "v-police", "v-kept"):
+        desk.item(turn_in(item_id, item_name=item_id, hidden_features=(("mark", "x"),)))
+    desk.item(verify("v-claimed", "v-1", at(1), features=("mark",)))
+    desk.item(claim("v-claimed", "claim-1", "v-1", at(1.5)))
+    desk.item(d.CorrectFoundItem("v-claimed", "corr-1", (("item_name", "renamed"),), "typo", "tl-3", d.TEAM_LEAD,
+                                 at(2)))                                  # after the claim: still off the board
+    desk.item(d.HandItemToFinance("v-finance", "h-1", "k-1", at(days=31), DAY + dt.timedelta(days=31)))
+    desk.item(d.VoidFoundItem("v-void", "registered twice", "tl-3", d.TEAM_LEAD, at(1), held("v-kept"), "v-kept"))
+    desk.item(d.DisposeItem("v-police", "dp-1", d.POLICE, "k-1", at(days=31), DAY + dt.timedelta(days=31)))
+    assert [row["item_name"] for row in desk.folds().fold(f.PublicNoticeList).notices(CST)] == ["v-kept"]
