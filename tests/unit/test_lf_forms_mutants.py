@@ -450,6 +450,29 @@ def test_the_report_form_3_6_as_reported_names_the_visitor_and_the_loss(desk):
     assert desk.folds().fold(f.LostItemReportForms).form_of("r-9") is None
 
 
+def test_the_report_form_is_a_copy_the_reader_cannot_change(desk):
+    desk.item(turn_in("p1"))
+    desk.report(report("r-1", at(0.5)))
+    desk.report(match("r-1", "p1", "task-1", at(0.6)))
+    desk.report(contact("r-1", "task-1", at(0.7)))
+    forms = desk.folds().fold(f.LostItemReportForms)
+    form = forms.form_of("r-1")
+    form["contacts"].clear()
+    form["positions"].append(99)
+    again = forms.form_of("r-1")
+    assert [c["outcome"] for c in again["contacts"]] == [d.REACHED] and 99 not in again["positions"]
+
+
+def test_a_confirmed_match_opens_a_task_to_call_the_visitor_in(desk):
+    desk.item(turn_in("p1"))
+    reported = desk.report(report("r-1", at(0.5)))
+    matched = desk.report(match("r-1", "p1", "task-1", at(0.6)))
+    form = desk.folds().fold(f.LostItemReportForms).form_of("r-1")
+    assert (form["matched_item_id"], form["matched_short_code"], form["contact_task_id"], form["contact_task_open"],
+            form["contacts"]) == ("p1", d.short_code("p1"), "task-1", True, [])
+    assert form["positions"] == [e.position for e in (*reported, *matched)]
+
+
 def test_a_call_that_does_not_reach_the_visitor_keeps_the_contact_task_open(desk):
     desk.item(turn_in("p1"))
     reported = desk.report(report("r-1", at(0.5)))
