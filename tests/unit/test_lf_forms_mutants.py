@@ -337,6 +337,15 @@ def test_the_visitor_form_3_3_shows_every_part_of_a_phones_life_traced_to_its_ev
     assert (form["finance"], form["void"], form["courier"], form["disposal"]) == (None, None, None, None)
 
 
+def test_a_form_just_registered_has_its_later_parts_blank(desk):
+    desk.item(turn_in("v-phone"))
+    form = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-phone")
+    assert {part: value for part, value in form.items() if part != "registration"} == {
+        "form": "3.3", "title": "游客拾物登记、认领表", "title_en": "found-by-visitor registration & claim form",
+        "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [], "void": None,
+        "movements": [], "signatures": [], "proxy": None, "courier": None, "disposal": None}
+
+
 def test_a_form_is_a_copy_the_reader_cannot_change(desk, phone_life):
     forms = desk.folds().fold(f.VisitorFoundItemForms)
     form = forms.form_of("v-phone")
