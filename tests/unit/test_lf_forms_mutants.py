@@ -1126,3 +1126,21 @@ def test_an_item_leaves_the_board_when_claimed_handed_to_finance_voided_or_dispo
     desk.item(d.VoidFoundItem("v-void", "registered twice", "tl-3", d.TEAM_LEAD, at(1), held("v-kept"), "v-kept"))
     desk.item(d.DisposeItem("v-police", "dp-1", d.POLICE, "k-1", at(days=31), DAY + dt.timedelta(days=31)))
     assert [row["item_name"] for row in desk.folds().fold(f.PublicNoticeList).notices(CST)] == ["v-kept"]
+
+
+def test_the_board_shows_the_200_latest_finds_unless_asked_for_more():
+    @dataclasses.dataclass
+    class Rec:
+        type: str
+        position: int
+        event_id: str = "e"
+
+    board = f.PublicNoticeList()
+    for n in range(201):
+        board.apply(Rec("FoundItemTurnedIn", n + 1), {
+            "item_id": f"i-{n}", "short_code": f"LF-{n:06d}", "item_name": "umbrella", "category": "umbrella",
+            "found_place": "north gate", "found_at": at(-n / 60), "desk": "main-gate",
+            "retain_until": DAY, "quantity": 1})                   # one a minute earlier than the last
+    shown = board.notices(CST)
+    assert len(shown) == 200 and shown[0]["short_code"] == "LF-000000" and shown[-1]["short_code"] == "LF-000199"
+    assert len(board.notices(CST, limit=500)) == 201
