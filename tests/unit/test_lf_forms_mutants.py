@@ -666,6 +666,16 @@ def test_a_duplicate_registration_is_not_a_second_good_deed(desk):
                                                                 "per_staff": {}}
 
 
+def test_each_staff_members_good_deeds_are_counted(desk):
+    desk.item(staff_turn_in("s-1"))
+    desk.item(staff_turn_in("s-2", at=at(0.1)))
+    desk.item(on_site_turn_in("o-3", finder_id="s-101", finder_name="李雷", at=at(0.2)))
+    desk.item(staff_turn_in("s-4", finder_id="s-107", finder_name="韩梅", at=at(0.3)))
+    summary = desk.folds().fold(f.GoodDeedsSummary)
+    assert summary.summary(month="2026-05")["per_staff"] == {"s-101": 3, "s-107": 1}
+    assert summary.summary(month="2026-05", staff_id="s-101")["per_staff"] == {"s-101": 3}
+
+
 def test_good_deeds_are_listed_in_the_order_they_were_turned_in_and_the_list_is_a_copy(desk):
     desk.item(staff_turn_in("s-b", finder_id="s-107", finder_name="韩梅"))
     desk.item(staff_turn_in("s-a", at=at(0.1)))
