@@ -1009,6 +1009,18 @@ def test_a_disposal_list_for_the_issuing_bank_shows_its_lines_the_receivers_sign
     assert len(lists.disposal("dp-1")["lines"]) == 2
 
 
+def test_a_disposal_list_as_drawn_lists_every_item_and_waits_for_the_hand_over_and_the_sign_off(desk):
+    desk.item(turn_in("v-id", category="document", item_name="身份证", hidden_features=()))
+    drawn = desk.disposal(d.DrawDisposalList("dp-1", d.POLICE, "景区派出所", "k-1", (line("v-id", d.POLICE),),
+                                             at(days=40), LATE))
+    shown = desk.folds().fold(f.DisposalLists).disposal("dp-1")
+    assert [(row["item_id"], row["item_name"], row["state"], row["positions"]) for row in shown["lines"]] == \
+        [("v-id", "身份证", "listed", [drawn[0].position])]
+    assert (shown["recorded_at"], shown["receiver_name"], shown["receiver_reference"], shown["witness_id"],
+            shown["witness_name"], shown["signed_by"], shown["signed_at"], shown["signatures"]) == \
+        (None, None, None, None, None, None, None, [])
+
+
 def test_a_destruction_is_signed_off_by_its_witness(desk):
     desk.item(turn_in("v-cake", category="perishable", item_name="蛋糕", hidden_features=()))
     desk.disposal(d.DrawDisposalList("dp-2", d.DESTROY, None, "k-1", (line("v-cake", d.DESTROY),), at(days=40),
