@@ -18,7 +18,7 @@ from services.chassis.projection import replay
 from services.eventstore import open_store
 from services.lost_and_found import domain as d
 from services.lost_and_found import forms as f
-from tests.unit.test_lost_and_found_forms import CST, DAY, END_OF_DAY, KEY, SECRET, T0, at, turn_in
+from tests.unit.test_lost_and_found_forms import CST, DAY, END_OF_DAY, KEY, T0, at, turn_in
 
 UTC = dt.timezone.utc
 VALUABLES = frozenset({"phone", "wallet", "camera", "cash"})
