@@ -218,6 +218,10 @@ def test_the_custody_checklist_reply_reads_the_local_day_and_may_show_only_the_o
     assert [(r["item_id"], r["overdue"]) for r in local["rows"]] == [("v-phone", True)]
     assert f.serve_valuables_awaiting_custody(served, {"as_of": as_of, "desk": "east", "overdue_only": False},
                                               CST)["rows"] == []
+    same_day = {"as_of": at(5), "desk": None, "overdue_only": True}
+    assert f.serve_valuables_awaiting_custody(served, same_day, CST)["rows"] == []
+    assert [r["item_id"] for r in f.serve_valuables_awaiting_custody(served, {**same_day, "overdue_only": False},
+                                                                     CST)["rows"]] == ["v-phone"]
 
 
 def test_the_on_spot_reply_flags_the_claims_whose_form_is_due_as_of_the_time_asked(served):
@@ -242,6 +246,7 @@ def test_the_public_notice_reply_is_the_notice_board_filtered_and_limited(served
     assert [row["item_name"] for row in f.serve_public_notice_list(
         served, {"desk": "main-gate", "category": "umbrella", "limit": 10}, CST)["rows"]] == ["red umbrella"]
     assert len(f.serve_public_notice_list(served, {"desk": None, "category": None, "limit": 1}, CST)["rows"]) == 1
+    assert f.serve_public_notice_list(served, {"desk": "south-gate", "category": None, "limit": 10}, CST)["rows"] == []
 
 
 def test_the_items_on_the_way_reply_lists_what_is_moving_as_of_the_time_asked(served):
