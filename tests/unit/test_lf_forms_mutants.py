@@ -558,6 +558,7 @@ def test_a_match_the_clerk_released_names_the_item_and_the_item_no_longer_follow
     assert form["released_matches"] == [{"item_id": "p7", "short_code": d.short_code("p7"), "released_at": at(0.9),
                                          "why": "released_by_clerk", **trace(*released)}]
     assert form["positions"][-1] == released[0].position
+    assert (form["matched_item_id"], form["matched_short_code"], form["contact_task_open"]) == (None, None, False)
     row = folds.fold(f.LostItemSummary).summary(date=DAY)["rows"][0]
     assert (row["status"], row["matched_short_code"], row["positions"][-1]) == ("reported", None,
                                                                                 released[0].position)
@@ -1105,6 +1106,8 @@ def test_a_notice_shows_only_what_a_passer_by_may_read_and_the_local_day_it_was_
                                    "category": "phone", "found_place": "north gate", "desk": "main-gate",
                                    "retain_until": DAY + dt.timedelta(days=30), "quantity": 2, "found_on": DAY}]
     assert board.notices(UTC)[0]["found_on"] == DAY - dt.timedelta(days=1)
+    served = f.serve_public_notice_list(desk.folds(), {"desk": None, "category": None, "limit": 10}, CST)
+    assert [row["found_on"] for row in served["rows"]] == [DAY]
 
 
 def test_the_board_lists_the_latest_finds_first_and_as_many_as_asked(desk):
