@@ -294,7 +294,7 @@ class LostItemSummary:
     """3.7 《游客失物登记汇总表》: lost-item summary per day, month and clerk."""
 
     name = "lost_item_summary"
-    version = 2
+    version = 3
     form, title = "3.7", "游客失物登记汇总表"
     handles = frozenset({"LostItemReported", "LostReportMatched", "VisitorContacted", "LostReportMatchReleased",
                          *ITEM_GONE})
@@ -327,6 +327,8 @@ class LostItemSummary:
             case "VisitorContacted" if values["task_closed"] and row["status"] == "matched":
                 row["status"] = "contacted"
                 self._reached(row, "contacted")
+            case "VisitorContacted":  # a call that did not reach the visitor: still matched, the task open
+                pass
             case "FoundItemClaimed" if values["report_id"] == report_id:
                 row["status"] = "returned"
                 self._reached(row, "returned")
