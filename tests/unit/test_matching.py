@@ -643,3 +643,14 @@ def test_a_lexicon_loads_jieba_only_when_it_first_segments_text(monkeypatch):
     lexicon.prepare()
     lexicon.words("充电宝")
     assert loads == [1]
+
+
+def test_two_character_words_of_the_vocabulary_are_one_word_though_jiebas_dictionary_splits_them():
+    # 卡夹 (a card holder) and 徕卡 (Leica) are not in jieba's own dictionary: the lexicon adds
+    # every word of two or more Chinese characters it knows, so a description keeps them whole
+    from services.lost_and_found import lexicon as lexicon_module
+    plain = lexicon_module._tokenizer()
+    assert list(plain.cut("卡夹")) != ["卡夹"] and list(plain.cut("徕卡")) != ["徕卡"]
+    lexicon = Lexicon(lexicon_module.read_vocabulary(m.DEFAULT_SYNONYMS_FILE))
+    assert [word for word, _ in lexicon.words("黑色卡夹")] == ["黑色", "卡夹"]
+    assert [word for word, _ in lexicon.words("徕卡相机")] == ["徕卡", "相机"]
