@@ -214,7 +214,9 @@ def measure_store(label: str, store_path: str, scratch: str, keys: dict, args, r
     model, and its first timed snapshot would fall into the run)."""
     with Vhost() as amqp_uri:
         env = dict(os.environ, EVENT_STORE_URI=f"sqlite:///{store_path}", AMQP_URI=amqp_uri, LOG_LEVEL="WARNING",
-                   PYTHONPATH=ROOT, READMODEL_STORE_URI=f"sqlite:///{store_path[:-3]}.readmodels.db",
+                   PYTHONPATH=ROOT,  # and no green DNS, as make run (deploy/run_local.py child_env)
+                   EVENTLET_NO_GREENDNS=os.environ.get("EVENTLET_NO_GREENDNS", "yes"),
+                   READMODEL_STORE_URI=f"sqlite:///{store_path[:-3]}.readmodels.db",
                    AUDIT_DIR=os.path.join(scratch, f"audit-{label}"), **keys)
         logs = os.path.join(scratch, f"{label}.log")
         if restarted:

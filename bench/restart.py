@@ -174,7 +174,9 @@ def main(argv=None) -> int:
         results: dict[str, list[float]] = {}
         with Vhost() as amqp_uri:
             env = dict(os.environ, EVENT_STORE_URI=f"sqlite:///{path}", AMQP_URI=amqp_uri, LOG_LEVEL="WARNING",
-                       PYTHONPATH=ROOT, READMODEL_STORE_URI=f"sqlite:///{readmodels}", **keys)
+                       PYTHONPATH=ROOT,  # and no green DNS, as make run (deploy/run_local.py child_env)
+                       EVENTLET_NO_GREENDNS=os.environ.get("EVENTLET_NO_GREENDNS", "yes"),
+                       READMODEL_STORE_URI=f"sqlite:///{readmodels}", **keys)
             form = ("found_item_form", {"item_id": item_id})
             for rep in range(args.reps):
                 for leftover in (readmodels, readmodels + "-wal", readmodels + "-shm"):

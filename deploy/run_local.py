@@ -77,6 +77,10 @@ def child_env(var: str) -> dict:
     env.setdefault("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
+    # eventlet's green DNS module (dnspython) is 0.3-0.5 s of every process's start; the embedded
+    # default talks to localhost, where a lookup cannot block the hub. With a broker or database
+    # known by a remote name, set EVENTLET_NO_GREENDNS=no to keep lookups green.
+    env.setdefault("EVENTLET_NO_GREENDNS", "yes")
     env["PYTHONWARNINGS"] = ",".join(filter(None, [QUIET_WARNINGS, os.environ.get("PYTHONWARNINGS")]))
     return env
 
