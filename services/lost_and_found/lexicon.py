@@ -158,7 +158,7 @@ class Lexicon:
         return self._segmenter
 
     def prepare(self) -> None:
-        """Make the segmenter now (e.g. in a thread, after a service started)."""
+        """Make the segmenter now (a service's warm-up, before a case needs it)."""
         self._tokenizer  # noqa: B018 (the property makes it)
 
     def _add(self, word, canonical: str) -> None:
