@@ -10,28 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from services.chassis.decider import NotFound, Rejected, fold
+from services.chassis.decider import NotFound, Rejected
 from services.lost_and_found import domain as d
+from tests.unit.test_lost_and_found_domain import (  # the same builders and moments as the decider's other tests
+    CST, T0, DAY, NEXT_DAY, VALUABLES, CLAIMANT, LATER, at, given, when, verify, claim, custody, report, draw,
+)
 
-CST = dt.timezone(dt.timedelta(hours=8))
-T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
-DAY = T0.date()
-NEXT_DAY = DAY + dt.timedelta(days=1)
-VALUABLES = frozenset({"phone", "cash", "camera"})
-CLAIMANT = "hmac-of-the-claimants-id-number"
 CODE = d.short_code("item-1")
-
-
-def at(hours=0.0, days=0):
-    return T0 + dt.timedelta(hours=hours, days=days)
-
-
-def given(*events):
-    return fold(d, events)
-
-
-def when(state, command):
-    return d.decide(command, state)
 
 
 def refusal(state, command) -> tuple:
@@ -64,20 +49,6 @@ def team_lead_turn_in(**changes) -> d.TurnInFoundItem:
 
 def turned_in(**changes):
     return when(d.initial_state, turn_in(**changes))
-
-
-def verify(**changes) -> d.RecordClaimVerification:
-    base = d.RecordClaimVerification("item-1", "v-1", "black phone, cat wallpaper", ("wallpaper",), True, d.OWNER,
-                                     "c-017", d.CLERK, at(1), claimant_key=CLAIMANT)
-    return dataclasses.replace(base, **changes)
-
-
-def claim(**changes) -> d.ClaimItem:
-    base = d.ClaimItem(item_id="item-1", claim_id="claim-1", verification_id="v-1", claim_kind=d.UNREPORTED,
-                       claimant_name="韩梅梅", claimant_phone="13800000000", claimant_id_type="resident_id",
-                       claimant_id_number="110101199001011234", released_by="c-017", released_by_role=d.CLERK,
-                       at=at(2), business_date=DAY, claimant_key=CLAIMANT)
-    return dataclasses.replace(base, **changes)
 
 
 def verified(turn_in_changes=None, **verify_changes):
@@ -609,9 +580,6 @@ def test_a_form_filed_twice_or_without_a_team_leads_claim_is_refused_saying_why(
 
 
 # -- custody ---------------------------------------------------------------------------------------------
-def custody(**changes):
-    base = d.HandToCustodian("item-1", "c-017", "k-1", "safe 1", at(8), desk="main-gate")
-    return dataclasses.replace(base, **changes)
 
 
 def test_the_handover_to_the_custodian_records_who_handed_it_who_took_it_and_where_it_is_kept():
@@ -655,11 +623,6 @@ def test_an_item_matched_to_an_open_report_is_not_handed_to_finance_and_the_refu
 
 
 # -- lost-item reports ------------------------------------------------------------------------------------
-def report(**changes) -> d.ReportLostItem:
-    base = d.ReportLostItem("r-1", "main-gate", "black phone", "phone", "black smartphone",
-                            "blue case, cracked corner", "north gate", at(-3), at(-2), "韩梅梅", "13800000000",
-                            "c-017", T0, DAY)
-    return dataclasses.replace(base, **changes)
 
 
 def test_a_report_records_what_where_when_and_whom_to_call():
@@ -800,12 +763,7 @@ def test_a_contact_records_who_called_the_outcome_and_closes_the_task_only_when_
 
 
 # -- the monthly finance handover list ---------------------------------------------------------------------
-LATER = DAY + dt.timedelta(days=40)
 KEPT_UNTIL = DAY + dt.timedelta(days=30)
-
-
-def draw(lines, business_date=LATER):
-    return d.DrawFinanceHandoverList("h-1", "2026-06", "k-1", tuple(lines), at(days=40), business_date)
 
 
 def line(item_id="item-1", status=d.HELD, retain_until=KEPT_UNTIL, **changes):

@@ -14,24 +14,14 @@ from decimal import Decimal
 
 import pytest
 
-from services.chassis.decider import NotFound, Rejected, fold
+from services.chassis.decider import NotFound, Rejected
 from services.lost_and_found import domain as d
+from tests.unit.test_lost_and_found_paper import (  # the same builders and moments as the decider's other tests
+    CST, T0, DAY, VALUABLES, KEY, LATE, at, given, refused, sign, claim_part, proxy, courier,
+)
 
-CST = dt.timezone(dt.timedelta(hours=8))
-T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=CST)
-DAY = T0.date()
-VALUABLES = frozenset({"phone", "cash", "camera", "wallet"})
 RETENTION = d.RetentionPolicy(default_days=30, valuable_days=90, per_category=(("umbrella", 7),))
-KEY = "claimant-key-1"
 IMAGE = "sha256:" + "cd" * 32
-
-
-def at(hours=0.0, days=0):
-    return T0 + dt.timedelta(hours=hours, days=days)
-
-
-def given(*events):
-    return fold(d, events)
 
 
 def turn_in(**changes) -> d.TurnInFoundItem:
@@ -50,12 +40,6 @@ def turned_in(**changes) -> list:
 
 def registered(**changes) -> d.FoundItem:
     return given(*turned_in(**changes))
-
-
-def refused(command, state=d.initial_state) -> Rejected:
-    with pytest.raises(Rejected) as raised:
-        d.decide(command, state)
-    return raised.value
 
 
 def reads(problem: Rejected) -> tuple:
@@ -321,8 +305,6 @@ def test_an_on_site_item_arrives_at_any_desk_from_the_site_where_it_was_found():
 
 
 # -- signatures on a found item's form -------------------------------------------------------------
-def sign(part, signer_id=None, **more) -> d.CaptureSignature:
-    return dataclasses.replace(d.CaptureSignature("item-1", part, signer_id, "c-017", at(1)), **more)
 
 
 def in_custody(**changes) -> d.FoundItem:
@@ -492,18 +474,6 @@ def verified(**changes) -> list:
                                                          claimant_key=KEY), given(*events))]
 
 
-def claim_part(**changes) -> d.ClaimItem:
-    base = d.ClaimItem("item-1", "claim-1", "v-1", d.UNREPORTED, "王导游", "13700000000", "resident_id",
-                       "110101198001011234", "c-017", d.CLERK, at(2), DAY, KEY)
-    return dataclasses.replace(base, **changes)
-
-
-def proxy(**changes) -> d.ClaimByProxy:
-    base = d.ClaimByProxy(claim_part(), "tour_guide", "春秋旅行社", "韩梅梅", "13800000000", "message",
-                          "请把我的包交给王导游", at(1.5))
-    return dataclasses.replace(base, **changes)
-
-
 def test_a_proxy_claim_records_the_claim_and_beside_it_the_owners_authorisation_taken_by_the_releasing_clerk():
     claimed, authorised = d.decide(proxy(), given(*verified()))
     assert (claimed.claim_id, claimed.claimant_name, claimed.released_by) == ("claim-1", "王导游", "c-017")
@@ -582,10 +552,6 @@ def test_a_proxy_claim_on_an_item_not_registered_or_before_its_registration_is_r
 
 
 # -- courier returns ----------------------------------------------------------------------------------
-def courier(**changes) -> d.ArrangeCourierReturn:
-    base = d.ArrangeCourierReturn(claim_part(claimant_name="韩梅梅"), "ret-1", "韩梅梅", "13800000000",
-                                  "北京市东城区某街1号", "visitor", Decimal("23.00"), "CNY")
-    return dataclasses.replace(base, **changes)
 
 
 def test_a_courier_return_records_the_remote_claim_the_address_and_the_fee_arranged_by_the_clerk():
@@ -691,7 +657,6 @@ def test_an_item_leaves_at_or_after_the_minute_its_return_was_arranged():
 
 
 # -- disposal routes: police, issuing bank, destruction ---------------------------------------------
-LATE = DAY + dt.timedelta(days=120)
 KEPT_UNTIL = DAY + dt.timedelta(days=90)
 
 
