@@ -56,6 +56,14 @@ class Backends:
         return Projector(store, contracts.registry, folds or [cls() for cls in FOLD_CLASSES], name="forms",
                          readmodels=readmodels)
 
+    def snapshot_of_a_season(self, store, readmodels):
+        """A simulated season in ``store`` and the forms projector that snapshotted it."""
+        simulate(store, **FIRST)
+        first = self.projector(store, readmodels)
+        first.restore()
+        first.snapshot()
+        return first
+
 
 @pytest.fixture(params=["sqlite", "mongo"])
 def backends(request, fast_tmp_path):
@@ -82,10 +90,7 @@ def test_a_resumed_projector_caught_up_equals_a_rebuild_from_scratch(backends):
 
 def test_folds_read_lazily_catch_up_from_their_own_positions(backends):
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    backends.snapshot_of_a_season(store, readmodels)
     simulate(store, **LATER)
 
     lazy = backends.projector(store, readmodels)
@@ -106,10 +111,7 @@ def test_folds_read_lazily_catch_up_from_their_own_positions(backends):
 def test_a_restore_that_leaves_the_catch_up_to_later_ends_where_a_rebuild_ends(backends):
     # lost and found answers right after a start and catches its case index up in a warm-up
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    first = backends.snapshot_of_a_season(store, readmodels)
     snapshot_at = first.position
     simulate(store, **LATER)
 
@@ -129,10 +131,7 @@ def test_a_restore_that_leaves_the_catch_up_to_later_ends_where_a_rebuild_ends(b
 
 def test_a_fold_whose_version_changed_is_rebuilt_and_the_others_resume(backends):
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    backends.snapshot_of_a_season(store, readmodels)
 
     class ChangedSummary(lf_forms.LostItemSummary):
         version = lf_forms.LostItemSummary.version + 1
@@ -148,10 +147,7 @@ def test_a_fold_whose_version_changed_is_rebuilt_and_the_others_resume(backends)
 
 def test_a_snapshot_of_another_log_is_not_used(backends, fast_tmp_path):
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    backends.snapshot_of_a_season(store, readmodels)
 
     other = open_store(f"sqlite:///{fast_tmp_path}/other.db", validator=contracts.registry)
     simulate(other, **dict(FIRST, seed=99))
@@ -163,10 +159,7 @@ def test_a_snapshot_of_another_log_is_not_used(backends, fast_tmp_path):
 
 def test_a_snapshot_write_that_fails_leaves_the_previous_one_to_resume_from(backends):
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    first = backends.snapshot_of_a_season(store, readmodels)
     simulate(store, **LATER)
     first.catch_up()
 
@@ -184,10 +177,7 @@ def test_a_snapshot_write_that_fails_leaves_the_previous_one_to_resume_from(back
 
 def test_an_unreadable_saved_state_is_rebuilt_not_trusted(backends):
     store, readmodels = backends.log(), backends.readmodels()
-    simulate(store, **FIRST)
-    first = backends.projector(store, readmodels)
-    first.restore()
-    first.snapshot()
+    backends.snapshot_of_a_season(store, readmodels)
     snapshot = readmodels.load("forms")
     folds = dict(snapshot.folds)
     name = lf_forms.GoodDeedsSummary.name
