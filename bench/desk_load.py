@@ -59,6 +59,7 @@ from services.eventstore import open_store  # noqa: E402
 from services.eventstore.relay import CHECKPOINT as RELAY_CHECKPOINT  # noqa: E402
 from services.privacy import generate_master_key  # noqa: E402
 
+SERVICES = ("lost_and_found", "forms")
 DESKS = ("north-gate", "south-gate", "cableway-top", "lake-pier")
 PLACES = ("北门检票口", "索道下站", "玻璃栈道", "观景台", "小吃街", "码头", "儿童乐园", "游客服务中心")
 THINGS = (("黑色手机", "phone", "黑色苹果手机，透明壳"), ("蓝色雨伞", "umbrella", "蓝色折叠伞"),
@@ -221,22 +222,20 @@ def measure_store(label: str, store_path: str, scratch: str, keys: dict, args, r
         logs = os.path.join(scratch, f"{label}.log")
         if restarted:
             log(f"{label}: a first start and clean stop, for the snapshots")
-            processes = [start("services.lost_and_found.service", env, logs), start("services.forms.service", env, logs)]
+            processes = start_services(env, logs)
             try:
-                for service in ("lost_and_found", "forms"):
-                    wait_healthy(amqp_uri, service)
+                wait_services(amqp_uri)
                 prime(amqp_uri, seed=98)
             finally:
                 stop_all(processes)
-        processes = [start("services.lost_and_found.service", env, logs), start("services.forms.service", env, logs)]
+        processes = start_services(env, logs)
         with open(logs, "ab") as out:
             processes.append(subprocess.Popen([sys.executable, "-m", "services.eventstore.relay", "--config",
                                                os.path.join("deploy", "config.yaml")], cwd=ROOT, env=env,
                                               stdout=out, stderr=subprocess.STDOUT))
         try:
             log(f"{label}: waiting for the services (the aged store's read models load first)")
-            for service in ("lost_and_found", "forms"):
-                wait_healthy(amqp_uri, service)
+            wait_services(amqp_uri)
             # the lag measured is the steady state's: the run starts once forms has read every fold
             # back from its snapshot (what a restart costs is bench/restart.py's)
             warm_s = wait_warm(amqp_uri)
@@ -247,6 +246,15 @@ def measure_store(label: str, store_path: str, scratch: str, keys: dict, args, r
                                commands=True, watch_lag=True) | {"warm_s": warm_s}
         finally:
             stop_all(processes)
+
+
+def start_services(env: dict, logs: str) -> list:
+    return [start(f"services.{service}.service", env, logs) for service in SERVICES]
+
+
+def wait_services(amqp_uri: str) -> None:
+    for service in SERVICES:
+        wait_healthy(amqp_uri, service)
 
 
 def prime(amqp_uri: str, seed: int = 99) -> None:
