@@ -32,7 +32,7 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
 USER vsc
 
 # no default command: docker-compose.yml sets the command of each container,
-# e.g. ["nameko", "run", "--config", "deploy/config.yaml", "services.duty_log.service"]
+# e.g. ["python", "-m", "services.chassis.run", "--config", "deploy/config.yaml", "services.duty_log.service"]
 
 
 FROM runtime AS tests

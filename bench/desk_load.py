@@ -1,6 +1,6 @@
 """Benchmark: a busy holiday counter. K clients (default 16) send a mix of
 desk commands over RPC on the real broker for a while, against the
-lost-and-found and forms services running as real processes (`nameko run`,
+lost-and-found and forms services running as real processes (`python -m services.chassis.run`,
 with the relay), first on a fresh store and then on a simulated year
 (bench/simulate.py), and beside a bare nameko `echo` service with the same
 clients in the same run.
@@ -192,7 +192,7 @@ def run_clients(config: dict, clients: int, seconds: float, commands: bool, watc
 
 def start(module: str, env: dict, log_path: str) -> subprocess.Popen:
     with open(log_path, "ab") as out:
-        return subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+        return subprocess.Popen([sys.executable, "-m", "services.chassis.run", "--config",
                                  os.path.join("deploy", "config.yaml"), module], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
 

@@ -1,5 +1,5 @@
 """The yardstick of bench/desk_load.py: a bare nameko RPC that returns its
-payload, run as a process like every service (`nameko run bench.echo_service`)."""
+payload, run as a process like every service (`python -m services.chassis.run bench.echo_service`)."""
 from nameko.rpc import rpc
 
 

@@ -25,7 +25,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.dirname(sys.executable)
 CONFIG = os.path.join("deploy", "config.yaml")
 HEALTH_TIMEOUT = 90  # seconds for every process to answer, after start
 PROBE_TIMEOUT = 15   # seconds one health probe may take
@@ -35,8 +34,9 @@ STOP_TIMEOUT = 20    # seconds each process gets between SIGTERM and SIGKILL
 SERVICES = ["staff", "privacy", "duty_log", "lost_and_found", "forms", "gateway"]
 
 # The deprecation banners that eventlet (imported by nameko's CLI) and
-# pkg_resources print before any of our code runs. Only these two: a warning
-# of ours, or any other, still shows.
+# pkg_resources print before any of our code runs, for a `nameko` command run
+# by hand (services.chassis.run silences eventlet's itself). Only these two: a
+# warning of ours, or any other, still shows.
 QUIET_WARNINGS = "ignore::Warning:nameko.cli.commands,ignore:pkg_resources is deprecated:UserWarning"
 
 
@@ -133,7 +133,7 @@ def processes() -> list[tuple[str, list[str]]]:
     found = []
     for name in SERVICES:
         if os.path.exists(os.path.join(ROOT, "services", name, "service.py")):
-            found.append((name, [os.path.join(BIN, "nameko"), "run", "--config", CONFIG,
+            found.append((name, [sys.executable, "-m", "services.chassis.run", "--config", CONFIG,
                                  f"services.{name}.service"]))
     found.append(("relay", [sys.executable, "-m", "services.eventstore.relay", "--config", CONFIG]))
     found.append(("witness", [sys.executable, "-m", "services.eventstore.witness", "--config", CONFIG]))

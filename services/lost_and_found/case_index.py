@@ -54,6 +54,10 @@ class CaseIndex:
 
     # -- the pool, from the cases as recorded --------------------------------------------
     @property
+    def matcher(self) -> matching.Matcher:
+        return self._pool.matcher
+
+    @property
     def pool(self) -> matching.MatchPool:
         """The open cases, analysed (the ones entered since its last use are analysed now)."""
         self.analyse_pending()

@@ -28,16 +28,26 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import opencc
 import yaml
 
-with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources, which announces its deprecation on stderr
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+if TYPE_CHECKING:
     import jieba
 
-jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict..." lines go to stderr otherwise
+
+@functools.lru_cache(maxsize=1)
+def _jieba():
+    """jieba, imported on first use: with the pkg_resources it imports, about
+    70 ms of every start of a service that only may segment later."""
+    with warnings.catch_warnings():
+        # jieba 0.42 imports pkg_resources, which announces its deprecation on stderr
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import jieba
+    jieba.setLogLevel(logging.WARNING)  # its "Building prefix dict..." lines go to stderr otherwise
+    return jieba
+
 
 BRAND, COLOUR = "@", "#"            # prefixes of brand and colour terms; kinds and words are plain
 NONE = "无"                          # the canonical "without" of the vocabulary's words (没有, 不带, ...)
@@ -160,6 +170,11 @@ class Lexicon:
     def prepare(self) -> None:
         """Make the segmenter now (a service's warm-up, before a case needs it)."""
         self._tokenizer  # noqa: B018 (the property makes it)
+
+    @property
+    def prepared(self) -> bool:
+        """True once the segmenter is made (analysing a text costs no start-up)."""
+        return self._segmenter is not None
 
     def _add(self, word, canonical: str) -> None:
         normal = normalise(str(word))
@@ -339,7 +354,7 @@ class Lexicon:
 
 @functools.lru_cache(maxsize=1)
 def _base_tokenizer() -> jieba.Tokenizer:
-    tokenizer = jieba.Tokenizer()
+    tokenizer = _jieba().Tokenizer()
     collecting = gc.isenabled()
     gc.disable()  # the prefix dictionary is ~350,000 entries: collecting while it loads doubles the time
     try:
@@ -354,7 +369,7 @@ def _tokenizer() -> jieba.Tokenizer:
     """A tokenizer of its own (words get added to it) over a copy of the
     prefix dictionary, which is loaded once per process."""
     base = _base_tokenizer()
-    tokenizer = jieba.Tokenizer()
+    tokenizer = _jieba().Tokenizer()
     tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(base.FREQ), base.total, True
     return tokenizer
 

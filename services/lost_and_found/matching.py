@@ -192,6 +192,10 @@ class Matcher:
         """Load what analysing needs (jieba's dictionary) before the first case does."""
         self.lexicon.prepare()
 
+    @property
+    def prepared(self) -> bool:
+        return self.lexicon.prepared
+
     # -- profiles ----------------------------------------------------------------------------
     def item_profile(self, case: FoundItemCase) -> Profile:
         lex, w = self.lexicon, self.weights

@@ -22,6 +22,8 @@ import uuid
 from decimal import Decimal
 
 import eventlet
+from eventlet import tpool
+from eventlet.semaphore import Semaphore
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
@@ -93,6 +95,21 @@ def amount(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
+_PREPARING = Semaphore()
+
+
+def prepared(matcher: matching.Matcher) -> matching.Matcher:
+    """The matcher with jieba's dictionary loaded: about a second of pure
+    Python, once per process, in a thread of eventlet's pool, so the hub
+    goes on serving meanwhile (in the hub it stopped every request of a
+    fresh start for that second). A second caller waits for the first's load."""
+    if not matcher.prepared:
+        with _PREPARING:
+            if not matcher.prepared:
+                tpool.execute(matcher.prepare)
+    return matcher
+
+
 class Cases(DependencyProvider):
     """An in-process projector over the case index (open reports, unclaimed
     items, short codes), caught up from the store before each use. Like the
@@ -125,9 +142,7 @@ class Cases(DependencyProvider):
         while self.projector.restore_pending():
             eventlet.sleep(0)
         self.projector.catch_up()
-        # jieba's dictionary (about a second of pure Python, once per process): here in the hub,
-        # not in a thread, so that a request needing it meanwhile waits instead of loading it twice
-        self.matcher.prepare()
+        prepared(self.matcher)
         index = self.projector.fold(CaseIndex)
         while index.analyse_pending(WARM_UP_CASES):
             eventlet.sleep(0)
@@ -186,9 +201,15 @@ class LostAndFoundService(ServiceBase):
         self.cases.catch_up()
         return self.cases.fold(CaseIndex)
 
+    def _matching_index(self) -> CaseIndex:
+        """The case index, ready to analyse cases (for suggestions)."""
+        index = self._index()
+        prepared(index.matcher)
+        return index
+
     def _suggestions_after_append(self, kind: str, subject_id: str, result) -> dict:
         suggestions, available = after_append(
-            self.log, "suggestions", lambda: self._index().suggestions(kind, subject_id, SUGGESTIONS_IN_REPLY),
+            self.log, "suggestions", lambda: self._matching_index().suggestions(kind, subject_id, SUGGESTIONS_IN_REPLY),
             [], stream=result.stream_id, position=result.last_position)
         return {"suggestions": suggestions, "suggestions_unavailable": not available}
 
@@ -303,7 +324,7 @@ class LostAndFoundService(ServiceBase):
 
     @contract_rpc(SUGGEST_MATCHES)
     def suggest_matches(self, request):
-        index = self._index()
+        index = self._matching_index()
         kind, subject_id = ("item", request["item_id"]) if request["item_id"] else ("report", request["report_id"])
         if not index.knows(kind, subject_id):
             raise NotFound(f"no {'found item' if kind == 'item' else 'lost-item report'} {subject_id}",

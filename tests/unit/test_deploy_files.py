@@ -172,6 +172,24 @@ def test_nameko_starts_without_deprecation_banners_but_other_warnings_still_show
     assert "UserWarning: a warning of ours" in ours.stderr
 
 
+def test_the_services_launcher_starts_without_banners_and_names_a_missing_module():
+    # services.chassis.run: nameko's runner without its CLI (which imports pkg_resources)
+    base = {key: value for key, value in os.environ.items() if key != "PYTHONWARNINGS"}
+    started = subprocess.run([sys.executable, "-m", "services.chassis.run", "--config",
+                              os.path.join("deploy", "config.yaml"), "tests.no_such_module"],
+                             cwd=ROOT, env=base, capture_output=True, text=True, timeout=60)
+    assert started.returncode == 2
+    assert started.stderr.strip() == "Error: No module named 'tests.no_such_module'"
+    assert "deprecated" not in started.stdout.lower()
+
+
+def test_every_service_is_started_by_the_launcher_without_nameko_s_cli(compose):
+    commands = [service["command"] for service in compose["services"].values()
+                if "services.chassis.run" in str(service.get("command"))]
+    assert len(commands) >= 5 and all(command[:3] == ["python", "-m", "services.chassis.run"] for command in commands)
+    assert not [name for name, service in compose["services"].items() if "nameko" in str(service.get("command"))]
+
+
 def test_the_image_silences_the_same_warnings_as_the_runner():
     assert f'PYTHONWARNINGS="{quiet_warnings()}"' in read("Dockerfile")
 
@@ -181,6 +199,7 @@ def test_only_the_staff_container_holds_the_principal_signing_key(compose):
                if "principal_signing_key" in (service.get("secrets") or [])}
     assert holders == {"staff"}
     assert "PRINCIPAL_SIGNING_KEY_FILE" not in compose["x-app-env"]
-    services = {name for name, service in compose["services"].items() if "nameko" in str(service.get("command"))}
+    services = {name for name, service in compose["services"].items()
+                if "services.chassis.run" in str(service.get("command"))}
     assert services >= {"staff", "duty_log", "lost_and_found", "forms"}
     assert all("principal_public_key" in compose["services"][name]["secrets"] for name in services)
