@@ -215,9 +215,10 @@ class Projector:
     def restore(self, lazily: bool = False, catch_up: bool = True) -> Restored:
         """Resume from the newest usable snapshot (see the module): each
         fold whose fingerprint matches takes its saved state, the others
-        rebuild from scratch; then everything catches up. ``lazily`` leaves
-        saved states unread until a fold is first asked for (:meth:`fold`)
-        or :meth:`restore_pending` reads them: a service answers sooner.
+        rebuild from scratch; then everything catches up. ``lazily`` reads
+        only the folds' headers now, and each fold's saved state when the
+        fold is first asked for (:meth:`fold`) or :meth:`restore_pending`
+        reads it: a service answers sooner.
         ``catch_up=False`` leaves the catch-up (a rebuild from scratch
         included) to the next :meth:`catch_up`, e.g. a background greenlet's."""
         rebuilt: dict[str, str] = {}
@@ -225,7 +226,8 @@ class Projector:
         with self._lock:  # a catch-up asked for meanwhile (a request) waits for the snapshot
             snapshot = None
             if self.readmodels is not None and self.name is not None and self.until is None:
-                snapshot = self._offload(self.readmodels.load, self.name)
+                # lazily: only the folds' headers now, each fold's bytes when it is activated
+                snapshot = self._stored(self.readmodels.headers if lazily else self.readmodels.load, self.name)
             if snapshot is not None and not self._belongs_to_log(snapshot):
                 rebuilt["*"] = f"the snapshot at {snapshot.position} is not of this log"
                 snapshot = None
@@ -279,8 +281,11 @@ class Projector:
                 return  # another caller activated it meanwhile
             fold = self.folds[index]
             try:
+                data = self._saved_bytes(fold, saved)
+                if data is None:
+                    raise LookupError("its bytes are gone or damaged")
                 with _collector_paused():
-                    state = self._offload(pickle.loads, saved.state)
+                    state = self._offload(pickle.loads, data)
             except Exception as exc:  # a state that cannot be read is rebuilt, never trusted
                 log.warning("projector %s: the state of %s is unreadable (%s): rebuilding it", self.name,
                             fold.name, type(exc).__name__)
@@ -301,6 +306,19 @@ class Projector:
                     self._behind[index] = position
                 self._live()
                 self._catch_up()
+
+    def _saved_bytes(self, fold, saved) -> bytes | None:
+        """A pending fold's pickled state: in hand (a ``FoldState``), or read
+        now by the digest its header gave (a ``FoldHeader``, restored lazily)."""
+        if hasattr(saved, "state"):
+            return saved.state
+        return self._stored(self.readmodels.load_state, self.name, fold.name, saved.digest)
+
+    def _stored(self, fn, *args):
+        """A call of the read-model store: offloaded when it blocks the hub (SQLite)."""
+        if getattr(self.readmodels, "blocking", True):
+            return self._offload(fn, *args)
+        return fn(*args)
 
     def _belongs_to_log(self, snapshot) -> bool:
         if snapshot.position == 0:
@@ -325,8 +343,11 @@ class Projector:
                 if index in self._behind:
                     return False  # not caught up yet: nothing consistent to keep
                 saved = self._pending.get(index)
-                if saved is not None:
-                    states[fold.name] = saved
+                if saved is not None:  # kept as it was saved (its bytes read back if only its header is here)
+                    data = self._saved_bytes(fold, saved)
+                    if data is None:
+                        return False  # gone meanwhile: it will be rebuilt when activated
+                    states[fold.name] = FoldState(saved.version, saved.position, data)
                     continue
                 position = self.position
                 with _collector_paused():
@@ -337,10 +358,7 @@ class Projector:
         top = max(state.position for state in states.values())
         records = list(self.store.read_all(after=top - 1, until=top)) if top else []
         event_hash = records[0].hash if records else ""
-        if getattr(self.readmodels, "blocking", True):
-            self._offload(self.readmodels.save, self.name, top, event_hash, states)
-        else:
-            self.readmodels.save(self.name, top, event_hash, states)
+        self._stored(self.readmodels.save, self.name, top, event_hash, states)
         self.snapshot_position = top
         self._snapshot_at = time.monotonic()
         self.changed = False

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from services.chassis.readmodels import FoldState
+from services.chassis.readmodels import FoldHeader, FoldState
+from services.chassis.readmodels.interface import digest
 
 
 def states(seed: int, size: int = 1000) -> dict[str, FoldState]:
@@ -85,3 +86,39 @@ class ReadModelContract:
         big = {"forms": FoldState("1|A.v1", 5, os.urandom(self.large_state))}
         readmodels.save("forms", 5, "d" * 64, big)
         assert readmodels.load("forms").folds == big
+
+    # -- a start reads the headers only, and each fold's bytes when it is first needed --------
+    def test_headers_name_every_fold_and_each_fold_s_bytes_read_back_by_their_digest(self, readmodels):
+        assert readmodels.headers("forms") is None
+        saved = states(1, 3000)
+        readmodels.save("forms", 11, "h" * 64, saved)
+        snapshot = readmodels.headers("forms")
+        assert (snapshot.projector, snapshot.position, snapshot.event_hash) == ("forms", 11, "h" * 64)
+        assert snapshot.folds == {name: FoldHeader(fold.version, fold.position, digest(fold.state))
+                                  for name, fold in saved.items()}
+        assert {name: readmodels.load_state("forms", name, header.digest)
+                for name, header in snapshot.folds.items()} == {name: fold.state for name, fold in saved.items()}
+
+    def test_a_fold_s_bytes_from_a_replaced_snapshot_are_not_given(self, readmodels):
+        readmodels.save("forms", 11, "a" * 64, states(1))
+        old = readmodels.headers("forms").folds["forms"]
+        newer = states(2)
+        readmodels.save("forms", 40, "b" * 64, newer)
+        assert readmodels.load_state("forms", "forms", old.digest) is None
+        new = readmodels.headers("forms").folds["forms"]
+        assert readmodels.load_state("forms", "forms", new.digest) == newer["forms"].state
+        assert readmodels.load_state("cases", "forms", new.digest) is None  # another projector's
+
+    def test_damaged_bytes_are_not_given_and_the_others_still_are(self, readmodels):
+        saved = states(1, 3000)
+        readmodels.save("forms", 11, "a" * 64, saved)
+        self.damage(readmodels, "forms", "forms")
+        reopened = self.reopen(readmodels)
+        headers = reopened.headers("forms").folds
+        assert reopened.load_state("forms", "forms", headers["forms"].digest) is None
+        assert reopened.load_state("forms", "summary", headers["summary"].digest) == saved["summary"].state
+
+    def test_a_large_state_reads_back_by_its_digest(self, readmodels):
+        big = FoldState("1|A.v1", 5, os.urandom(self.large_state))
+        readmodels.save("forms", 5, "d" * 64, {"forms": big})
+        assert readmodels.load_state("forms", "forms", digest(big.state)) == big.state

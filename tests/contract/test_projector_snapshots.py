@@ -108,6 +108,22 @@ def test_folds_read_lazily_catch_up_from_their_own_positions(backends):
     assert states_of(again) == rebuilt(store)
 
 
+def test_a_fold_read_lazily_after_another_process_replaced_the_snapshot_is_rebuilt_not_mixed(backends):
+    # a lazy start reads the folds' headers only; their bytes are read by digest when needed
+    store, readmodels = backends.log(), backends.readmodels()
+    backends.snapshot_of_a_season(store, readmodels)
+    lazy = backends.projector(store, readmodels)
+    lazy.restore(lazily=True)
+    simulate(store, **LATER)
+    other = backends.projector(store, backends.readmodels())  # a second process of the same projector
+    other.restore()
+    assert other.snapshot()
+    while lazy.restore_pending():
+        pass
+    assert lazy.catch_up() == store.head().position
+    assert states_of(lazy) == rebuilt(store)
+
+
 def test_a_restore_that_leaves_the_catch_up_to_later_ends_where_a_rebuild_ends(backends):
     # lost and found answers right after a start and catches its case index up in a warm-up
     store, readmodels = backends.log(), backends.readmodels()

@@ -3,7 +3,7 @@ event store's, or the event store's MongoDB database."""
 from __future__ import annotations
 
 from services.chassis.readmodels.interface import (  # noqa: F401  (re-exported)
-    FoldState, ReadModelStore, Snapshot,
+    FoldHeader, FoldState, ReadModelStore, Snapshot,
 )
 from services.eventstore.errors import StoreConfigError
 

@@ -25,6 +25,15 @@ class FoldState(NamedTuple):
     state: bytes
 
 
+class FoldHeader(NamedTuple):
+    """What a snapshot says of one fold without its bytes (:meth:`ReadModelStore.headers`):
+    its fingerprint, its position and the digest its bytes must have."""
+
+    version: str
+    position: int
+    digest: str
+
+
 class Snapshot(NamedTuple):
     """A projector's newest snapshot. ``position`` is the highest position
     of its folds and ``event_hash`` the log's hash there: by the hash chain
@@ -55,6 +64,18 @@ class ReadModelStore(abc.ABC):
     def load(self, projector: str) -> Snapshot | None:
         """The newest complete snapshot of ``projector``, or None. A fold
         whose bytes fail their digest is left out (it will be rebuilt)."""
+
+    @abc.abstractmethod
+    def headers(self, projector: str) -> Snapshot | None:
+        """The newest snapshot of ``projector`` with a :class:`FoldHeader`
+        for each fold instead of its state, or None: a start reads only
+        these, and each fold's bytes when that fold is first needed."""
+
+    @abc.abstractmethod
+    def load_state(self, projector: str, fold: str, expected_digest: str) -> bytes | None:
+        """One fold's bytes in the newest snapshot, if they have
+        ``expected_digest`` (None if damaged, or replaced since the headers
+        were read: the fold is then rebuilt, never mixed)."""
 
     @abc.abstractmethod
     def drop(self, projector: str) -> None:

@@ -16,7 +16,7 @@ import uuid
 from bson.binary import Binary
 from pymongo.errors import PyMongoError
 
-from services.chassis.readmodels.interface import FoldState, ReadModelStore, Snapshot, digest
+from services.chassis.readmodels.interface import FoldHeader, FoldState, ReadModelStore, Snapshot, digest
 from services.eventstore.errors import StoreUnavailable
 from services.eventstore.interface import utc_now
 
@@ -90,6 +90,33 @@ class MongoReadModelStore(ReadModelStore):
             if digest(state) == entry["digest"]:
                 folds[entry["name"]] = FoldState(entry["version"], entry["position"], state)
         return Snapshot(projector, header["position"], header["event_hash"], header["taken_at"], folds)
+
+    def headers(self, projector) -> Snapshot | None:
+        try:
+            header = self._headers.find_one({"_id": projector})
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
+        if header is None:
+            return None
+        folds = {entry["name"]: FoldHeader(entry["version"], entry["position"], entry["digest"])
+                 for entry in header["folds"]}
+        return Snapshot(projector, header["position"], header["event_hash"], header["taken_at"], folds)
+
+    def load_state(self, projector, fold, expected_digest) -> bytes | None:
+        try:
+            header = self._headers.find_one({"_id": projector})
+            entry = next((entry for entry in (header or {}).get("folds", ())
+                          if entry["name"] == fold and entry["digest"] == expected_digest), None)
+            if entry is None:  # replaced by a newer snapshot meanwhile (its chunks are gone)
+                return None
+            parts = sorted((chunk["n"], bytes(chunk["data"])) for chunk in self._chunks.find(
+                {"projector": projector, "generation": header["generation"], "fold": fold}))
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
+        if [n for n, _ in parts] != list(range(entry["chunks"])):
+            return None
+        state = b"".join(piece for _, piece in parts)
+        return state if digest(state) == expected_digest else None
 
     def drop(self, projector) -> None:
         self._headers.delete_one({"_id": projector})

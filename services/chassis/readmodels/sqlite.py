@@ -9,7 +9,7 @@ import os
 import sqlite3
 import threading
 
-from services.chassis.readmodels.interface import FoldState, ReadModelStore, Snapshot, digest
+from services.chassis.readmodels.interface import FoldHeader, FoldState, ReadModelStore, Snapshot, digest
 from services.eventstore.errors import StoreUnavailable
 from services.eventstore.interface import utc_now
 
@@ -98,6 +98,35 @@ class SQLiteReadModelStore(ReadModelStore):
         finally:
             if connection.in_transaction:
                 connection.execute("COMMIT")
+
+    def headers(self, projector) -> Snapshot | None:
+        connection = self._connection()
+        try:
+            connection.execute("BEGIN")
+            head = connection.execute("SELECT position, event_hash, taken_at FROM snapshots WHERE projector = ?",
+                                      (projector,)).fetchone()
+            if head is None:
+                return None
+            folds = {name: FoldHeader(version, position, expected) for name, version, position, expected in
+                     connection.execute("SELECT fold, version, position, digest FROM fold_states WHERE projector = ?",
+                                        (projector,))}
+            return Snapshot(projector, head[0], head[1], head[2], folds)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
+        finally:
+            if connection.in_transaction:
+                connection.execute("COMMIT")
+
+    def load_state(self, projector, fold, expected_digest) -> bytes | None:
+        try:
+            row = self._connection().execute(
+                "SELECT state FROM fold_states WHERE projector = ? AND fold = ? AND digest = ?",
+                (projector, fold, expected_digest)).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
+        if row is None or digest(row[0]) != expected_digest:
+            return None
+        return bytes(row[0])
 
     def drop(self, projector) -> None:
         connection = self._connection()
