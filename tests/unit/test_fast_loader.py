@@ -17,6 +17,7 @@ from contracts.common import Id, Moment
 from contracts.fastload import FastLoader, compile_schema, freeze
 from contracts.personal import Sealed, map_leaves, schema_leaves, seal
 from services.chassis.codec import SEALING, sealed, sealer
+from services.eventstore.errors import InvalidEvent
 from services.privacy.vault import is_token
 
 #: event types the fast path may not compile (it loads them through
@@ -154,6 +155,16 @@ def test_valid_stored_events_load_without_marshmallow():
     assert values["shift_date"] == dt.date(2026, 5, 1)
     assert values["signed_in_at"] == dt.datetime(2026, 5, 1, 0, 28, tzinfo=dt.timezone.utc)
     assert loader.slow_loads == 0
+
+
+def test_a_record_stored_with_text_new_input_may_not_hold_loads_as_stored_without_marshmallow():
+    loader = FastLoader(contracts.registry)
+    stored = {"desk": "north-gate", "shift_date": "2026-05-01", "clerk_id": "c-1", "clerk_name": "王\x00芳\u202e",
+              "signed_in_at": "2026-05-01T00:28:00.000000Z"}
+    assert loader.load("ClerkSignedIn", 1, stored) == contracts.registry.load("ClerkSignedIn", 1, stored)
+    assert loader.load("ClerkSignedIn", 1, stored)["clerk_name"] == "王\x00芳\u202e" and loader.slow_loads == 0
+    with pytest.raises(InvalidEvent):  # new input with it is refused
+        contracts.registry.validate("ClerkSignedIn", 1, stored)
 
 
 def test_data_that_does_not_fit_loads_through_marshmallow_and_gets_its_error():
