@@ -35,6 +35,15 @@ What it trusts and what it does not:
 ``load_frozen`` gives what the codec hands to a domain event's constructor:
 the same values with every list (however deep in lists) a tuple, as
 ``services.chassis.codec`` did with ``_freeze``.
+
+``load_sealed`` (made when the loader is given a :class:`Sealing`) gives
+the values with every personal leaf that holds a vault token as
+:class:`~contracts.personal.Sealed`, what ``contracts.personal.seal`` makes
+of ``load``'s values, without walking them again. The compiler seals the
+leaves it meets on its way through the fields; when those are not exactly
+the contract's leaves (``schema_leaves``: e.g. a leaf under a field with its
+own ``deserialize``, a nested schema with ``post_load`` hooks or renamed
+keys), ``load_sealed`` is None and the caller seals the loaded values itself.
 """
 from __future__ import annotations
 
@@ -43,6 +52,8 @@ from typing import Callable, NamedTuple
 
 from marshmallow import EXCLUDE, INCLUDE, RAISE, fields
 from marshmallow.decorators import POST_LOAD, PRE_LOAD
+
+from contracts.personal import PERSONAL, STAR, Sealed, schema_leaves
 
 ISO_FORMATS = (None, "iso", "iso8601")
 
@@ -58,12 +69,25 @@ def freeze(value):
     return value
 
 
+class Sealing(NamedTuple):
+    """How a stored personal leaf is told to be a vault token: ``is_token``
+    (``services.privacy.vault.is_token``), and the ``prefix`` every token
+    starts with (checked first: a leaf in clear costs no pattern match)."""
+
+    prefix: str
+    is_token: Callable[[str], bool]
+
+
 class _Compiler:
     """Python source for one schema's loader (and its nested schemas')."""
 
-    def __init__(self):
+    def __init__(self, sealing: Sealing | None = None, event_type: str = ""):
         self.env: dict = {"_fdt": dt.datetime.fromisoformat, "_fdate": dt.date.fromisoformat,
                           "_ftime": dt.time.fromisoformat, "_freeze": freeze}
+        if sealing is not None:
+            self.env.update(_Sealed=Sealed, _is_token=sealing.is_token, _prefix=sealing.prefix)
+        self.event_type = event_type
+        self.sealed: set[tuple] = set()  # the leaf paths sealed by the code made so far
         self.defs: list[str] = []
         self._schemas: dict[tuple, str] = {}
         self._n = 0
@@ -76,10 +100,14 @@ class _Compiler:
         return name
 
     # -- schemas ---------------------------------------------------------------------
-    def schema(self, schema, unknown=None, frozen: bool = False) -> str:
-        """The name of a function ``(data) -> values`` for ``schema``."""
+    def schema(self, schema, unknown=None, frozen: bool = False, leaf: tuple | None = None) -> str:
+        """The name of a function ``(data) -> values`` for ``schema``; with
+        ``leaf`` (the schema's path among personal leaves: ``()`` for the
+        event), one that seals the personal leaves it holds."""
         unknown = unknown or schema.unknown
-        key = (id(schema), unknown, frozen)
+        if schema._hooks[POST_LOAD]:
+            leaf = None  # a hook may reshape the values: they are sealed after it, by the caller
+        key = (id(schema), unknown, frozen, leaf)
         if key in self._schemas:
             return self._schemas[key]
         if schema.partial:
@@ -102,12 +130,15 @@ class _Compiler:
             if "." in key_out:
                 raise Unsupported(f"field {attr_name} has a dotted attribute {key_out!r}")
             known.append(key_in)
-            (required if field.required else optional).append((key_in, key_out, field))
-        literal = ", ".join(f"{key_out!r}: {self.value(field, f'd[{key_in!r}]', frozen, key_in)}"
-                            for key_in, key_out, field in required)
+            # seal's path names the stored key, and it looks that key up in the loaded values
+            path = leaf + (field.data_key or attr_name,) if leaf is not None and key_out == (
+                field.data_key or attr_name) else None
+            (required if field.required else optional).append((key_in, key_out, field, path))
+        literal = ", ".join(f"{key_out!r}: {self.value(field, f'd[{key_in!r}]', frozen, key_in, path)}"
+                            for key_in, key_out, field, path in required)
         body.append(f"    r = {{{literal}}}")
-        for key_in, key_out, field in optional:
-            value = self.value(field, f"d[{key_in!r}]", frozen, key_in)
+        for key_in, key_out, field, path in optional:
+            value = self.value(field, f"d[{key_in!r}]", frozen, key_in, path)
             default = field.load_default
             if default is fields.missing_:
                 body.append(f"    if {key_in!r} in d: r[{key_out!r}] = {value}")
@@ -116,9 +147,11 @@ class _Compiler:
                     else self._name("_default", _Boxed(default)) + ".value"
                 if frozen:
                     make = f"_freeze({make})"
+                if self._is_leaf(field, path):
+                    make = self._seal(make, path)
                 body.append(f"    r[{key_out!r}] = {value} if {key_in!r} in d else {make}")
         if unknown == RAISE:
-            present = " + ".join([str(len(required))] + [f"({k!r} in d)" for k, _, _ in optional])
+            present = " + ".join([str(len(required))] + [f"({k!r} in d)" for k, _, _, _ in optional])
             body.append(f"    if len(d) != {present}: raise KeyError")
         elif unknown == INCLUDE:
             names = self._name("_known", frozenset(known))
@@ -145,39 +178,56 @@ class _Compiler:
         return calls
 
     # -- values ----------------------------------------------------------------------
-    def value(self, field, src: str, frozen: bool, attr: str | None = None) -> str:
-        """An expression for the loaded value of ``src`` (code that reads the stored value)."""
+    def value(self, field, src: str, frozen: bool, attr: str | None = None, leaf: tuple | None = None) -> str:
+        """An expression for the loaded value of ``src`` (code that reads the
+        stored value); ``leaf``: its path among personal leaves, None when
+        nothing in it is to be sealed."""
         if type(field).deserialize is not fields.Field.deserialize or field.pre_load or field.post_load:
             own = self._name("_field", field.deserialize)  # the field's own, checks and all
             expr = f"{own}({src}, {attr!r}, d)" if attr is not None else f"{own}({src})"
-            return f"_freeze({expr})" if frozen else expr
-        expr = self._typed(field, src, frozen, attr)
-        if field.allow_none and expr != src:
-            expr = f"(None if {src} is None else {expr})"
-        return expr
+            expr = f"_freeze({expr})" if frozen else expr
+        else:
+            expr = self._typed(field, src, frozen, attr, leaf)
+            if field.allow_none and expr != src:
+                expr = f"(None if {src} is None else {expr})"
+        return self._seal(expr, leaf) if self._is_leaf(field, leaf) else expr
+
+    @staticmethod
+    def _is_leaf(field, leaf: tuple | None) -> bool:
+        return leaf is not None and isinstance(field, fields.String) and bool(field.metadata.get(PERSONAL))
+
+    def _seal(self, expr: str, leaf: tuple) -> str:
+        """``expr`` as ``seal`` leaves it: a token as Sealed, anything else as it is."""
+        self.sealed.add(leaf)
+        name = self._name("_leaf", f"{self.event_type}.{'.'.join(str(step) for step in leaf)}")
+        v = self._name("v")
+        return (f"(_Sealed({v}, {name}) if isinstance({v} := {expr}, str) and {v}.startswith(_prefix) "
+                f"and _is_token({v}) else {v})")
 
     def _own(self, field, src: str, attr: str | None) -> str:
         own = self._name("_field", field._deserialize)
         return f"{own}({src}, {attr!r}, d)" if attr is not None else f"{own}({src}, None, None)"
 
-    def _typed(self, field, src: str, frozen: bool, attr: str | None) -> str:
+    def _typed(self, field, src: str, frozen: bool, attr: str | None, leaf: tuple | None = None) -> str:
         if isinstance(field, fields.Nested):
             if isinstance(field, fields.Pluck):
                 return self._generic(field, src, frozen, attr)
-            fn = self.schema(field.schema, field.unknown)
+            # seal does not look into the items of a many-nested field
+            fn = self.schema(field.schema, field.unknown, leaf=None if field.many else leaf)
             if field.many:
                 var = self._name("n")
                 return f"{'tuple(' if frozen else ''}[{fn}({var}) for {var} in {src}]{')' if frozen else ''}"
             return f"{fn}({src})"
         if isinstance(field, fields.List):
             var = self._name("x")
-            inner = self.value(field.inner, var, frozen, None)
+            inner = self.value(field.inner, var, frozen, None, None if leaf is None else leaf + (STAR,))
             if inner == var:
                 return f"{'tuple' if frozen else 'list'}({src})"
             return f"{'tuple(' if frozen else ''}[{inner} for {var} in {src}]{')' if frozen else ''}"
         if isinstance(field, fields.Tuple):
             names = [self._name("t") for _ in field.tuple_fields]
-            parts = [self.value(inner, name, False, None) for inner, name in zip(field.tuple_fields, names)]
+            parts = [self.value(inner, name, False, None, None if leaf is None else leaf + (index,))
+                     for index, (inner, name) in enumerate(zip(field.tuple_fields, names))]
             fn = self._name("_tuple")
             self.defs.append(f"def {fn}(v):\n    {', '.join(names)}, = v\n    return ({', '.join(parts)},)")
             return f"{fn}({src})"
@@ -226,16 +276,25 @@ class Compiled(NamedTuple):
     load: Callable[[dict], dict]
     load_frozen: Callable[[dict], dict]
     source: str
+    load_sealed: Callable[[dict], dict] | None = None  # see the module
 
 
-def compile_schema(schema) -> Compiled:
-    """Loaders for one event schema (raises :class:`Unsupported`)."""
-    compiler = _Compiler()
+def compile_schema(schema, sealing: Sealing | None = None, event_type: str = "") -> Compiled:
+    """Loaders for one event schema (raises :class:`Unsupported`); with
+    ``sealing``, also ``load_sealed`` for the event type ``event_type``."""
+    compiler = _Compiler(sealing, event_type)
     plain = compiler.schema(schema)
     frozen = compiler.schema(schema, frozen=True)
+    sealed = None
+    if sealing is not None:
+        leaves = {leaf.path for leaf in schema_leaves(type(schema))}
+        sealed = compiler.schema(schema, leaf=()) if leaves else plain
+        if compiler.sealed != leaves:
+            sealed = None
     source = "\n\n".join(compiler.defs)
     exec(compile(source, f"<fastload {type(schema).__name__}>", "exec"), compiler.env)  # noqa: S102
-    return Compiled(getattr(schema, "schema_version", 1), compiler.env[plain], compiler.env[frozen], source)
+    return Compiled(getattr(schema, "schema_version", 1), compiler.env[plain], compiler.env[frozen], source,
+                    compiler.env[sealed] if sealed is not None else None)
 
 
 def reading_schema(registry, event_type: str):
@@ -250,8 +309,9 @@ def reading_schema(registry, event_type: str):
 class FastLoader:
     """``registry.load`` and the codec's frozen values at log speed (see the module)."""
 
-    def __init__(self, registry):
+    def __init__(self, registry, sealing: Sealing | None = None):
         self.registry = registry
+        self.sealing = sealing  # None: no load_sealed
         self._compiled: dict[str, Compiled] = {}
         self.fallbacks: dict[str, str] = {}   # event type -> why it loads through marshmallow
         self.slow_loads = 0
@@ -261,7 +321,7 @@ class FastLoader:
         if entry is None:
             schema = reading_schema(self.registry, event_type)
             try:
-                entry = compile_schema(schema)
+                entry = compile_schema(schema, self.sealing, event_type)
             except Unsupported as why:
                 self.fallbacks[event_type] = str(why)
                 entry = Compiled(schema.schema_version, schema.load,

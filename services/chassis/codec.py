@@ -7,12 +7,13 @@ import datetime as dt
 from typing import Iterable
 
 from contracts.base import Registry
-from contracts.fastload import FastLoader
+from contracts.fastload import FastLoader, Sealing
 from contracts.personal import STAR, Sealed, schema_leaves, seal
 from services.privacy.vault import is_token
 from services.eventstore import NewEvent, StoredEvent, format_time
 
 TOKEN_PREFIX = "pd1:"  # every vault token starts so (services.privacy.vault)
+SEALING = Sealing(TOKEN_PREFIX, is_token)  # for loaders that seal as they load (contracts.fastload)
 
 
 def sealed(registry: Registry, event_type: str, values: dict) -> dict:

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, NamedTuple
 
 from contracts.base import Registry
 from contracts.fastload import FastLoader
-from services.chassis.codec import sealed, sealer
+from services.chassis.codec import SEALING, sealed, sealer
 from services.eventstore import EventStore
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Projector:
         self.name, self.readmodels = name, readmodels
         self.snapshot_events, self.snapshot_seconds = snapshot_events, snapshot_seconds
         self._offload = offload
-        self.loader = loader or FastLoader(registry)
+        self.loader = loader or FastLoader(registry, SEALING)
         self._lock = threading.Lock()
         self._pending: dict[int, object] = {}  # fold index -> its saved FoldState, not yet unpickled
         self._behind: dict[int, int] = {}      # fold index -> its position, while behind the others
@@ -127,9 +127,11 @@ class Projector:
         """(current schema version, data -> values, the folds' apply): values
         with their encrypted personal leaves as Sealed, as the codec gives them."""
         compiled = self.loader.compiled(event_type)
-        load, seal_values = compiled.load, sealer(self.registry, event_type)
-        if seal_values is not None:
-            load = lambda data, load=load: seal_values(load(data))  # noqa: E731
+        load = compiled.load_sealed  # None: the loader did not seal (see contracts.fastload)
+        if load is None:
+            load, seal_values = compiled.load, sealer(self.registry, event_type)
+            if seal_values is not None:
+                load = lambda data, load=load: seal_values(load(data))  # noqa: E731
         return compiled.version, load, tuple(fold.apply for fold in folds)
 
     def catch_up(self) -> int:

@@ -303,12 +303,13 @@ class MongoEventStore(EventStore):
         return self._scan(self._fold_records_between, after, until, None)
 
     @staticmethod
-    def _fold_records_between(doc, lower, upper, _loads=orjson.loads) -> list[FoldRecord]:
+    def _fold_records_between(doc, lower, upper, _loads=orjson.loads, _new=tuple.__new__) -> list[FoldRecord]:
         stream_id, recorded_at = doc["stream_id"], doc["recorded_at"]
         wanted = [r for r in doc["events"] if lower < r["position"] <= upper]
-        try:
-            return [FoldRecord(r["position"], stream_id, r["version"], r["event_id"], r["type"], r["schema_version"],
-                               _loads(r["data"]), r["occurred_at"], recorded_at) for r in wanted]
+        try:  # tuple.__new__ skips FoldRecord's Python-level __new__
+            return [_new(FoldRecord, (r["position"], stream_id, r["version"], r["event_id"], r["type"],
+                                      r["schema_version"], _loads(r["data"]), r["occurred_at"], recorded_at))
+                    for r in wanted]
         except ValueError:  # altered outside the store
             raise EventStore._damaged([(r.get("position"), r.get("data"), "{}") for r in wanted]) from None
 

@@ -87,7 +87,9 @@ def _insert_rows(count: int) -> str:
     return f"INSERT INTO events ({_COLUMNS}) VALUES " + ",".join([row] * count)
 
 
-_FOLD_COLUMNS = "position, stream_id, version, event_id, type, schema_version, data, occurred_at, recorded_at"
+# data as the stored UTF-8 bytes: orjson parses them without a str made first
+_FOLD_COLUMNS = ("position, stream_id, version, event_id, type, schema_version, CAST(data AS BLOB), "
+                 "occurred_at, recorded_at")
 _RAW_COLUMNS = _COLUMNS.replace("data, metadata", "CAST(data AS BLOB), CAST(metadata AS BLOB)")
 
 
