@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_EVENTS = 20_000
 SNAPSHOT_SECONDS = 300.0
-PAUSE_EVERY = 2_000  # records between two pauses of a long catch-up
+PAUSE_EVERY = 500  # records between two pauses of a long catch-up: a request waits a few ms per hub turn
 
 
 def _direct(fn, *args):
