@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 
 from services.chassis.decider import NotFound
 from services.lost_and_found import domain
@@ -244,14 +245,16 @@ class LostItemReportForms:
 
     def apply(self, record, values: dict) -> None:
         if record.type == "LostItemReported":
-            self.reports[values["report_id"]] = {
-                "form": self.form, "title": self.title,
-                **{key: values[key] for key in ("report_id", "desk", "item_name", "category", "description",
-                                                "features", "lost_place", "lost_from", "lost_until", "visitor_name",
-                                                "visitor_phone", "received_by", "reported_at")},
-                "matched_item_id": None, "matched_short_code": None, "contact_task_id": None,
-                "contact_task_open": False, "contacts": [], "returned_at": None, "released_matches": [],
-                **_trace(record)}
+            self.reports[values["report_id"]] = _traced({
+                "form": self.form, "title": self.title, "report_id": values["report_id"], "desk": values["desk"],
+                "item_name": values["item_name"], "category": values["category"],
+                "description": values["description"], "features": values["features"],
+                "lost_place": values["lost_place"], "lost_from": values["lost_from"],
+                "lost_until": values["lost_until"], "visitor_name": values["visitor_name"],
+                "visitor_phone": values["visitor_phone"], "received_by": values["received_by"],
+                "reported_at": values["reported_at"], "matched_item_id": None, "matched_short_code": None,
+                "contact_task_id": None, "contact_task_open": False, "contacts": [], "returned_at": None,
+                "released_matches": []}, record)
             return
         if record.type in ITEM_GONE:
             # "returned" only when this report's own claim returned its matched item; the item going to
@@ -290,8 +293,9 @@ class LostItemReportForms:
             case "VisitorContactTaskOpened":
                 report["contact_task_id"], report["contact_task_open"] = values["task_id"], True
             case "VisitorContacted":
-                report["contacts"].append({key: values[key] for key in (
-                    "task_id", "contacted_by", "outcome", "contacted_at")} | _trace(record))
+                report["contacts"].append(_traced({
+                    "task_id": values["task_id"], "contacted_by": values["contacted_by"],
+                    "outcome": values["outcome"], "contacted_at": values["contacted_at"]}, record))
                 report["contact_task_open"] = not values["task_closed"]
 
     def form_of(self, report_id: str) -> dict | None:
@@ -315,10 +319,12 @@ class LostItemSummary:
 
     def apply(self, record, values: dict) -> None:
         if record.type == "LostItemReported":
-            self.rows[values["report_id"]] = {
-                **{key: values[key] for key in ("business_date", "report_id", "desk", "item_name", "category",
-                                                "lost_place", "visitor_name", "visitor_phone", "received_by")},
-                "status": "reported", "stages": [], "matched_short_code": None, **_trace(record)}
+            self.rows[values["report_id"]] = _traced({
+                "business_date": values["business_date"], "report_id": values["report_id"], "desk": values["desk"],
+                "item_name": values["item_name"], "category": values["category"],
+                "lost_place": values["lost_place"], "visitor_name": values["visitor_name"],
+                "visitor_phone": values["visitor_phone"], "received_by": values["received_by"],
+                "status": "reported", "stages": [], "matched_short_code": None}, record)
             return
         if record.type in ITEM_GONE:
             report_id = self._report_of_item.pop(values["item_id"], None)
@@ -427,9 +433,10 @@ class FoundItemReceipts:
     def apply(self, record, values: dict) -> None:
         if record.type == "FoundItemTurnedIn":
             if values["finder_kind"] == "staff":
-                self._items[values["item_id"]] = (_trace(record), {key: values[key] for key in (
-                    "short_code", "desk", "item_name", "category", "found_place", "found_at")}
-                    | _particulars(values))
+                self._items[values["item_id"]] = (_trace(record), {
+                    "short_code": values["short_code"], "desk": values["desk"], "item_name": values["item_name"],
+                    "category": values["category"], "found_place": values["found_place"],
+                    "found_at": values["found_at"], **_particulars(values)})
             return
         if record.type == "FoundItemCorrected":
             if values["item_id"] in self.receipts:
@@ -438,9 +445,9 @@ class FoundItemReceipts:
         turned_in, item = self._items.pop(values["item_id"])
         self.receipts[values["item_id"]] = {
             "form": self.form, "title": self.title, "item_id": values["item_id"], **item,
-            **{key: values[key] for key in ("receipt_no", "finder_id", "finder_name", "finder_department",
-                                            "good_deed", "issued_by", "issued_at")},
-            **_joined(turned_in, record)}
+            "receipt_no": values["receipt_no"], "finder_id": values["finder_id"], "finder_name": values["finder_name"],
+            "finder_department": values["finder_department"], "good_deed": values["good_deed"],
+            "issued_by": values["issued_by"], "issued_at": values["issued_at"], **_joined(turned_in, record)}
 
     def receipt(self, item_id: str) -> dict | None:
         receipt = self.receipts.get(item_id)
@@ -465,14 +472,14 @@ class ItemInformationCards:
     def apply(self, record, values: dict) -> None:
         match record.type:
             case "FoundItemTurnedIn" if values["channel"] != domain.DESK_STAFF:
+                disposal_from, note = _retention(values["retain_until"])
                 self._items[values["item_id"]] = (_trace(record), {
                     "item_name": values["item_name"], "category": values["category"],
                     "found_place": values["found_place"], "found_at": values["found_at"],
                     "turned_in_on": values["business_date"], "retain_until": values["retain_until"],
                     "desk": values["desk"], "storage_place": values["storage_place"],
-                    "registered_by": values["registered_by"],
-                    "disposal_from": domain.disposal_from(values["retain_until"]),
-                    "retention_note": retention_note(values["retain_until"])} | _particulars(values))
+                    "registered_by": values["registered_by"], "disposal_from": disposal_from,
+                    "retention_note": note, **_particulars(values)})
             case "ItemInformationCardIssued":
                 turned_in, item = self._items.pop(values["item_id"])
                 self.cards[values["item_id"]] = {
@@ -487,9 +494,8 @@ class ItemInformationCards:
             case "FoundItemCorrected" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 _corrected(card, values, record)
-                card |= {"retain_until": values["retain_until"],
-                         "disposal_from": domain.disposal_from(values["retain_until"]),
-                         "retention_note": retention_note(values["retain_until"])}
+                card["retain_until"] = values["retain_until"]
+                card["disposal_from"], card["retention_note"] = _retention(values["retain_until"])
             case "FoundItemVoided" if values["item_id"] in self.cards:
                 card = self.cards[values["item_id"]]
                 card["voided"] = True
@@ -502,6 +508,12 @@ class ItemInformationCards:
     def card(self, item_id: str | None = None, short_code: str | None = None) -> dict | None:
         card = self.cards.get(item_id or self.by_short_code.get(short_code or "", ""))
         return copy.deepcopy(card) if card is not None else None
+
+
+@functools.cache
+def _retention(retain_until: dt.date) -> tuple[dt.date, str]:
+    """A card's first day for finance and its note, for a "kept until" (the year has a few hundred)."""
+    return domain.disposal_from(retain_until), retention_note(retain_until)
 
 
 def retention_note(retain_until: dt.date) -> str:
@@ -529,11 +541,12 @@ class ValuablesAwaitingCustody:
     def apply(self, record, values: dict) -> None:
         if record.type == "FoundItemTurnedIn":
             # every item: a correction may make one a valuable (a 包 that was a 钱包)
-            self.items[values["item_id"]] = {
-                **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
-                                                "registered_by", "storage_place", "turned_in_at",
-                                                "business_date", "valuable")},
-                "gone_at": None, **_trace(record)}
+            self.items[values["item_id"]] = _traced({
+                "item_id": values["item_id"], "short_code": values["short_code"], "desk": values["desk"],
+                "item_name": values["item_name"], "category": values["category"],
+                "registered_by": values["registered_by"], "storage_place": values["storage_place"],
+                "turned_in_at": values["turned_in_at"], "business_date": values["business_date"],
+                "valuable": values["valuable"], "gone_at": None}, record)
             return
         item = self.items.get(values["item_id"])
         if item is None or item["gone_at"] is not None:
@@ -580,11 +593,11 @@ class OnSpotClaimsNotFiled:
             case "FoundItemTurnedIn" if values["channel"] == domain.ON_SITE:
                 self._codes[values["item_id"]] = values["short_code"]
             case "FoundItemClaimed" if values["on_spot_form_due"] is not None:
-                self.claims[values["item_id"]] = {
+                self.claims[values["item_id"]] = _traced({
                     "item_id": values["item_id"], "short_code": self._codes.get(values["item_id"], ""),
                     "claim_id": values["claim_id"], "released_by": values["released_by"],
-                    "claimed_at": values["claimed_at"], "due": values["on_spot_form_due"], "filed_at": None,
-                    **_trace(record)}
+                    "claimed_at": values["claimed_at"], "due": values["on_spot_form_due"], "filed_at": None},
+                    record)
             case "OnSpotClaimFormFiled" if values["item_id"] in self.claims:
                 claim = self.claims[values["item_id"]]
                 claim["filed_at"] = values["filed_at"]
@@ -793,9 +806,10 @@ class PublicNoticeList:
     def apply(self, record, values: dict) -> None:
         item_id = values["item_id"]
         if record.type == "FoundItemTurnedIn":
-            self.items[item_id] = {key: values[key] for key in (
-                "short_code", "item_name", "category", "found_place", "found_at", "desk", "retain_until",
-                "quantity")}
+            self.items[item_id] = {
+                "short_code": values["short_code"], "item_name": values["item_name"], "category": values["category"],
+                "found_place": values["found_place"], "found_at": values["found_at"], "desk": values["desk"],
+                "retain_until": values["retain_until"], "quantity": values["quantity"]}
         elif item_id not in self.items:
             return
         elif record.type in self.GONE:
