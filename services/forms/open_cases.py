@@ -33,10 +33,12 @@ class OpenCases:
         match record.type:
             case "FoundItemTurnedIn":
                 self.items[values["item_id"]] = {
-                    **{key: values[key] for key in ("item_id", "short_code", "desk", "item_name", "category",
-                                                    "found_place", "found_at", "turned_in_at", "business_date",
-                                                    "valuable", "retain_until")},
-                    "status": HELD, "matched_report_id": None, "position": record.position}
+                    "item_id": values["item_id"], "short_code": values["short_code"], "desk": values["desk"],
+                    "item_name": values["item_name"], "category": values["category"],
+                    "found_place": values["found_place"], "found_at": values["found_at"],
+                    "turned_in_at": values["turned_in_at"], "business_date": values["business_date"],
+                    "valuable": values["valuable"], "retain_until": values["retain_until"], "status": HELD,
+                    "matched_report_id": None, "position": record.position}
                 self.by_short_code[values["short_code"]] = values["item_id"]
             case "ItemHandedToCustodian" if values["item_id"] in self.items:
                 self.items[values["item_id"]]["status"] = IN_CUSTODY
@@ -64,8 +66,9 @@ class OpenCases:
                     self.items[values["item_id"]]["matched_report_id"] = None
             case "LostItemReported":
                 self.reports[values["report_id"]] = {
-                    **{key: values[key] for key in ("report_id", "desk", "item_name", "category", "lost_place",
-                                                    "reported_at", "business_date")},
+                    "report_id": values["report_id"], "desk": values["desk"], "item_name": values["item_name"],
+                    "category": values["category"], "lost_place": values["lost_place"],
+                    "reported_at": values["reported_at"], "business_date": values["business_date"],
                     "status": REPORTED, "matched_item_id": None, "matched_short_code": None,
                     "contact_task_id": None, "contact_task_open": False, "position": record.position}
             case "LostReportMatched" if values["report_id"] in self.reports:

@@ -157,7 +157,7 @@ def test_the_found_item_form_is_found_on_whichever_channel_it_came_in_by(served)
     assert [f.serve_found_item_form(served, {"item_id": item})["form"] for item in
             ("v-phone", "s-umbrella", "o-wallet")] == ["3.3", "3.4", "3.5"]
     form = f.serve_found_item_form(served, {"item_id": "v-phone"})
-    assert form == {**served.fold(f.VisitorFoundItemForms).form_of("v-phone"), "as_of_position": form["as_of_position"]}
+    assert form == {**served.fold(f.FoundItemForms).form_of("v-phone"), "as_of_position": form["as_of_position"]}
 
 
 @pytest.mark.parametrize("serve, request_, message, field", [
@@ -286,7 +286,7 @@ def phone_life(desk):
 
 def test_the_visitor_form_3_3_shows_every_part_of_a_phones_life_traced_to_its_events(desk, phone_life):
     s = {name: events for name, events in phone_life.items()}
-    form = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-phone")
+    form = desk.folds().fold(f.FoundItemForms).form_of("v-phone")
     turned_in, corrected = one(s["turned_in"], "FoundItemTurnedIn"), s["corrected"][0]
     assert form["form"] == "3.3" and form["title"] == "游客拾物登记、认领表"
     assert form["title_en"] == "found-by-visitor registration & claim form"
@@ -344,7 +344,7 @@ def test_the_visitor_form_3_3_shows_every_part_of_a_phones_life_traced_to_its_ev
 
 def test_a_form_just_registered_has_its_later_parts_blank(desk):
     desk.item(turn_in("v-phone"))
-    form = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-phone")
+    form = desk.folds().fold(f.FoundItemForms).form_of("v-phone")
     assert {part: value for part, value in form.items() if part != "registration"} == {
         "form": "3.3", "title": "游客拾物登记、认领表", "title_en": "found-by-visitor registration & claim form",
         "custody": None, "verifications": [], "claim": None, "finance": None, "corrections": [], "void": None,
@@ -352,7 +352,7 @@ def test_a_form_just_registered_has_its_later_parts_blank(desk):
 
 
 def test_a_form_is_a_copy_the_reader_cannot_change(desk, phone_life):
-    forms = desk.folds().fold(f.VisitorFoundItemForms)
+    forms = desk.folds().fold(f.FoundItemForms)
     form = forms.form_of("v-phone")
     form["registration"]["item_name"] = "scribbled over"
     form["verifications"].clear()
@@ -361,10 +361,12 @@ def test_a_form_is_a_copy_the_reader_cannot_change(desk, phone_life):
     assert forms.form_of("v-unknown") is None
 
 
-def test_an_item_turned_in_on_another_channel_has_no_form_of_this_one(desk, phone_life):
-    folds = desk.folds()
-    assert folds.fold(f.StaffFoundItemForms).form_of("v-phone") is None
-    assert folds.fold(f.OnSiteFoundItemForms).form_of("v-phone") is None
+def test_an_item_has_the_form_of_the_channel_it_was_turned_in_by(desk, phone_life):
+    desk.item(staff_turn_in("s-umbrella"))
+    desk.item(on_site_turn_in("o-wallet", at=at(3)))
+    forms = desk.folds().fold(f.FoundItemForms)
+    assert [forms.form_of(item_id)["form"] for item_id in ("v-phone", "s-umbrella", "o-wallet")] == \
+        ["3.3", "3.4", "3.5"]
 
 
 def test_the_staff_form_3_4_carries_the_receipt_the_finance_handover_and_its_custodian(desk):
@@ -375,7 +377,7 @@ def test_the_staff_form_3_4_carries_the_receipt_the_finance_handover_and_its_cus
         later))
     handed = desk.item(d.HandItemToFinance("s-umbrella", "h-1", "k-1", at(days=40), later))
     desk.handover(d.CaptureSignature("h-1", "handover_custodian", "k-1", "k-1", at(days=40)))
-    form = desk.folds().fold(f.StaffFoundItemForms).form_of("s-umbrella")
+    form = desk.folds().fold(f.FoundItemForms).form_of("s-umbrella")
     assert (form["form"], form["title"], form["title_en"]) == \
         ("3.4", "员工拾物登记、认领表", "found-by-staff registration & claim form")
     reg = form["registration"]
@@ -393,9 +395,9 @@ def test_the_on_site_form_3_5_shows_when_the_team_leads_claim_form_reached_the_d
     desk.item(verify("o-wallet", "v-2", at(3.2), features=("serial number",), by="tl-3", role=d.TEAM_LEAD))
     desk.item(claim("o-wallet", "claim-2", "v-2", at(3.5), claim_kind=d.ON_SPOT, released_by="tl-3",
                     released_by_role=d.TEAM_LEAD, on_spot_form_due=at(8)))
-    claimed = desk.folds().fold(f.OnSiteFoundItemForms).form_of("o-wallet")["claim"]
+    claimed = desk.folds().fold(f.FoundItemForms).form_of("o-wallet")["claim"]
     filed = desk.item(d.FileOnSpotClaimForm("o-wallet", "c-017", at(9)))
-    form = desk.folds().fold(f.OnSiteFoundItemForms).form_of("o-wallet")
+    form = desk.folds().fold(f.FoundItemForms).form_of("o-wallet")
     assert (form["form"], form["title"], form["title_en"]) == \
         ("3.5", "员工现场拾物登记表、认领表", "found-by-staff-on-site registration & claim form")
     assert (claimed["filed_at_desk"], claimed["filed_late"]) == (None, None)
@@ -411,9 +413,9 @@ def test_a_courier_return_shows_the_address_who_pays_and_then_the_tracking_numbe
     arranged = desk.item(d.ArrangeCourierReturn(claim("v-bag", "claim-1", "v-1", at(2)), "ret-1", "韩梅梅",
                                                 "13800000000", "北京市东城区某街1号", "visitor", Decimal("23.00"),
                                                 "CNY"))
-    before = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-bag")["courier"]
+    before = desk.folds().fold(f.FoundItemForms).form_of("v-bag")["courier"]
     dispatched = desk.item(d.RecordCourierDispatch("v-bag", "ret-1", "顺丰速运", "SF1234567890", "c-017", at(3)))
-    after = desk.folds().fold(f.VisitorFoundItemForms).form_of("v-bag")["courier"]
+    after = desk.folds().fold(f.FoundItemForms).form_of("v-bag")["courier"]
     expected = {"return_id": "ret-1", "recipient_name": "韩梅梅", "recipient_phone": "13800000000",
                 "address": "北京市东城区某街1号", "fee_paid_by": "visitor", "fee_amount": "23.00", "fee_currency": "CNY",
                 "arranged_by": "c-017", "arranged_at": at(2)}
@@ -433,7 +435,7 @@ def test_a_voided_duplicate_and_a_disposed_item_say_so_on_their_forms(desk):
                                      (d.HandoverLine("v-1", d.HELD, DAY + dt.timedelta(days=30), None, d.POLICE),),
                                      at(days=40), late))
     disposed = desk.item(d.DisposeItem("v-1", "dp-1", d.POLICE, "k-1", at(days=40), late))
-    forms = desk.folds().fold(f.VisitorFoundItemForms)
+    forms = desk.folds().fold(f.FoundItemForms)
     assert forms.form_of("v-2")["void"] == {"duplicate_of": "v-1", "reason": "the same card registered twice",
                                             "voided_by": "tl-3", "voided_by_role": d.TEAM_LEAD, "voided_at": at(1),
                                             **trace(*voided)}

@@ -114,7 +114,7 @@ def assert_traced(store, part, key, value):
 
 
 def test_the_visitor_found_item_form_3_3_has_registration_verification_and_claim_traced_to_events(log, folds):
-    form = folds.fold(f.VisitorFoundItemForms).form_of("v-phone")
+    form = folds.fold(f.FoundItemForms).form_of("v-phone")
     assert (form["form"], form["title"]) == ("3.3", "游客拾物登记、认领表")
     reg = form["registration"]
     assert (reg["finder_name"], reg["storage_place"], reg["hidden_features_recorded"]) == ("路人甲", "desk drawer 2", 2)
@@ -132,17 +132,16 @@ def test_no_form_shows_a_hidden_feature_detail(folds):
 
 
 def test_the_staff_found_item_form_3_4_carries_the_receipt_number(log, folds):
-    form = folds.fold(f.StaffFoundItemForms).form_of("s-umbrella")
+    form = folds.fold(f.FoundItemForms).form_of("s-umbrella")
     assert form["form"] == "3.4"
     assert form["registration"]["receipt_no"] == d.receipt_no("s-umbrella")
     assert [r.type for r in records_at(log, form["registration"]["positions"])] == \
         ["FoundItemTurnedIn", "FoundItemReceiptIssued"]
     assert form["finance"]["handover_id"] == "h-1"
-    assert folds.fold(f.VisitorFoundItemForms).form_of("s-umbrella") is None
 
 
 def test_the_on_site_form_3_5_names_the_team_lead_witness_and_the_claim_not_yet_filed(log, folds):
-    form = folds.fold(f.OnSiteFoundItemForms).form_of("o-wallet")
+    form = folds.fold(f.FoundItemForms).form_of("o-wallet")
     assert form["form"] == "3.5" and form["title"] == "员工现场拾物登记表、认领表"
     reg = form["registration"]
     assert (reg["registered_by"], reg["registered_by_role"], reg["witness_id"], reg["owner_urgent"]) == \
@@ -246,7 +245,7 @@ def test_the_finance_handover_list_shows_each_item_and_the_sign_off(log, folds):
 def test_forms_replayed_as_of_an_earlier_position_show_the_past(log):
     position_before_claim = next(r.position for r in log.read_all() if r.type == "FoundItemClaimed") - 1
     past = replay(log, contracts.registry, f.FOLDS, as_of_position=position_before_claim)
-    assert past.fold(f.VisitorFoundItemForms).form_of("v-phone")["claim"] is None
+    assert past.fold(f.FoundItemForms).form_of("v-phone")["claim"] is None
 
 
 def test_every_row_of_every_form_names_events_that_exist(log, folds):

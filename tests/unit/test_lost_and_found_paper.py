@@ -190,7 +190,7 @@ def folds(log):
 
 
 def test_the_registration_part_of_3_3_shows_quantity_cash_condition_and_contents(folds):
-    reg = folds.fold(f.VisitorFoundItemForms).form_of("v-bag")["registration"]
+    reg = folds.fold(f.FoundItemForms).form_of("v-bag")["registration"]
     assert {key: reg[key] for key in f.PARTICULARS} == {
         "quantity": 1, "cash_amount": "230", "currency": "CNY", "condition": "拉链坏了", "contents": ["cash", "card"]}
     assert reg["valuable"] is True
@@ -378,7 +378,7 @@ def amended(tmp_path):
 
 
 def test_the_form_shows_the_corrected_value_and_a_trace_of_the_original(amended):
-    form = replay(amended, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("v-1")
+    form = replay(amended, contracts.registry, f.FOLDS).fold(f.FoundItemForms).form_of("v-1")
     reg = form["registration"]
     assert (reg["category"], reg["item_name"], reg["valuable"], reg["contents"]) == ("bag", "红色双肩包", True, ["phone"])
     correction, = form["corrections"]
@@ -395,7 +395,7 @@ def test_the_form_shows_the_corrected_value_and_a_trace_of_the_original(amended)
 
 def test_a_voided_registration_shows_why_on_its_form_and_card(amended):
     folds = replay(amended, contracts.registry, f.FOLDS)
-    form = folds.fold(f.VisitorFoundItemForms).form_of("v-2")
+    form = folds.fold(f.FoundItemForms).form_of("v-2")
     assert (form["void"]["duplicate_of"], form["void"]["reason"]) == ("v-1", "the same bag registered twice")
     assert folds.fold(f.ItemInformationCards).card(item_id="v-2")["voided"] is True
     card = folds.fold(f.ItemInformationCards).card(item_id="v-1")
@@ -487,7 +487,7 @@ def test_the_form_lists_its_signatures_with_who_and_when(amended):
     codec = EventCodec(contracts.registry, d.EVENTS)
     command = dataclasses.replace(sign("registration_finder"), document_id="v-1")
     execute(amended, codec, d, d.item_stream("v-1"), command, occurred_at=at(1), metadata={})
-    form = replay(amended, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("v-1")
+    form = replay(amended, contracts.registry, f.FOLDS).fold(f.FoundItemForms).form_of("v-1")
     signature, = form["signatures"]
     assert (signature["part"], signature["signer_kind"], signature["signed_at"]) == ("registration_finder", "finder",
                                                                                       at(1))
@@ -611,7 +611,7 @@ def test_the_claim_form_shows_the_proxy_and_the_courier(tmp_path):
                     courier(), d.RecordCourierDispatch("item-1", "ret-1", "顺丰速运", "SF1234567890", "c-017",
                                                        at(3))):
         execute(store, codec, d, d.item_stream("item-1"), command, occurred_at=command.at, metadata={})
-    form = replay(store, contracts.registry, f.FOLDS).fold(f.VisitorFoundItemForms).form_of("item-1")
+    form = replay(store, contracts.registry, f.FOLDS).fold(f.FoundItemForms).form_of("item-1")
     assert (form["courier"]["tracking_number"], form["courier"]["fee_paid_by"]) == ("SF1234567890", "visitor")
     assert form["claim"]["claimant_name"] == "韩梅梅" and form["proxy"] is None
     c.FoundItemForm().dump({**form, "as_of_position": 5})
@@ -753,7 +753,7 @@ def test_the_disposal_list_and_the_item_form_show_the_route_the_lines_and_the_si
         ("item-1", "disposed", "身份证")]
     assert [s_["part"] for s_ in listed["signatures"]] == ["disposal_receiver"]
     c.DisposalList().dump({**listed, "as_of_position": 9})
-    form = folds.fold(f.VisitorFoundItemForms).form_of("item-1")
+    form = folds.fold(f.FoundItemForms).form_of("item-1")
     assert (form["disposal"]["route"], form["disposal"]["disposal_id"]) == (d.POLICE, "dp-1")
     assert folds.fold(f.PublicNoticeList).notices(CST) == []
     store.close()
