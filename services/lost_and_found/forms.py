@@ -15,6 +15,7 @@ import copy
 import datetime as dt
 import functools
 
+from services.chassis.buckets import Buckets
 from services.chassis.decider import NotFound
 from services.lost_and_found import domain
 
@@ -108,11 +109,12 @@ class FoundItemForms:
     认领表) and the handover to finance."""
 
     name = "found_item_forms"
-    version = 1
+    version = 2
     handles = ITEM_EVENTS | AMENDING_EVENTS
 
     def __init__(self):
-        self.forms: dict[str, dict] = {}
+        # item id -> form, in buckets pickled apart: the first form after a restart reads one bucket
+        self.forms = Buckets()
 
     def apply(self, record, values: dict) -> None:
         if record.type == "FoundItemTurnedIn":
