@@ -2,11 +2,11 @@
 
     python -m services.chassis.run --config deploy/config.yaml services.forms.service
 
-The CLI's own module imports ``pkg_resources`` to print its version: about
-0.1 s of every start of every service (bench/RESULTS.md, "Speed, fourth
-round"). This runs nameko's own runner (``nameko.cli.run.run``: SIGTERM stops
-the services cleanly, as the read models need to write their snapshots) on
-the config read by ``services.chassis.config.load_config`` (the same
+The CLI's own module imports ``pkg_resources`` to print its version: 0.06 s
+of every start of every service (bench/RESULTS.md, "Speed, fourth round").
+This runs nameko's own runner (``nameko.cli.run.run``: SIGTERM stops the
+services cleanly, as the read models need to write their snapshots) on the
+config read by ``services.chassis.config.load_config`` (the same
 ``${VAR:default}`` placeholders, as the relay and the witness read it), with
 its ``LOGGING`` section applied as the CLI applies it.
 """
