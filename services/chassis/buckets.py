@@ -16,6 +16,8 @@ from __future__ import annotations
 import pickle
 import zlib
 
+from services.chassis.collector import collector_paused
+
 BUCKETS = 16
 
 
@@ -43,13 +45,25 @@ class Buckets:
         index = zlib.crc32(key.encode()) % len(self._buckets)
         bucket = self._buckets[index]
         if bucket.__class__ is bytes:
-            bucket = self._buckets[index] = pickle.loads(bucket)
+            bucket = self._unpack(index)
         return bucket
+
+    def _unpack(self, index: int) -> dict:
+        with collector_paused():
+            bucket = self._buckets[index] = pickle.loads(self._buckets[index])
+        return bucket
+
+    def unpack_next(self) -> bool:
+        """Read one more bucket back (a service's warm-up); False when none is left."""
+        index = next((index for index, bucket in enumerate(self._buckets) if bucket.__class__ is bytes), None)
+        if index is not None:
+            self._unpack(index)
+        return index is not None
 
     def _every_bucket(self) -> list[dict]:
         for index, bucket in enumerate(self._buckets):
             if bucket.__class__ is bytes:
-                self._buckets[index] = pickle.loads(bucket)
+                self._unpack(index)
         return self._buckets
 
     def get(self, key, default=None):

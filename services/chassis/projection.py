@@ -27,7 +27,6 @@ compare a resumed projector against.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import pickle
 import threading
@@ -37,6 +36,7 @@ from typing import Callable, Iterable, NamedTuple
 from contracts.base import Registry
 from contracts.fastload import FastLoader
 from services.chassis.codec import SEALING, sealed, sealer
+from services.chassis.collector import collector_paused
 from services.eventstore import EventStore
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class Projector:
             return self._catch_up()
 
     def _catch_up(self) -> int:
-        with _collector_paused():
+        with collector_paused():
             if self._behind:
                 self._catch_up_lagging()
             try:
@@ -286,7 +286,7 @@ class Projector:
                 data = self._saved_bytes(fold, saved)
                 if data is None:
                     raise LookupError("its bytes are gone or damaged")
-                with _collector_paused():
+                with collector_paused():
                     state = self._offload(pickle.loads, data)
             except Exception as exc:  # a state that cannot be read is rebuilt, never trusted
                 log.warning("projector %s: the state of %s is unreadable (%s): rebuilding it", self.name,
@@ -352,7 +352,7 @@ class Projector:
                     states[fold.name] = FoldState(saved.version, saved.position, data)
                     continue
                 position = self.position
-                with _collector_paused():
+                with collector_paused():
                     state = self._offload(pickle.dumps, fold_state(fold), pickle.HIGHEST_PROTOCOL)
             states[fold.name] = FoldState(fingerprint, position, state)
         if not states:
@@ -378,25 +378,6 @@ class Projector:
         """A snapshot when ``snapshot_events`` events or ``snapshot_seconds``
         passed since the last one (and the position moved)."""
         return self.snapshot() if self.snapshot_due() else False
-
-
-class _collector_paused:
-    """The cyclic garbage collector off while a catch-up or an unpickling
-    makes millions of objects (folds make no cycles): each full collection
-    would walk the whole, growing heap. Re-entrant; restores what it found."""
-
-    depth = 0
-
-    def __enter__(self):
-        if _collector_paused.depth == 0:
-            self.was_enabled = gc.isenabled()
-            gc.disable()
-        _collector_paused.depth += 1
-
-    def __exit__(self, *exc_info):
-        _collector_paused.depth -= 1
-        if _collector_paused.depth == 0 and getattr(self, "was_enabled", False):
-            gc.enable()
 
 
 def replay(store: EventStore, registry: Registry, fold_classes: Iterable[type], *,

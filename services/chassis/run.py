@@ -25,6 +25,7 @@ import sys  # noqa: E402
 from nameko.cli.run import import_service, run  # noqa: E402
 from nameko.exceptions import CommandError  # noqa: E402
 
+from services.chassis.collector import freeze_in_this_process  # noqa: E402
 from services.chassis.config import load_config  # noqa: E402
 
 
@@ -45,6 +46,7 @@ def main(argv=None) -> int:
     except CommandError as exc:  # no such module, or nothing like a service in it
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    freeze_in_this_process()  # read models leave the collector's reach once loaded (services/chassis/collector.py)
     run(services, config)
     return 0
 

@@ -19,6 +19,7 @@ import contracts
 from contracts import console as console_contracts
 from contracts.duty_log import SIGN_IN_SHEET
 from contracts import lost_and_found as lost_and_found_contracts
+from services.chassis.collector import freeze
 from services.chassis.decider import NotFound
 from services.chassis.dependencies import persistent_projector, store_from_config
 from services.chassis.projection import replay
@@ -57,6 +58,10 @@ class Projections(DependencyProvider):
         eventlet.sleep(WARM_UP_AFTER)  # first requests first: they read their own folds
         while self.projector.restore_pending():
             eventlet.sleep(0)
+        rows = self.projector.fold(lost_and_found_forms.FoundItemForms).forms
+        while rows.unpack_next():  # the found-item forms' buckets nobody has read yet
+            eventlet.sleep(0)
+        freeze()  # all in memory now: no full collection walks the folds again (services/chassis/collector.py)
 
     def stop(self):
         if self._warm_up is not None:

@@ -39,6 +39,7 @@ from contracts.lost_and_found import (ARRANGE_COURIER_RETURN, CAPTURE_SIGNATURE,
                                      DISPOSE_ITEMS, RECEIVE_ITEM_AT_DESK, RECORD_COURIER_DISPATCH, SEND_ITEM_TO_DESK,
                                      SIGN_OFF_DISPOSAL, VOID_ITEM)
 from contracts import roles
+from services.chassis.collector import freeze
 from services.chassis.decider import NotFound, Rejected
 from services.chassis.dependencies import EventSourced, ReadModel, persistent_projector, protector_from_config
 from services.chassis.service import ServiceBase, after_append, append_reply, contract_rpc
@@ -146,6 +147,7 @@ class Cases(DependencyProvider):
         index = self.projector.fold(CaseIndex)
         while index.analyse_pending(WARM_UP_CASES):
             eventlet.sleep(0)
+        freeze()  # the case index in memory: no full collection walks it again (services/chassis/collector.py)
 
     def stop(self):
         self._warm_up.kill()
