@@ -104,7 +104,7 @@ class Projector:
         self._offload = offload
         self.loader = loader or FastLoader(registry, SEALING)
         self._lock = threading.Lock()
-        self._pending: dict[int, object] = {}  # fold index -> its saved FoldState, not yet unpickled
+        self._pending: dict[int, object] = {}  # fold index -> its FoldState (or FoldHeader), not yet unpickled
         self._behind: dict[int, int] = {}      # fold index -> its position, while behind the others
         self._activation_locks: dict[int, threading.Lock] = {}
         self._live()
