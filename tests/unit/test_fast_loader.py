@@ -133,13 +133,19 @@ def test_every_registered_event_type_compiles_or_is_an_expected_fallback():
     assert LOADER.compile_all() == EXPECTED_FALLBACKS
 
 
+def valid_data(data, event_type: str) -> dict:
+    """Stored data of ``event_type`` its contract accepts, as every appended event's is."""
+    schema = contracts.registry.schema(event_type)
+    stored = data.draw(schema_data(schema))
+    assume(not schema.validate(stored))
+    return stored
+
+
 @pytest.mark.parametrize("event_type", sorted(contracts.registry.events))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_fast_load_equals_registry_load_for_valid_data(event_type, data):
-    schema = contracts.registry.schema(event_type)
-    stored = data.draw(schema_data(schema))
-    assume(not schema.validate(stored))  # valid, as every appended event is
+    stored = valid_data(data, event_type)
     version = contracts.registry.current_version(event_type)
     expected = contracts.registry.load(event_type, version, stored)
     assert strictly_equal(LOADER.load(event_type, version, stored), expected)
@@ -313,9 +319,7 @@ def tokenised(draw, value):
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_the_read_paths_sealer_equals_seal(event_type, data):
-    schema = contracts.registry.schema(event_type)
-    stored = data.draw(schema_data(schema))
-    assume(not schema.validate(stored))
+    stored = valid_data(data, event_type)
     values = tokenised(data.draw, LOADER.load(event_type, contracts.registry.current_version(event_type), stored))
     expected = sealed(contracts.registry, event_type, values)
     assert strictly_equal(sealer(contracts.registry, event_type)(copy.deepcopy(values)), expected)
@@ -334,9 +338,7 @@ def test_every_contract_with_personal_leaves_is_sealed_by_its_compiled_loader():
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 def test_the_compiled_sealing_equals_seal_after_load(event_type, data):
-    schema = contracts.registry.schema(event_type)
-    stored = data.draw(schema_data(schema))
-    assume(not schema.validate(stored))
+    stored = valid_data(data, event_type)
     # some leaves stored as tokens, as a Protector stores them
     stored = map_leaves(stored, schema_leaves(contracts.registry.events[event_type]),
                         lambda leaf, value, where: data.draw(TOKENS) if data.draw(st.booleans()) else value)

@@ -19,19 +19,15 @@ from services.lost_and_found import domain as d
 from tests.unit.test_lost_and_found_paper import (  # the same builders and moments as the decider's other tests
     CST, T0, DAY, VALUABLES, KEY, LATE, at, given, refused, sign, claim_part, proxy, courier,
 )
+from tests.unit.test_lost_and_found_paper import turn_in as paper_turn_in
 
 RETENTION = d.RetentionPolicy(default_days=30, valuable_days=90, per_category=(("umbrella", 7),))
 IMAGE = "sha256:" + "cd" * 32
 
 
 def turn_in(**changes) -> d.TurnInFoundItem:
-    base = d.TurnInFoundItem(
-        item_id="item-1", desk="main-gate", channel=d.DESK_VISITOR, item_name="红色双肩包", category="bag",
-        description="红色双肩包，拉链坏了", found_place="north gate", found_at=at(-2), finder_kind="visitor",
-        finder_id=None, finder_name="路人甲", finder_phone="13900000000", finder_department=None,
-        registered_by="c-017", registered_by_role=d.CLERK, storage_place="desk drawer 2", at=T0, business_date=DAY,
-        hidden_features=(("inside", "a blue notebook"),), valuable_categories=VALUABLES, retention=RETENTION)
-    return dataclasses.replace(base, **changes)
+    """The decider's other tests' turn-in, kept under this file's policy (umbrellas 7 days)."""
+    return paper_turn_in(**{"retention": RETENTION, **changes})
 
 
 def turned_in(**changes) -> list:

@@ -79,38 +79,27 @@ class SQLiteReadModelStore(ReadModelStore):
             raise
 
     def load(self, projector) -> Snapshot | None:
-        connection = self._connection()
-        try:
-            connection.execute("BEGIN")  # one read snapshot for the header and the states
-            head = connection.execute("SELECT position, event_hash, taken_at FROM snapshots WHERE projector = ?",
-                                      (projector,)).fetchone()
-            if head is None:
-                return None
-            folds = {}
-            for name, version, position, expected, state in connection.execute(
-                    "SELECT fold, version, position, digest, state FROM fold_states WHERE projector = ?",
-                    (projector,)):
-                if digest(state) == expected:
-                    folds[name] = FoldState(version, position, bytes(state))
-            return Snapshot(projector, head[0], head[1], head[2], folds)
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
-        finally:
-            if connection.in_transaction:
-                connection.execute("COMMIT")
+        return self._read(projector, ", state", lambda rows: {
+            name: FoldState(version, position, bytes(state))
+            for name, version, position, expected, state in rows if digest(state) == expected})
 
     def headers(self, projector) -> Snapshot | None:
+        return self._read(projector, "", lambda rows: {
+            name: FoldHeader(version, position, expected) for name, version, position, expected in rows})
+
+    def _read(self, projector, more_columns: str, folds_of) -> Snapshot | None:
+        """The snapshot's header and ``folds_of`` its fold rows (fold, version,
+        position, digest and ``more_columns``), in one read transaction."""
         connection = self._connection()
         try:
-            connection.execute("BEGIN")
+            connection.execute("BEGIN")  # one read snapshot for the header and the folds
             head = connection.execute("SELECT position, event_hash, taken_at FROM snapshots WHERE projector = ?",
                                       (projector,)).fetchone()
             if head is None:
                 return None
-            folds = {name: FoldHeader(version, position, expected) for name, version, position, expected in
-                     connection.execute("SELECT fold, version, position, digest FROM fold_states WHERE projector = ?",
-                                        (projector,))}
-            return Snapshot(projector, head[0], head[1], head[2], folds)
+            rows = connection.execute(f"SELECT fold, version, position, digest{more_columns} FROM fold_states "
+                                      "WHERE projector = ?", (projector,))
+            return Snapshot(projector, head[0], head[1], head[2], folds_of(rows))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"snapshot of {projector} unreadable: {exc}") from exc
         finally:
