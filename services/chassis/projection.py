@@ -12,7 +12,9 @@ The fold protocol: ``name``, ``handles`` (event types) and ``apply(record,
 values)``; for persistence also ``version`` (an int: raise it whenever the
 fold's code changes what its state holds) and, optionally, ``snapshot() ->
 state`` and ``restore(state)``. Without those two the fold's instance
-attributes are its state (plain dicts, lists, tuples, dates: picklable).
+attributes are its state (plain dicts, lists, tuples, dates: picklable). A
+fold that keeps parts of its state packed until used (``Buckets``) may have
+``read_back() -> bool``: read one more part back, False when none is left.
 
 Persistence (``readmodels``, a :class:`~services.chassis.readmodels.ReadModelStore`):
 a named projector writes a snapshot of every fold's state, each with the
@@ -268,11 +270,14 @@ class Projector:
         return len(self._pending)
 
     def restore_pending(self) -> bool:
-        """Read one more saved fold state into memory; False when none is left."""
+        """Read one more saved fold state into memory, then one more part of
+        a fold that keeps parts packed (its ``read_back()``); False when none is left."""
         pending = next(iter(self._pending), None)
         if pending is not None:
             self._activate(pending)
-        return bool(self._pending)
+            if self._pending:
+                return True
+        return any(fold.read_back() for fold in self.folds if hasattr(fold, "read_back"))
 
     def _activate(self, index: int) -> None:
         """Unpickle a pending fold's state (outside the projector's lock: the

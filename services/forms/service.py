@@ -56,10 +56,7 @@ class Projections(DependencyProvider):
 
     def _read_pending_folds(self):
         eventlet.sleep(WARM_UP_AFTER)  # first requests first: they read their own folds
-        while self.projector.restore_pending():
-            eventlet.sleep(0)
-        rows = self.projector.fold(lost_and_found_forms.FoundItemForms).forms
-        while rows.unpack_next():  # the found-item forms' buckets nobody has read yet
+        while self.projector.restore_pending():  # the folds, then the buckets nobody has read yet
             eventlet.sleep(0)
         freeze()  # all in memory now: no full collection walks the folds again (services/chassis/collector.py)
 

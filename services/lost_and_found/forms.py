@@ -224,6 +224,10 @@ class FoundItemForms:
         form = self.forms.get(item_id)
         return copy.deepcopy(form) if form is not None else None
 
+    def read_back(self) -> bool:
+        """One more bucket of forms unpickled (a warm-up after a restart); False when none is left."""
+        return self.forms.unpack_next()
+
 
 #: events after which an item is no longer kept for a report it was matched to: (time field, why)
 ITEM_GONE = {"FoundItemClaimed": ("claimed_at", "claimed_by_another"),

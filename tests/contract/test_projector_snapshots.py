@@ -101,6 +101,9 @@ def test_folds_read_lazily_catch_up_from_their_own_positions(backends):
     assert lazy.restore_pending() is True
     while lazy.restore_pending():
         pass
+    # every fold in memory, and every bucket of the found-item forms read back with them
+    found_item_forms = lazy.fold(lf_forms.FoundItemForms).forms
+    assert lazy.pending_folds == 0 and not any(bucket.__class__ is bytes for bucket in found_item_forms._buckets)
     assert states_of(lazy) == rebuilt(store)
 
     again = backends.projector(store, readmodels)

@@ -7,6 +7,7 @@ import sys
 import zlib
 
 from services.chassis.buckets import Buckets
+from services.lost_and_found.forms import FoundItemForms
 from tests.conftest import ROOT
 
 
@@ -54,3 +55,14 @@ def test_a_row_is_found_in_its_bucket_by_another_process_whatever_its_string_has
         shown = subprocess.run([sys.executable, "-c", script], input=blob, capture_output=True, cwd=ROOT,
                                env=dict(os.environ, PYTHONHASHSEED=seed), timeout=60)
         assert shown.stdout.decode().strip() == "{'item_id': 'item-123', 'positions': [123]} 200", shown.stderr
+
+
+def test_the_found_item_forms_read_their_buckets_back_one_at_a_time():
+    fold = FoundItemForms()
+    fold.forms = rows()
+    restored = pickle.loads(pickle.dumps(fold))
+    reads = 0
+    while restored.read_back():
+        reads += 1
+        assert packed_count(restored.forms) == 16 - reads
+    assert reads == 16 and restored.forms == rows()
